@@ -1,0 +1,222 @@
+"""privy's command line: a thin layer over the Python API in ``simulator``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from evaluators.exchange import exchange
+from simulator import (
+    Episode,
+    EpisodeError,
+    Message,
+    Mode,
+    Scenario,
+    ScenarioError,
+    backends,
+    load_episode,
+    load_scenario,
+    run_episode,
+    validate_files,
+)
+
+app = typer.Typer(
+    help="Simulate conversations between LLM agents that hold private information.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
+BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Backend name (llama, scripted).")]
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", help="A .gguf file for the llama backend (default: SmolLM2).")
+]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(2)
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as e:
+        for p in e.problems:
+            err.print(escape(str(p)))
+        raise typer.Exit(1) from None
+
+
+def _backend(name: str, model: Path | None) -> backends.Backend:
+    options: dict[str, Any] = {"model": model} if model else {}
+    try:
+        return backends.create(name, **options)
+    except (backends.BackendError, TypeError) as e:
+        _fail(str(e))
+        raise
+
+
+def _print_message(m: Message, names: dict[str, str]) -> None:
+    to = ", ".join(names[r] for r in sorted(m.recipients))
+    out.print(f"[dim]{m.turn:>3}[/dim] [bold]{escape(names[m.sender])}[/bold] [dim]→ {escape(to)}[/dim]")
+    out.print("    " + escape(m.content).replace("\n", "\n    "), highlight=False)
+
+
+@app.command()
+def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
+    """Check scenario files; print every problem as FILE:LINE: FIELD: what was expected."""
+    problems = validate_files(list(paths))
+    for p in problems:
+        err.print(escape(str(p)))
+    if problems:
+        files = len({p.file for p in problems})
+        err.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
+        raise typer.Exit(1)
+    out.print("[green]all valid[/green]")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (generated from the pydantic models)."""
+    out.print_json(json.dumps(Scenario.model_json_schema()))
+
+
+def _default_out(scenario: Scenario, mode: Mode, seed: int) -> Path:
+    return Path("runs") / f"{scenario.id}.{mode.value}.seed{seed}.json"
+
+
+@app.command()
+def run(
+    scenario_file: Annotated[Path, typer.Argument(help="A scenario YAML file.", metavar="SCENARIO")],
+    mode: ModeOpt = Mode.AGENTS,
+    backend: BackendOpt = "llama",
+    seed: Annotated[int, typer.Option(help="Seeds the environment and every model call.")] = 0,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Episode JSON to write.")] = None,
+    model: ModelOpt = None,
+) -> None:
+    """Run one scenario in one mode, print the conversation and write the episode log."""
+    scenario = _load(scenario_file)
+    b = _backend(backend, model)
+    names = {a.id: a.name for a in scenario.agents}
+    out.rule(f"{escape(scenario.title)} · {mode.value} · {backend}")
+    episode = asyncio.run(run_episode(
+        scenario, mode, b, seed, scenario_path=str(scenario_file),
+        on_message=lambda m: _print_message(m, names),
+    ))
+    path = episode.save(out_file or _default_out(scenario, mode, seed))
+    o = episode.outcome
+    out.rule()
+    out.print(f"ended by [bold]{o.ended_by}[/bold] after {o.turns} turns; "
+              f"decision: {escape(str(o.decision))}; success: {o.success}")
+    errors = [c.error for c in episode.calls if c.error]
+    if errors:
+        err.print(f"[yellow]{len(errors)} model call(s) failed; first: {escape(errors[0])}[/yellow]")
+    out.print(f"episode written to {path}")
+
+
+@app.command()
+def show(
+    episode_file: Annotated[Path, typer.Argument(help="An episode JSON file.", metavar="EPISODE")],
+    as_agent: Annotated[str | None, typer.Option("--as", help="Show only what this agent saw.")] = None,
+    turn: Annotated[int | None, typer.Option(help="Stop at this turn; show the prompt made then.")] = None,
+) -> None:
+    """Print an episode, as everyone saw it or as one agent saw it."""
+    try:
+        ep = load_episode(episode_file)
+    except EpisodeError as e:
+        _fail(str(e))
+        raise
+    s = ep.scenario
+    names = {a.id: a.name for a in s.agents}
+    if as_agent is not None and as_agent not in names:
+        _fail(f"--as {as_agent}: no such agent in {episode_file}; expected one of {sorted(names)}")
+    out.rule(f"{escape(s.title)} · {ep.mode.value} · seed {ep.seed} · {escape(str(ep.backend.get('backend')))}")
+    shown = [as_agent] if as_agent else [a.id for a in s.agents]
+    for a in shown:
+        spec = s.agent(a)
+        out.print(f"[bold]{escape(spec.name)}[/bold] ({a}) goal: {escape(spec.goal)}")
+        for f in s.facts_of(a):
+            out.print(f"   [dim]{f.id}[/dim] {escape(f.text)}")
+    out.rule("messages" + (f" delivered to {as_agent}" if as_agent else ""))
+    for m in ep.messages:
+        if turn is not None and m.turn >= turn:
+            break
+        if as_agent is None or m.visible_to(as_agent):
+            _print_message(m, names)
+    if turn is not None:
+        calls = [c for c in ep.calls if c.turn == turn and (as_agent is None or c.speaker == as_agent)]
+        for c in calls:
+            out.rule(f"model call {c.index} at turn {turn} for {c.speaker or 'the script'}: exact input")
+            for cm in c.input:
+                out.print(f"[bold]{cm.role}[/bold]: {escape(cm.content)}", highlight=False)
+            out.print(f"[bold]output[/bold]: {escape(str(c.output))}", highlight=False)
+            if c.error:
+                out.print(f"[red]error[/red]: {escape(c.error)}")
+    o = ep.outcome
+    out.rule()
+    out.print(f"ended by {o.ended_by} after {o.turns} turns; decision: {escape(str(o.decision))}; "
+              f"success: {o.success}")
+
+
+@app.command()
+def compare(
+    scenario_files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.", metavar="SCENARIO...")],
+    modes: Annotated[str, typer.Option(help="Comma-separated modes.")] = "agents,mindreaders,omniscient,script",
+    backend: BackendOpt = "llama",
+    seeds: Annotated[int, typer.Option(help="Seeds per scenario and mode (0..N-1).")] = 1,
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where episodes are written.")] = Path("runs"),
+    model: ModelOpt = None,
+) -> None:
+    """Run scenarios in several modes on one backend and tabulate the outcomes."""
+    try:
+        mode_list = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
+    except ValueError as e:
+        _fail(f"--modes: {e}; expected some of {[m.value for m in Mode]}")
+        raise
+    scenarios = [(p, _load(p)) for p in scenario_files]
+    b = _backend(backend, model)
+    jobs = [(p, s, m, seed) for p, s in scenarios for m in mode_list for seed in range(seeds)]
+    results: list[Episode] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=out) as bar:
+        task = bar.add_task("episodes", total=len(jobs))
+        for p, s, m, seed in jobs:
+            bar.update(task, description=f"{s.id} · {m.value} · seed {seed}")
+            ep = asyncio.run(run_episode(s, m, b, seed, scenario_path=str(p)))
+            ep.save(out_dir / f"{s.id}.{m.value}.seed{seed}.json")
+            results.append(ep)
+            bar.advance(task)
+    table = Table(title=f"privy compare · backend {backend}")
+    for col in ("scenario", "mode", "seed", "turns", "ended by", "success",
+                "needed facts said", "answer first named at", "words/turn"):
+        table.add_column(col)
+    for ep in results:
+        x = exchange(ep)
+        pos = "never" if x.answer_first_named_at is None else f"{x.answer_first_named_at:.2f}"
+        table.add_row(ep.scenario.id, ep.mode.value, str(ep.seed), str(ep.outcome.turns),
+                      ep.outcome.ended_by, "yes" if ep.outcome.success else "no",
+                      f"{x.needed_disclosed}/{x.needed_total}", pos, f"{x.words_per_turn:.1f}")
+    out.print(table)
+    out.print(f"{len(results)} episodes written to {out_dir}/ (read one with `privy show FILE --as AGENT`)")
+
+
+@app.command("backends")
+def list_backends() -> None:
+    """List the backends privy knows."""
+    for name in backends.available():
+        out.print(name)
+
+
+if __name__ == "__main__":
+    app()

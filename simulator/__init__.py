@@ -1,0 +1,51 @@
+"""privy's simulator: scenarios, message bus, environment, modes, backends, episode log.
+
+Typical use::
+
+    import asyncio
+    from simulator import load_scenario, run_episode, backends
+
+    scenario = load_scenario("scenarios/mutual_friends.yaml")
+    episode = asyncio.run(run_episode(scenario, "agents", backends.create("llama"), seed=0))
+    print(episode.outcome)
+"""
+
+from simulator import backends
+from simulator.bus import Action, Message, MessageBus, TopologyError
+from simulator.env import Outcome, PrivyEnv
+from simulator.episode import Episode, EpisodeError, Mode, ModelCall, load_episode
+from simulator.loader import Problem, ScenarioError, load_scenario, parse_scenario, validate_files
+from simulator.runner import run_episode
+from simulator.scenario import AgentSpec, Fact, Mention, Scenario, Task, Topology
+from simulator.spaces import Utterance
+from simulator.views import Observation, State
+
+__all__ = [
+    "Action",
+    "AgentSpec",
+    "Episode",
+    "EpisodeError",
+    "Fact",
+    "Mention",
+    "Message",
+    "MessageBus",
+    "Mode",
+    "ModelCall",
+    "Observation",
+    "Outcome",
+    "PrivyEnv",
+    "Problem",
+    "Scenario",
+    "ScenarioError",
+    "State",
+    "Task",
+    "Topology",
+    "TopologyError",
+    "Utterance",
+    "backends",
+    "load_episode",
+    "load_scenario",
+    "parse_scenario",
+    "run_episode",
+    "validate_files",
+]

@@ -1,0 +1,59 @@
+"""The backend seam: one async call, a chat request in and a completion out.
+
+Every model privy talks to implements :class:`Backend`. Wrappers (retries, cache,
+concurrency limits) and new providers plug in here without touching the modes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from simulator.views import Observation, State
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatRequest(BaseModel):
+    """What a backend is asked. ``view`` is the same data the prompt was built from.
+
+    Rule-based backends (``scripted``) read ``view`` instead of parsing the prompt;
+    it is never serialised into logs (the prompt is).
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    messages: tuple[ChatMessage, ...]
+    max_tokens: int = 160
+    temperature: float = 0.7
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+    speaker: str | None = Field(default=None, description="Agent id the text is written for.")
+    view: Observation | State | None = Field(default=None, exclude=True, repr=False)
+
+    def prompt_text(self) -> str:
+        return "\n".join(m.content for m in self.messages)
+
+
+class Completion(BaseModel):
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A model privy can call."""
+
+    name: str
+
+    async def complete(self, request: ChatRequest) -> Completion: ...
+
+    def settings(self) -> dict[str, Any]:
+        """Settings to record in the episode log (never secrets)."""
+        ...

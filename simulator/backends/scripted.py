@@ -1,0 +1,61 @@
+"""Deterministic rule-based policies: reference protocols, not stand-ins for LLMs.
+
+The MutualFriends policy is "share your list, intersect, select": on its first turn
+an agent lists its friends; once another agent's list has reached it, it selects the
+one friend whose name appears in both. It reads the same view the prompt would be
+built from (its :class:`~simulator.views.Observation` in ``agents`` mode), so it is
+bound by the same isolation as a model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulator.backends.base import ChatRequest, Completion
+from simulator.backends.registry import BackendError
+from simulator.bus import Message
+from simulator.scenario import Fact
+from simulator.views import Observation, State
+
+
+def _first_literal(fact: Fact) -> str | None:
+    return next((m.literal for m in fact.mentions if m.literal), None)
+
+
+def mutual_friends_turn(me: str, facts: list[Fact], messages: list[Message], verb: str) -> str:
+    """The next message of agent ``me`` holding ``facts`` after ``messages``."""
+    heard = [m.content for m in messages if m.sender != me]
+    spoke = any(m.sender == me for m in messages)
+    candidates = [f for f in facts if any(f.mentioned_in(h) for h in heard)]
+    if heard and len(candidates) == 1:
+        name = _first_literal(candidates[0]) or candidates[0].text
+        return f"We both know {name}.\n{verb}: {name}"
+    if not spoke:
+        return "My friends: " + "; ".join(f.text for f in facts)
+    if len(candidates) > 1:
+        return "Several of your friends are on my list too; which attributes do yours have?"
+    return "I have not seen your list yet; please share your friends."
+
+
+class ScriptedBackend:
+    """Rule-based policies by scenario family (so far: ``mutual_friends``)."""
+
+    name = "scripted"
+
+    def settings(self) -> dict[str, Any]:
+        return {"backend": self.name, "policy": "mutual_friends: share, intersect, select"}
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        view = request.view
+        if isinstance(view, Observation):
+            verb = view.task.commitment.verb
+            me, facts, messages = view.agent.id, list(view.facts), list(view.messages)
+        elif isinstance(view, State) and request.speaker is not None:
+            verb = view.scenario.task.commitment.verb
+            me = request.speaker
+            facts = view.scenario.facts_of(me)
+            messages = [m for m in view.messages if m.visible_to(me)]
+        else:
+            raise BackendError("the scripted backend writes one agent's turn at a time; "
+                               "use mode agents, mindreaders or omniscient")
+        return Completion(text=mutual_friends_turn(me, facts, messages, verb))

@@ -1,0 +1,105 @@
+"""The message bus: the only way information moves between agents.
+
+Recipients are frozensets of agent ids, never strings tested by substring. The
+topology is a networkx directed graph; a message to an agent that is not an
+out-neighbour of the sender is refused with :class:`TopologyError`.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
+
+from simulator.scenario import Scenario
+
+
+class Action(BaseModel):
+    """A commitment parsed from a message, e.g. ``SELECT: Jordan Lee``."""
+
+    model_config = ConfigDict(frozen=True)
+    verb: str
+    value: str
+
+
+class Message(BaseModel):
+    """One delivered message."""
+
+    model_config = ConfigDict(frozen=True)
+    id: int = Field(description="Position in the episode, from 0.")
+    turn: int = Field(description="Turn at which it was sent, from 0.")
+    sender: str
+    recipients: frozenset[str]
+    content: str
+    actions: tuple[Action, ...] = ()
+
+    @field_serializer("recipients")
+    def _sorted_recipients(self, value: frozenset[str]) -> list[str]:
+        return sorted(value)  # stable JSON whatever the set's iteration order
+
+    def visible_to(self, agent: str) -> bool:
+        return agent == self.sender or agent in self.recipients
+
+
+class TopologyError(ValueError):
+    """A message addressed to an agent the sender may not reach."""
+
+
+def build_graph(scenario: Scenario) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from(scenario.agent_ids)
+    if scenario.topology.kind == "complete":
+        g.add_edges_from((a, b) for a in scenario.agent_ids for b in scenario.agent_ids if a != b)
+    else:
+        for a, b in scenario.topology.edges:
+            g.add_edge(a, b)
+            if not scenario.topology.directed:
+                g.add_edge(b, a)
+    return g
+
+
+class MessageBus:
+    """Delivers messages along the topology and keeps each agent's inbox."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.graph = graph
+        self._neighbours = {a: frozenset(graph.successors(a)) for a in graph.nodes}
+        self.messages: list[Message] = []
+        self._seen: dict[str, list[Message]] = {a: [] for a in graph.nodes}
+
+    def neighbours(self, agent: str) -> frozenset[str]:
+        return self._neighbours[agent]
+
+    def send(
+        self,
+        sender: str,
+        content: str,
+        turn: int,
+        to: frozenset[str] | None = None,
+        actions: tuple[Action, ...] = (),
+    ) -> Message:
+        """Deliver ``content`` from ``sender`` to ``to`` (default: all its neighbours)."""
+        if sender not in self._neighbours:
+            raise TopologyError(f"unknown sender '{sender}'")
+        allowed = self._neighbours[sender]
+        recipients = allowed if to is None else frozenset(to)
+        refused = recipients - allowed
+        if refused:
+            raise TopologyError(
+                f"'{sender}' may not send to {sorted(refused)}: not a neighbour in the topology "
+                f"(neighbours: {sorted(allowed)})"
+            )
+        if not recipients:
+            raise TopologyError(f"'{sender}' has no recipient to send to")
+        msg = Message(
+            id=len(self.messages), turn=turn, sender=sender, recipients=recipients,
+            content=content, actions=actions,
+        )
+        self.messages.append(msg)
+        self._seen[sender].append(msg)
+        for r in recipients:
+            self._seen[r].append(msg)
+        return msg
+
+    def seen_by(self, agent: str) -> list[Message]:
+        """Messages ``agent`` sent or received, in order."""
+        return list(self._seen[agent])

@@ -1,0 +1,168 @@
+"""privy's PettingZoo AEC environment.
+
+Every mode runs through this one environment. ``observe(agent)`` is the agent's
+private :class:`~simulator.views.Observation`; ``state()`` is the omniscient
+:class:`~simulator.views.State`. An action is an :class:`~simulator.spaces.Utterance`,
+delivered through the :class:`~simulator.bus.MessageBus`. The episode terminates when
+agents commit (``SELECT: <name>``, ``DECIDE: <option>``, as the task says) and is
+truncated at the turn limit.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pettingzoo import AECEnv
+from pydantic import BaseModel
+
+from simulator.bus import Action, MessageBus, build_graph
+from simulator.scenario import Scenario
+from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
+from simulator.views import Observation, State
+
+EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
+
+
+def normalize(value: str) -> str:
+    """Compare committed values loosely: case, spacing, quotes and final punctuation."""
+    return re.sub(r"\s+", " ", value.strip().strip("\"'*`.!").casefold()).strip()
+
+
+class Outcome(BaseModel):
+    """How an episode ended and whether the task was solved."""
+
+    ended_by: EndReason
+    turns: int
+    commitments: dict[str, str]
+    decision: str | None
+    success: bool
+
+
+class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
+    """A conversation with private information, as a PettingZoo AEC environment."""
+
+    metadata = {"name": "privy_v0", "render_modes": ["ansi"], "is_parallelizable": False}
+
+    def __init__(self, scenario: Scenario, render_mode: str | None = None) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.render_mode = render_mode
+        self.possible_agents = list(scenario.agent_ids)
+        self._graph = build_graph(scenario)
+        self._names = {a.id: a.name for a in scenario.agents}
+        self._facts = {a: tuple(scenario.facts_of(a)) for a in self.possible_agents}
+        self._obs_spaces = {a: ObservationSpace(a) for a in self.possible_agents}
+        self._act_spaces = {
+            a: UtteranceSpace(frozenset(self._graph.successors(a))) for a in self.possible_agents
+        }
+        self.reset()
+
+    def observation_space(self, agent: str) -> ObservationSpace:
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str) -> UtteranceSpace:
+        return self._act_spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
+        if seed is not None:
+            for i, a in enumerate(self.possible_agents):
+                self._act_spaces[a].seed(seed + i)
+        self.agents = list(self.possible_agents)
+        self.bus = MessageBus(self._graph)
+        self.turn = 0
+        self.commitments: dict[str, Action] = {}
+        self.ended_by: EndReason = "running"
+        self.rewards = {a: 0.0 for a in self.agents}
+        self._cumulative_rewards = {a: 0.0 for a in self.agents}
+        self.terminations = {a: False for a in self.agents}
+        self.truncations = {a: False for a in self.agents}
+        self.infos: dict[str, dict[str, Any]] = {a: {} for a in self.agents}
+        self.agent_selection = self.agents[0]
+
+    def observe(self, agent: str) -> Observation:
+        return Observation(
+            agent=self.scenario.agent(agent),
+            turn=self.turn,
+            context=self.scenario.context,
+            names=self._names,
+            neighbours=self._act_spaces[agent].neighbours,
+            facts=self._facts[agent],
+            messages=tuple(self.bus.seen_by(agent)),
+            task=self.scenario.task,
+        )
+
+    def state(self) -> State:  # type: ignore[override]
+        return State(
+            scenario=self.scenario,
+            turn=self.turn,
+            messages=tuple(self.bus.messages),
+            commitments=dict(self.commitments),
+        )
+
+    def parse_actions(self, content: str) -> tuple[Action, ...]:
+        verb = self.scenario.task.commitment.verb
+        pattern = self.scenario.task.commitment.pattern
+        return tuple(Action(verb=verb, value=m.group(1)) for m in pattern.finditer(content))
+
+    def step(self, action: Utterance | None) -> None:
+        agent = self.agent_selection
+        if self.terminations[agent] or self.truncations[agent]:
+            self._was_dead_step(action)
+            return
+        if not isinstance(action, Utterance):
+            raise TypeError(f"expected an Utterance from '{agent}', got {type(action).__name__}")
+        self._cumulative_rewards[agent] = 0.0
+        self._clear_rewards()
+        actions = self.parse_actions(action.content)
+        self.bus.send(agent, action.content, self.turn, action.to, actions)
+        if actions:
+            self.commitments[agent] = actions[-1]
+        self.turn += 1
+        self._check_end()
+        self.agent_selection = self.possible_agents[self.turn % len(self.possible_agents)]
+        self._accumulate_rewards()
+
+    def _check_end(self) -> None:
+        ends_when = self.scenario.task.ends_when
+        committed = set(self.commitments)
+        done = committed == set(self.possible_agents) if ends_when == "all_committed" else bool(committed)
+        if done:
+            self.ended_by = "committed"
+            reward = 1.0 if self.outcome().success else 0.0
+            for a in self.agents:
+                self.terminations[a] = True
+                self.rewards[a] = reward
+        elif self.turn >= self.scenario.limits.max_turns:
+            self.truncate("turn_limit")
+
+    def truncate(self, reason: EndReason) -> None:
+        """End the episode early (turn limit, exhausted script, failed model call)."""
+        self.ended_by = reason
+        for a in self.agents:
+            self.truncations[a] = True
+
+    def outcome(self) -> Outcome:
+        task = self.scenario.task
+        values = {a: act.value for a, act in self.commitments.items()}
+        decision: str | None = None
+        if task.ends_when == "any_committed" and values:
+            decision = next(iter(values.values()))
+        elif values and len({normalize(v) for v in values.values()}) == 1:
+            decision = next(iter(values.values()))
+        all_in = set(values) == set(self.possible_agents) or task.ends_when == "any_committed"
+        success = decision is not None and all_in and normalize(decision) == normalize(task.answer)
+        return Outcome(
+            ended_by=self.ended_by, turns=self.turn, commitments=values,
+            decision=decision, success=success,
+        )
+
+    def render(self) -> str:
+        lines = []
+        for m in self.bus.messages:
+            to = ",".join(sorted(m.recipients))
+            lines.append(f"[{m.turn}] {self._names[m.sender]} -> {to}: {m.content}")
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,126 @@
+"""Load scenario files and report every problem with its file, line and field.
+
+YAML is composed into nodes first so that each value keeps the line it came from;
+pydantic's error locations and privy's cross-field checks are then mapped back to
+those lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from simulator.scenario import Loc, Scenario, _dotted, semantic_problems
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario file."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _line_of(node: yaml.Node | None, loc: Loc) -> int:
+    """1-based line of the deepest node along ``loc`` that exists."""
+    best = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            nxt = node.value[part] if 0 <= part < len(node.value) else None
+        else:
+            nxt = None
+        if nxt is None:
+            break
+        node = nxt
+        best = node.start_mark.line + 1
+    return best
+
+
+def _pydantic_problems(file: str, root: yaml.Node | None, err: ValidationError) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc: Loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        msg = e["msg"]
+        if e["type"] == "missing":
+            msg = "required field is missing"
+        elif e["type"] == "extra_forbidden":
+            msg = "unknown field; check the spelling (see `privy schema`)"
+        elif e["type"] == "literal_error" or e["type"] == "enum":
+            msg = f"{msg}, got {e.get('input')!r}"
+        out.append(Problem(file, _line_of(root, loc), _dotted(loc), msg.removeprefix("Value error, ")))
+    return out
+
+
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Parse and validate scenario YAML; raise ScenarioError listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        reason = getattr(err, "problem", None) or str(err)
+        raise ScenarioError([Problem(file, line, "(yaml)", f"YAML syntax error: {reason}")]) from err
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(file, 1, "(top level)", "expected a mapping of scenario fields")])
+    try:
+        scenario = Scenario.model_validate(data, context={"defer_semantics": True})
+    except ValidationError as err:
+        raise ScenarioError(_pydantic_problems(file, root, err)) from None
+    problems = [Problem(file, _line_of(root, loc), _dotted(loc), msg) for loc, msg in semantic_problems(scenario)]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load one scenario file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError([Problem(str(p), 0, "(file)", f"cannot read file: {err.strerror}")]) from err
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(str(p), 0, "(file)", "expected UTF-8 text")]) from err
+    return parse_scenario(text, str(p))
+
+
+def scenario_files(paths: list[str | Path]) -> list[Path]:
+    """Expand directories into the YAML files below them, sorted."""
+    out: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += sorted(q for q in path.rglob("*.y*ml") if q.suffix in (".yaml", ".yml"))
+        else:
+            out.append(path)
+    return out
+
+
+def validate_files(paths: list[str | Path]) -> list[Problem]:
+    """Every problem in every file (an empty list means all are valid)."""
+    problems: list[Problem] = []
+    for path in scenario_files(paths):
+        try:
+            load_scenario(path)
+        except ScenarioError as err:
+            problems += err.problems
+    return problems

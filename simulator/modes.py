@@ -1,0 +1,84 @@
+"""The four modes: who writes each turn and what the writer is allowed to see.
+
+| mode          | writer                        | input                         |
+|---------------|-------------------------------|-------------------------------|
+| agents        | one backend per agent         | ``env.observe(agent)`` only   |
+| mindreaders   | one backend per agent         | ``env.state()``, own role     |
+| omniscient    | one controller, every turn    | ``env.state()``               |
+| script        | one generation, played back   | ``env.state()`` at the start  |
+
+A writer returns the request to send; the runner sends it, logs it, and steps the
+environment with the text. In ``agents`` mode the request is built from the
+Observation alone: the environment object never reaches the prompt builder.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from simulator.backends.base import ChatRequest
+from simulator.env import PrivyEnv
+from simulator.episode import Mode
+from simulator.prompts import agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
+from simulator.views import Observation
+
+
+def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int) -> ChatRequest:
+    """The request that writes ``agent``'s next turn in ``mode`` (not ``script``)."""
+    limits = env.scenario.limits
+    stop = tuple(f"\n{a.name}:" for a in env.scenario.agents if a.id != agent)
+    if mode is Mode.AGENTS:
+        obs: Observation = env.observe(agent)
+        return ChatRequest(
+            messages=tuple(agent_prompt(obs)), view=obs, speaker=agent, seed=seed,
+            max_tokens=limits.max_tokens, stop=stop,
+        )
+    state = env.state()
+    build = mindreader_prompt if mode is Mode.MINDREADERS else omniscient_prompt
+    return ChatRequest(
+        messages=tuple(build(state, agent)), view=state, speaker=agent, seed=seed,
+        max_tokens=limits.max_tokens, stop=stop,
+    )
+
+
+def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
+    """The single request of ``script`` mode."""
+    budget = env.scenario.limits.max_tokens * env.scenario.limits.max_turns
+    return ChatRequest(
+        messages=tuple(script_prompt(env.state())), view=env.state(), seed=seed,
+        max_tokens=min(budget, 2048),
+    )
+
+
+def clean_turn(text: str, speaker_name: str) -> str:
+    """Drop a leading ``Name:`` label a model may write before its own message."""
+    text = text.strip()
+    return re.sub(rf"^\**{re.escape(speaker_name)}\**\s*:\s*", "", text, flags=re.IGNORECASE)
+
+
+@dataclass
+class Script:
+    """A whole dialogue split into each speaker's lines, consumed in order."""
+
+    lines: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str, names: dict[str, str]) -> Script:
+        """Split ``Name: text`` lines; unlabelled lines continue the previous speaker."""
+        by_name = {n.casefold(): a for a, n in names.items()}
+        label = re.compile(r"^\s*\**([^:*\n]{1,40}?)\**\s*:\s*(.*)$")
+        lines: dict[str, list[str]] = {a: [] for a in names}
+        current: str | None = None
+        for raw in text.splitlines():
+            m = label.match(raw)
+            if m and m.group(1).strip().casefold() in by_name:
+                current = by_name[m.group(1).strip().casefold()]
+                lines[current].append(m.group(2).strip())
+            elif current is not None and raw.strip() and lines[current]:
+                lines[current][-1] += "\n" + raw.strip()
+        return cls(lines)
+
+    def next_for(self, agent: str) -> str | None:
+        queue = self.lines.get(agent) or []
+        return queue.pop(0) if queue else None

@@ -1,0 +1,118 @@
+"""Prompt builders: one per mode, each a pure function of the view it is given.
+
+``agent_prompt`` takes an :class:`Observation` and nothing else, so an ``agents``-mode
+prompt cannot contain what the observation does not. The other builders take the
+omniscient :class:`State` on purpose.
+
+Each agent's prompt extends its previous one (system text first, then the
+conversation in order, then a short cue), so servers with prefix caching can reuse it.
+"""
+
+from __future__ import annotations
+
+from simulator.backends.base import ChatMessage
+from simulator.bus import Message
+from simulator.scenario import Scenario, Task
+from simulator.views import Observation, State
+
+
+def _commit_rule(task: Task) -> str:
+    verb = task.commitment.verb
+    if task.kind == "decide":
+        opts = ", ".join(task.options)
+        return f"When the group is ready to decide, write a line '{verb}: <option>' (options: {opts})."
+    return f"When you are sure of the answer, write a line '{verb}: <answer>'."
+
+
+def _addressed(m: Message, names: dict[str, str], everyone: frozenset[str]) -> str:
+    if m.recipients == everyone - {m.sender}:
+        return ""
+    return " (to " + ", ".join(names[r] for r in sorted(m.recipients)) + ")"
+
+
+def agent_prompt(obs: Observation) -> list[ChatMessage]:
+    """The chat an agent's model sees in ``agents`` mode: its own view only."""
+    me = obs.agent
+    others = ", ".join(n for a, n in obs.names.items() if a != me.id)
+    facts = "\n".join(f"- {f.text}" for f in obs.facts) or "- (none)"
+    system = (
+        f"You are {me.name}. {me.persona}\n"
+        f"You are talking with {others}. They cannot see your information unless you say it.\n"
+        f"Situation: {obs.context}\n"
+        f"Your private goal: {me.goal}\n"
+        f"What you know (private):\n{facts}\n"
+        f"{_commit_rule(obs.task)} Keep each message short."
+    )
+    chat = [ChatMessage(role="system", content=system)]
+    everyone = frozenset(obs.names)
+    for m in obs.messages:
+        if m.sender == me.id:
+            chat.append(ChatMessage(role="assistant", content=m.content))
+        else:
+            label = obs.names[m.sender] + _addressed(m, obs.names, everyone)
+            chat.append(ChatMessage(role="user", content=f"{label}: {m.content}"))
+    chat.append(ChatMessage(role="user", content=f"(Your turn, {me.name}. Write your message.)"))
+    return chat
+
+
+def _everything(s: Scenario) -> str:
+    lines = [f"Situation: {s.context}"]
+    for a in s.agents:
+        lines.append(f"{a.name}: {a.persona} Goal: {a.goal}")
+        lines += [f"  - {a.name} knows: {f.text}" for f in s.facts_of(a.id)]
+    return "\n".join(lines)
+
+
+def _transcript(s: Scenario, messages: tuple[Message, ...]) -> str:
+    names = {a.id: a.name for a in s.agents}
+    return "\n".join(f"{names[m.sender]}: {m.content}" for m in messages) or "(nothing yet)"
+
+
+def mindreader_prompt(state: State, agent: str) -> list[ChatMessage]:
+    """One agent's model in ``mindreaders`` mode: its own role, everyone's information."""
+    s = state.scenario
+    me = s.agent(agent)
+    system = (
+        f"You are {me.name}. {me.persona}\n"
+        f"You know everything below, including what the others know privately.\n"
+        f"{_everything(s)}\n{_commit_rule(s.task)} Keep each message short."
+    )
+    names = {a.id: a.name for a in s.agents}
+    chat = [ChatMessage(role="system", content=system)]
+    for m in state.messages:
+        if m.sender == agent:
+            chat.append(ChatMessage(role="assistant", content=m.content))
+        else:
+            chat.append(ChatMessage(role="user", content=f"{names[m.sender]}: {m.content}"))
+    chat.append(ChatMessage(role="user", content=f"(Your turn, {me.name}. Write your message.)"))
+    return chat
+
+
+def omniscient_prompt(state: State, agent: str) -> list[ChatMessage]:
+    """The single controller in ``omniscient`` mode, writing ``agent``'s next turn."""
+    s = state.scenario
+    system = (
+        "You write a conversation between several people. You know everything each of them "
+        f"knows.\n{_everything(s)}\nEach of them: {_commit_rule(s.task)}"
+    )
+    name = s.agent(agent).name
+    user = (
+        f"Conversation so far:\n{_transcript(s, state.messages)}\n\n"
+        f"Write only {name}'s next message, without the name label."
+    )
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+
+
+def script_prompt(state: State) -> list[ChatMessage]:
+    """The single generation of ``script`` mode: the whole dialogue at once."""
+    s = state.scenario
+    names = [a.name for a in s.agents]
+    system = (
+        "You write a whole conversation between several people. You know everything each "
+        f"of them knows.\n{_everything(s)}\nEach of them: {_commit_rule(s.task)}"
+    )
+    user = (
+        f"Write the full conversation, taking turns in this order: {', '.join(names)}, "
+        f"at most {s.limits.max_turns} lines. Write every line as 'Name: message'."
+    )
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]

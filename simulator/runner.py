@@ -1,0 +1,123 @@
+"""Run one episode: a scenario, a mode, a backend, a seed -> an :class:`Episode`.
+
+The loop is PettingZoo's own (``agent_iter``/``last``/``step``); the writer of each
+turn depends on the mode. A failed model call is recorded and ends the episode
+cleanly (``ended_by="error"``); it never loses the messages already exchanged.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from simulator.backends.base import Backend, ChatRequest, Completion
+from simulator.bus import Message
+from simulator.env import PrivyEnv
+from simulator.episode import Episode, Mode, ModelCall, Timings
+from simulator.modes import Script, clean_turn, request_for, script_request
+from simulator.scenario import Scenario
+from simulator.spaces import Utterance
+
+
+class _Calls:
+    """Sends requests and keeps the exact record of each call."""
+
+    def __init__(self) -> None:
+        self.log: list[ModelCall] = []
+        self.model_s = 0.0
+
+    async def send(self, backend: Backend, req: ChatRequest, turn: int) -> Completion | None:
+        t0 = time.perf_counter()
+        out: Completion | None = None
+        error: str | None = None
+        try:
+            out = await backend.complete(req)
+        except Exception as err:  # recorded in the log; the episode ends cleanly
+            error = f"{type(err).__name__}: {err}"
+        latency = time.perf_counter() - t0
+        self.model_s += latency
+        self.log.append(ModelCall(
+            index=len(self.log), speaker=req.speaker, turn=turn, seed=req.seed,
+            max_tokens=req.max_tokens, temperature=req.temperature, input=list(req.messages),
+            output=out.text if out else None, latency_s=latency, error=error,
+            prompt_tokens=out.prompt_tokens if out else None,
+            completion_tokens=out.completion_tokens if out else None,
+        ))
+        return out
+
+
+async def run_episode(
+    scenario: Scenario,
+    mode: Mode | str,
+    backend: Backend,
+    seed: int = 0,
+    *,
+    agent_backends: Mapping[str, Backend] | None = None,
+    scenario_path: str | None = None,
+    on_message: Callable[[Message], None] | None = None,
+) -> Episode:
+    """Run ``scenario`` once in ``mode``.
+
+    Args:
+        backend: writes every turn, unless ``agent_backends`` names one for an agent
+            (only in the per-agent modes ``agents`` and ``mindreaders``).
+        seed: seeds the environment and every model call (through one ``Random``).
+        on_message: called with each message as it is delivered (for live printing).
+    """
+    mode = Mode(mode)
+    rng = random.Random(seed)
+    env = PrivyEnv(scenario)
+    env.reset(seed=seed)
+    calls = _Calls()
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    names = {a.id: a.name for a in scenario.agents}
+    script: Script | None = None
+    if mode is Mode.SCRIPT:
+        out = await calls.send(backend, script_request(env, rng.randrange(2**31)), 0)
+        script = Script.parse(out.text, names) if out else None
+        if script is None:
+            env.truncate("error")
+
+    for agent in env.agent_iter():
+        _, _, terminated, truncated, _ = env.last(observe=False)
+        if terminated or truncated:
+            env.step(None)
+            continue
+        text: str | None
+        if script is not None:
+            text = script.next_for(agent)
+            if text is None:
+                env.truncate("script_exhausted")
+                continue
+        else:
+            writer = (agent_backends or {}).get(agent, backend)
+            if mode in (Mode.OMNISCIENT,):
+                writer = backend
+            req = request_for(env, mode, agent, rng.randrange(2**31))
+            out = await calls.send(writer, req, env.turn)
+            if out is None:
+                env.truncate("error")
+                continue
+            text = clean_turn(out.text, names[agent])
+        env.step(Utterance(content=text))
+        if on_message:
+            on_message(env.bus.messages[-1])
+
+    settings = backend.settings()
+    if agent_backends:
+        settings = {**settings, "per_agent": {a: b.settings() for a, b in agent_backends.items()}}
+    return Episode(
+        id=uuid.uuid4().hex[:12],
+        scenario=scenario,
+        scenario_path=scenario_path,
+        mode=mode,
+        backend=settings,
+        seed=seed,
+        messages=list(env.bus.messages),
+        calls=calls.log,
+        outcome=env.outcome(),
+        timings=Timings(started_at=started, wall_s=time.perf_counter() - t0, model_s=calls.model_s),
+    )

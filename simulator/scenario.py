@@ -1,0 +1,244 @@
+"""The scenario schema: agents, private facts, topology, task.
+
+A scenario is the unit privy runs. It is written in YAML (see ``scenarios/``) and
+validated into these pydantic models. The JSON Schema printed by ``privy schema`` is
+generated from them, so this module is the one source of truth for the file format.
+
+Privacy is structural: every fact names its ``holders``; an agent's private view is
+built from the facts it holds and the messages delivered to it, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+SCENARIO_FORMAT = "privy.scenario/1"
+
+_ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mention(_Model):
+    """One way to detect a fact in an utterance.
+
+    Exactly one of ``literal`` (case-insensitive substring) or ``regex`` (Python
+    regular expression, searched case-insensitively) is given. In YAML a bare string
+    is a literal.
+    """
+
+    literal: str | None = Field(default=None, min_length=1)
+    regex: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_string_is_literal(cls, data: Any) -> Any:
+        return {"literal": data} if isinstance(data, str) else data
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"expected a valid regular expression ({err})") from err
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Mention:
+        if (self.literal is None) == (self.regex is None):
+            raise ValueError("expected exactly one of 'literal' or 'regex'")
+        return self
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        source = re.escape(self.literal) if self.literal is not None else str(self.regex)
+        return re.compile(source, re.IGNORECASE)
+
+    def found_in(self, text: str) -> bool:
+        return self.pattern.search(text) is not None
+
+
+class Fact(_Model):
+    """A piece of information, held at the start by the agents in ``holders``."""
+
+    id: str = Field(pattern=_ID, description="Unique within the scenario.")
+    text: str = Field(min_length=1, description="The fact as its holders are told it.")
+    holders: list[str] = Field(
+        min_length=1, description="Agent ids that know this fact at the start."
+    )
+    mentions: list[Mention] = Field(
+        default_factory=list,
+        description="Literal strings or regexes that detect the fact in an utterance.",
+    )
+
+    def mentioned_in(self, text: str) -> bool:
+        return any(m.found_in(text) for m in self.mentions)
+
+
+class AgentSpec(_Model):
+    """One participant: who it is and what it privately wants."""
+
+    id: str = Field(pattern=_ID, description="Unique id used in topology, facts, logs.")
+    name: str = Field(min_length=1, description="Display name, used in prompts.")
+    persona: str = Field(default="", description="Who the agent is (public to itself).")
+    goal: str = Field(min_length=1, description="The agent's private goal.")
+
+
+class Topology(_Model):
+    """Who may send to whom.
+
+    ``complete``: everyone may send to everyone. ``edges``: only the listed pairs;
+    with ``directed: false`` (the default) each edge works both ways.
+    """
+
+    kind: Literal["complete", "edges"] = "complete"
+    edges: list[tuple[str, str]] = Field(default_factory=list)
+    directed: bool = False
+
+
+class TurnOrder(StrEnum):
+    ROUND_ROBIN = "round_robin"
+
+
+class Limits(_Model):
+    max_turns: int = Field(default=12, ge=1, le=10_000, description="Messages in total.")
+    max_tokens: int = Field(default=160, ge=1, description="Per generated message.")
+
+
+class Commitment(_Model):
+    """How an agent commits: a line ``VERB: value`` in its message."""
+
+    verb: str = Field(default="SELECT", pattern=r"^[A-Z][A-Z_]*$")
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"^\s*\**{self.verb}\**\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+
+class Task(_Model):
+    """What counts as success, and which facts are needed to determine it."""
+
+    kind: Literal["select", "decide"] = Field(
+        description="select: each agent names the answer; decide: a group decision."
+    )
+    commitment: Commitment = Field(default_factory=Commitment)
+    options: list[str] = Field(
+        default_factory=list, description="For 'decide': the options to choose from."
+    )
+    answer: str = Field(min_length=1, description="The ground truth the agents must commit to.")
+    needed_facts: list[str] = Field(
+        default_factory=list, description="Fact ids that together determine the answer."
+    )
+    ends_when: Literal["all_committed", "any_committed"] = "all_committed"
+
+
+class Scenario(_Model):
+    """A scenario file. See README for a field-by-field walk-through."""
+
+    format: Literal["privy.scenario/1"] = SCENARIO_FORMAT
+    id: str = Field(pattern=_ID)
+    title: str = Field(min_length=1)
+    family: str = Field(default="custom", description="Scenario family, e.g. mutual_friends.")
+    context: str = Field(default="", description="Public context every agent is told.")
+    agents: list[AgentSpec] = Field(min_length=2)
+    facts: list[Fact] = Field(default_factory=list)
+    topology: Topology = Field(default_factory=Topology)
+    turn_order: TurnOrder = TurnOrder.ROUND_ROBIN
+    limits: Limits = Field(default_factory=Limits)
+    task: Task
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get("defer_semantics"):
+            return self
+        problems = semantic_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{_dotted(loc)}: {msg}" for loc, msg in problems))
+        return self
+
+    @property
+    def agent_ids(self) -> list[str]:
+        return [a.id for a in self.agents]
+
+    def agent(self, agent_id: str) -> AgentSpec:
+        for a in self.agents:
+            if a.id == agent_id:
+                return a
+        raise KeyError(agent_id)
+
+    def facts_of(self, agent_id: str) -> list[Fact]:
+        """The facts ``agent_id`` holds at the start."""
+        return [f for f in self.facts if agent_id in f.holders]
+
+    def fact(self, fact_id: str) -> Fact:
+        for f in self.facts:
+            if f.id == fact_id:
+                return f
+        raise KeyError(fact_id)
+
+
+Loc = tuple[str | int, ...]
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def semantic_problems(s: Scenario) -> list[tuple[Loc, str]]:
+    """Cross-field checks pydantic cannot express per field: ids that must exist or be unique."""
+    problems: list[tuple[Loc, str]] = []
+    agent_ids = set()
+    for i, a in enumerate(s.agents):
+        if a.id in agent_ids:
+            problems.append((("agents", i, "id"), f"duplicate agent id '{a.id}'; expected unique ids"))
+        agent_ids.add(a.id)
+    fact_ids: set[str] = set()
+    for i, f in enumerate(s.facts):
+        if f.id in fact_ids:
+            problems.append((("facts", i, "id"), f"duplicate fact id '{f.id}'; expected unique ids"))
+        fact_ids.add(f.id)
+        for j, h in enumerate(f.holders):
+            if h not in agent_ids:
+                problems.append(
+                    (("facts", i, "holders", j), f"unknown agent id '{h}'; expected one of {sorted(agent_ids)}")
+                )
+    for i, (a, b) in enumerate(s.topology.edges):
+        for j, end in enumerate((a, b)):
+            if end not in agent_ids:
+                problems.append(
+                    (("topology", "edges", i, j), f"unknown agent id '{end}'; expected one of {sorted(agent_ids)}")
+                )
+    if s.topology.kind == "edges" and not s.topology.edges:
+        problems.append((("topology", "edges"), "expected at least one edge when kind is 'edges'"))
+    for i, fid in enumerate(s.task.needed_facts):
+        if fid not in fact_ids:
+            problems.append(
+                (("task", "needed_facts", i), f"unknown fact id '{fid}'; expected one of {sorted(fact_ids)}")
+            )
+    if s.task.kind == "decide":
+        if not s.task.options:
+            problems.append((("task", "options"), "expected a non-empty list of options for kind 'decide'"))
+        elif s.task.answer not in s.task.options:
+            problems.append(
+                (("task", "answer"), f"'{s.task.answer}' is not one of the options {s.task.options}")
+            )
+    return problems
