@@ -1,0 +1,21 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO_DIR = ROOT / "scenarios"
+SCENARIO_FILES = sorted(SCENARIO_DIR.rglob("*.yaml"))
+
+
+@pytest.fixture
+def mutual_friends_path() -> Path:
+    return SCENARIO_DIR / "mutual_friends.yaml"
+
+
+@pytest.fixture
+def hidden_profile_path() -> Path:
+    return SCENARIO_DIR / "hidden_profile.yaml"
