@@ -53,7 +53,7 @@ def _load(path: Path) -> Scenario:
         return load_scenario(path)
     except ScenarioError as e:
         for p in e.problems:
-            err.print(escape(str(p)))
+            err.print(escape(str(p)), soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -77,7 +77,7 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or
     """Check scenario files; print every problem as FILE:LINE: FIELD: what was expected."""
     problems = validate_files(list(paths))
     for p in problems:
-        err.print(escape(str(p)))
+        err.print(escape(str(p)), soft_wrap=True)
     if problems:
         files = len({p.file for p in problems})
         err.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
@@ -121,7 +121,7 @@ def run(
     errors = [c.error for c in episode.calls if c.error]
     if errors:
         err.print(f"[yellow]{len(errors)} model call(s) failed; first: {escape(errors[0])}[/yellow]")
-    out.print(f"episode written to {path}")
+    out.print(f"episode written to {path}", soft_wrap=True)
 
 
 @app.command()
@@ -208,7 +208,8 @@ def compare(
                       ep.outcome.ended_by, "yes" if ep.outcome.success else "no",
                       f"{x.needed_disclosed}/{x.needed_total}", pos, f"{x.words_per_turn:.1f}")
     out.print(table)
-    out.print(f"{len(results)} episodes written to {out_dir}/ (read one with `privy show FILE --as AGENT`)")
+    out.print(f"{len(results)} episodes written to {out_dir}/ (read one with "
+              "`privy show FILE --as AGENT`)", soft_wrap=True)
 
 
 @app.command("backends")

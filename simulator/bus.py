@@ -77,10 +77,20 @@ class MessageBus:
         to: frozenset[str] | None = None,
         actions: tuple[Action, ...] = (),
     ) -> Message:
-        """Deliver ``content`` from ``sender`` to ``to`` (default: all its neighbours)."""
+        """Deliver ``content`` from ``sender`` to ``to`` (default: all its neighbours).
+
+        An agent with no out-neighbours (e.g. the tail of a directed edge ``b -> a``)
+        may still speak, and commit: with ``to=None`` its message is logged and seen
+        by itself only. An explicit empty ``to`` is refused as a caller mistake.
+        """
         if sender not in self._neighbours:
             raise TopologyError(f"unknown sender '{sender}'")
         allowed = self._neighbours[sender]
+        if to is not None and not to:
+            raise TopologyError(
+                f"'{sender}' addressed a message to no one; use to=None for all its "
+                f"neighbours {sorted(allowed)}"
+            )
         recipients = allowed if to is None else frozenset(to)
         refused = recipients - allowed
         if refused:
@@ -88,8 +98,6 @@ class MessageBus:
                 f"'{sender}' may not send to {sorted(refused)}: not a neighbour in the topology "
                 f"(neighbours: {sorted(allowed)})"
             )
-        if not recipients:
-            raise TopologyError(f"'{sender}' has no recipient to send to")
         msg = Message(
             id=len(self.messages), turn=turn, sender=sender, recipients=recipients,
             content=content, actions=actions,

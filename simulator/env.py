@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from simulator.bus import Action, MessageBus, build_graph
 from simulator.scenario import Scenario
 from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
-from simulator.views import Observation, State
+from simulator.views import Observation, PublicTask, State
 
 EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
 
@@ -89,7 +89,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             neighbours=self._act_spaces[agent].neighbours,
             facts=self._facts[agent],
             messages=tuple(self.bus.seen_by(agent)),
-            task=self.scenario.task,
+            task=PublicTask.model_validate(self.scenario.task),
         )
 
     def state(self) -> State:  # type: ignore[override]
@@ -101,9 +101,15 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         )
 
     def parse_actions(self, content: str) -> tuple[Action, ...]:
+        """Commitment lines in ``content``, in order.
+
+        The value is stripped of markdown emphasis the pattern lets through
+        (``**SELECT:** x`` captures ``** x``); a line with no value left is ignored.
+        """
         verb = self.scenario.task.commitment.verb
         pattern = self.scenario.task.commitment.pattern
-        return tuple(Action(verb=verb, value=m.group(1)) for m in pattern.finditer(content))
+        values = (m.group(1).strip().strip("*`").strip() for m in pattern.finditer(content))
+        return tuple(Action(verb=verb, value=v) for v in values if v)
 
     def step(self, action: Utterance | None) -> None:
         agent = self.agent_selection

@@ -39,34 +39,43 @@ class ScenarioError(ValueError):
 
 
 def _line_of(node: yaml.Node | None, loc: Loc) -> int:
-    """1-based line of the deepest node along ``loc`` that exists."""
+    """1-based line of the deepest node along ``loc`` that exists.
+
+    A mapping entry is located by its key (``task:``), not its value: a block value
+    starts on the next line, and a missing field should point at its parent's key.
+    """
     best = node.start_mark.line + 1 if node is not None else 1
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == part), None)
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            best, node = pair[0].start_mark.line + 1, pair[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            nxt = node.value[part] if 0 <= part < len(node.value) else None
+            if not 0 <= part < len(node.value):
+                break
+            node = node.value[part]
+            best = node.start_mark.line + 1
         else:
-            nxt = None
-        if nxt is None:
             break
-        node = nxt
-        best = node.start_mark.line + 1
     return best
 
 
 def _pydantic_problems(file: str, root: yaml.Node | None, err: ValidationError) -> list[Problem]:
     out = []
     for e in err.errors():
-        loc: Loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        loc: Loc = tuple(
+            p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+        )
         msg = e["msg"]
         if e["type"] == "missing":
             msg = "required field is missing"
         elif e["type"] == "extra_forbidden":
             msg = "unknown field; check the spelling (see `privy schema`)"
-        elif e["type"] == "literal_error" or e["type"] == "enum":
+        elif e["type"] != "value_error" and isinstance(e.get("input"), str | int | float | None):
             msg = f"{msg}, got {e.get('input')!r}"
-        out.append(Problem(file, _line_of(root, loc), _dotted(loc), msg.removeprefix("Value error, ")))
+        msg = msg.removeprefix("Value error, ")
+        out.append(Problem(file, _line_of(root, loc), _dotted(loc), msg))
     return out
 
 
@@ -78,17 +87,25 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        reason = getattr(err, "problem", None) or str(err)
-        raise ScenarioError([Problem(file, line, "(yaml)", f"YAML syntax error: {reason}")]) from err
+        # pyyaml splits some messages: "expected a single document" + "but found another".
+        parts = (getattr(err, "context", None), getattr(err, "problem", None))
+        reason = ", ".join(p for p in parts if p) or str(err)
+        problem = Problem(file, line, "(yaml)", f"YAML syntax error: {reason}")
+        raise ScenarioError([problem]) from err
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, 1, "(top level)", "expected a mapping of scenario fields")])
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        msg = f"expected a mapping of scenario fields, got {got}"
+        raise ScenarioError([Problem(file, _line_of(root, ()), "(top level)", msg)])
+    problems: list[Problem] = []
     try:
         scenario = Scenario.model_validate(data, context={"defer_semantics": True})
     except ValidationError as err:
-        raise ScenarioError(_pydantic_problems(file, root, err)) from None
-    problems = [Problem(file, _line_of(root, loc), _dotted(loc), msg) for loc, msg in semantic_problems(scenario)]
+        problems += _pydantic_problems(file, root, err)
+    # Cross-field checks run on the raw data, so they are reported even when the schema fails.
+    for loc, msg in semantic_problems(data):
+        problems.append(Problem(file, _line_of(root, loc), _dotted(loc), msg))
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(sorted(problems, key=lambda p: p.line))
     return scenario
 
 
@@ -98,7 +115,8 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as err:
-        raise ScenarioError([Problem(str(p), 0, "(file)", f"cannot read file: {err.strerror}")]) from err
+        problem = Problem(str(p), 0, "(file)", f"cannot read file: {err.strerror}")
+        raise ScenarioError([problem]) from err
     except UnicodeDecodeError as err:
         raise ScenarioError([Problem(str(p), 0, "(file)", "expected UTF-8 text")]) from err
     return parse_scenario(text, str(p))

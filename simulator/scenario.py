@@ -203,42 +203,63 @@ def _dotted(loc: Loc) -> str:
     return out or "(top level)"
 
 
-def semantic_problems(s: Scenario) -> list[tuple[Loc, str]]:
-    """Cross-field checks pydantic cannot express per field: ids that must exist or be unique."""
+def _seq(value: Any) -> list[tuple[int, Any]]:
+    return list(enumerate(value)) if isinstance(value, list | tuple) else []
+
+
+def _map(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def semantic_problems(s: Scenario | dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Cross-field checks pydantic cannot express per field: ids that must exist or be unique.
+
+    Takes a Scenario or the raw data of one, even data that fails the schema, so that a
+    loader can report these problems together with the schema's. Values of the wrong type
+    are skipped here: the schema reports them.
+    """
+    data = s.model_dump() if isinstance(s, BaseModel) else _map(s)
     problems: list[tuple[Loc, str]] = []
-    agent_ids = set()
-    for i, a in enumerate(s.agents):
-        if a.id in agent_ids:
-            problems.append((("agents", i, "id"), f"duplicate agent id '{a.id}'; expected unique ids"))
-        agent_ids.add(a.id)
+
+    def add(*loc: str | int, msg: str) -> None:
+        problems.append((loc, msg))
+
+    agent_ids: set[str] = set()
+    for i, a in _seq(data.get("agents")):
+        aid = _map(a).get("id")
+        if isinstance(aid, str):
+            if aid in agent_ids:
+                add("agents", i, "id", msg=f"duplicate agent id '{aid}'; expected unique ids")
+            agent_ids.add(aid)
+    def unknown_agent(aid: str) -> str:
+        return f"unknown agent id '{aid}'; expected one of {sorted(agent_ids)}"
+
     fact_ids: set[str] = set()
-    for i, f in enumerate(s.facts):
-        if f.id in fact_ids:
-            problems.append((("facts", i, "id"), f"duplicate fact id '{f.id}'; expected unique ids"))
-        fact_ids.add(f.id)
-        for j, h in enumerate(f.holders):
-            if h not in agent_ids:
-                problems.append(
-                    (("facts", i, "holders", j), f"unknown agent id '{h}'; expected one of {sorted(agent_ids)}")
-                )
-    for i, (a, b) in enumerate(s.topology.edges):
-        for j, end in enumerate((a, b)):
-            if end not in agent_ids:
-                problems.append(
-                    (("topology", "edges", i, j), f"unknown agent id '{end}'; expected one of {sorted(agent_ids)}")
-                )
-    if s.topology.kind == "edges" and not s.topology.edges:
-        problems.append((("topology", "edges"), "expected at least one edge when kind is 'edges'"))
-    for i, fid in enumerate(s.task.needed_facts):
-        if fid not in fact_ids:
-            problems.append(
-                (("task", "needed_facts", i), f"unknown fact id '{fid}'; expected one of {sorted(fact_ids)}")
-            )
-    if s.task.kind == "decide":
-        if not s.task.options:
-            problems.append((("task", "options"), "expected a non-empty list of options for kind 'decide'"))
-        elif s.task.answer not in s.task.options:
-            problems.append(
-                (("task", "answer"), f"'{s.task.answer}' is not one of the options {s.task.options}")
-            )
+    for i, f in _seq(data.get("facts")):
+        fid = _map(f).get("id")
+        if isinstance(fid, str):
+            if fid in fact_ids:
+                add("facts", i, "id", msg=f"duplicate fact id '{fid}'; expected unique ids")
+            fact_ids.add(fid)
+        for j, h in _seq(_map(f).get("holders")):
+            if isinstance(h, str) and h not in agent_ids:
+                add("facts", i, "holders", j, msg=unknown_agent(h))
+    topology = _map(data.get("topology"))
+    for i, edge in _seq(topology.get("edges")):
+        for j, end in _seq(edge):
+            if isinstance(end, str) and end not in agent_ids:
+                add("topology", "edges", i, j, msg=unknown_agent(end))
+    if topology.get("kind") == "edges" and not topology.get("edges"):
+        add("topology", "edges", msg="expected at least one edge when kind is 'edges'")
+    task = _map(data.get("task"))
+    for i, fid in _seq(task.get("needed_facts")):
+        if isinstance(fid, str) and fid not in fact_ids:
+            msg = f"unknown fact id '{fid}'; expected one of {sorted(fact_ids)}"
+            add("task", "needed_facts", i, msg=msg)
+    options, answer = task.get("options"), task.get("answer")
+    if task.get("kind") == "decide" and (options is None or isinstance(options, list)):
+        if not options:
+            add("task", "options", msg="expected a non-empty list of options for kind 'decide'")
+        elif isinstance(answer, str) and answer not in options:
+            add("task", "answer", msg=f"'{answer}' is not an option; expected one of {options}")
     return problems

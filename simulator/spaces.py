@@ -43,7 +43,7 @@ class UtteranceSpace(Space[Utterance]):
         return (
             isinstance(x, Utterance)
             and len(x.content) <= self.max_length
-            and (x.to is None or x.to <= self.neighbours)
+            and (x.to is None or (bool(x.to) and x.to <= self.neighbours))
         )
 
     @property

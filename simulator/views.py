@@ -13,13 +13,30 @@ is a typed object with numpy's dtype for Python objects, and its space
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from simulator.bus import Action, Message
-from simulator.scenario import AgentSpec, Fact, Scenario, Task
+from simulator.scenario import AgentSpec, Commitment, Fact, Scenario
+
+
+class PublicTask(BaseModel):
+    """The part of the task every participant is told: its kind, how to commit, the options.
+
+    The ground truth (``answer``) and the ids of the facts that determine it
+    (``needed_facts``, which name other agents' facts) are not in it; they stay in the
+    omniscient :class:`State`. Built from a :class:`~simulator.scenario.Task` by
+    ``PublicTask.model_validate(task)`` (or by passing a Task where one is expected).
+    """
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    kind: Literal["select", "decide"]
+    commitment: Commitment
+    options: list[str] = []
+    ends_when: Literal["all_committed", "any_committed"] = "all_committed"
 
 
 class Observation(BaseModel):
@@ -35,7 +52,7 @@ class Observation(BaseModel):
     neighbours: frozenset[str]
     facts: tuple[Fact, ...]  # only the facts this agent holds
     messages: tuple[Message, ...]  # only messages this agent sent or received
-    task: Task
+    task: PublicTask  # no answer, no needed_facts
 
 
 class State(BaseModel):

@@ -1,0 +1,116 @@
+"""Every mode on the real embedded model (SmolLM2-135M-Instruct via llama.cpp).
+
+What the small model says is whatever it says; the run, the log and the parsing are
+what is tested. Turn and token limits are lowered from the files' values so that the
+whole module takes about a minute on 2 cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from simulator import Episode, Mode, Scenario, backends, load_episode, load_scenario, run_episode
+from simulator.backends.llama import LlamaBackend, default_model_path
+
+pytestmark = pytest.mark.llm
+
+SCENARIOS = ["mutual_friends.yaml", "hidden_profile.yaml"]
+
+
+@pytest.fixture(scope="module")
+def llama() -> LlamaBackend:
+    b = backends.create("llama")
+    assert isinstance(b, LlamaBackend)
+    return b
+
+
+def short(path: Path, turns: int = 4, tokens: int = 40) -> Scenario:
+    s = load_scenario(path)
+    return s.model_copy(update={"limits": s.limits.model_copy(
+        update={"max_turns": turns, "max_tokens": tokens})})
+
+
+def run(s: Scenario, mode: Mode, backend: LlamaBackend, seed: int) -> Episode:
+    return asyncio.run(run_episode(s, mode, backend, seed))
+
+
+def test_default_model_ships_in_package() -> None:
+    p = default_model_path()
+    assert p.is_file() and p.suffix == ".gguf" and p.stat().st_size > 50_000_000
+
+
+def test_weights_loaded_once_per_process(llama: LlamaBackend) -> None:
+    again = backends.create("llama")
+    assert isinstance(again, LlamaBackend)
+    assert again._llm is llama._llm
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("mode", list(Mode))
+def test_mode_completes_real_episode(
+    name: str, mode: Mode, llama: LlamaBackend, tmp_path: Path
+) -> None:
+    s = short(Path(__file__).parent.parent / "scenarios" / name)
+    ep = run(s, mode, llama, seed=3)
+
+    assert ep.outcome.ended_by in {"committed", "turn_limit", "script_exhausted"}
+    assert all(c.error is None and c.output is not None for c in ep.calls)
+    assert ep.backend["backend"] == "llama" and ep.backend["model"].endswith(".gguf")
+    if mode is Mode.SCRIPT:
+        # one generation; every played message is a line of it
+        assert len(ep.calls) == 1
+        assert all(m.content.split("\n")[0] in (ep.calls[0].output or "") for m in ep.messages)
+    else:
+        # one call per message, made for the agent whose turn it was
+        assert len(ep.calls) == len(ep.messages) >= 1
+        for call, msg in zip(ep.calls, ep.messages, strict=True):
+            assert call.speaker == msg.sender and call.turn == msg.turn
+            assert call.input[0].role == "system" and call.completion_tokens
+    assert ep.outcome.turns == len(ep.messages) <= s.limits.max_turns
+    # commitments parsed from the messages agree with the outcome
+    for agent, value in ep.outcome.commitments.items():
+        said = [a.value for m in ep.messages if m.sender == agent for a in m.actions]
+        assert said and said[-1] == value
+
+    path = ep.save(tmp_path / "ep.json")
+    assert load_episode(path) == ep
+
+
+@pytest.mark.parametrize("mode", [Mode.AGENTS, Mode.SCRIPT])
+def test_same_seed_same_episode(mode: Mode, llama: LlamaBackend) -> None:
+    s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml")
+    a, b = run(s, mode, llama, seed=11), run(s, mode, llama, seed=11)
+    other = run(s, mode, llama, seed=12)
+
+    assert [c.output for c in a.calls] == [c.output for c in b.calls]
+    assert [m.model_dump() for m in a.messages] == [m.model_dump() for m in b.messages]
+    assert a.outcome == b.outcome
+    assert [c.output for c in other.calls] != [c.output for c in a.calls]
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(backends.BackendError, match="model file not found: .*nope.gguf"):
+        backends.create("llama", model=tmp_path / "nope.gguf")
+
+
+def test_cli_run_on_embedded_model(tmp_path: Path) -> None:
+    """`privy run` with the default backend, end to end (the shortest example file)."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml", turns=2)
+    src = tmp_path / "s.yaml"
+    import yaml
+
+    src.write_text(yaml.safe_dump(s.model_dump(mode="json", exclude_defaults=False)))
+    out = tmp_path / "ep.json"
+    result = CliRunner().invoke(app, ["run", str(src), "--mode", "agents", "--seed", "5",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ep = load_episode(out)
+    assert ep.backend["backend"] == "llama" and len(ep.messages) == 2
+    assert "Alice" in result.output and f"episode written to {out}" in result.output
