@@ -33,8 +33,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+# Model text is printed as it is: no emoji codes, no highlighting, no hard wrapping.
+out = Console(emoji=False, highlight=False)
+err = Console(stderr=True, emoji=False, highlight=False)
 
 ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
 BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Backend name (llama, scripted).")]
@@ -67,9 +68,9 @@ def _backend(name: str, model: Path | None) -> backends.Backend:
 
 
 def _print_message(m: Message, names: dict[str, str]) -> None:
-    to = ", ".join(names[r] for r in sorted(m.recipients))
+    to = ", ".join(names[r] for r in sorted(m.recipients)) or "(no one)"
     out.print(f"[dim]{m.turn:>3}[/dim] [bold]{escape(names[m.sender])}[/bold] [dim]→ {escape(to)}[/dim]")
-    out.print("    " + escape(m.content).replace("\n", "\n    "), highlight=False)
+    out.print("    " + escape(m.content).replace("\n", "\n    "), soft_wrap=True)
 
 
 @app.command()
@@ -158,8 +159,8 @@ def show(
         for c in calls:
             out.rule(f"model call {c.index} at turn {turn} for {c.speaker or 'the script'}: exact input")
             for cm in c.input:
-                out.print(f"[bold]{cm.role}[/bold]: {escape(cm.content)}", highlight=False)
-            out.print(f"[bold]output[/bold]: {escape(str(c.output))}", highlight=False)
+                out.print(f"[bold]{cm.role}[/bold]: {escape(cm.content)}", soft_wrap=True)
+            out.print(f"[bold]output[/bold]: {escape(str(c.output))}", soft_wrap=True)
             if c.error:
                 out.print(f"[red]error[/red]: {escape(c.error)}")
     o = ep.outcome

@@ -152,9 +152,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         task = self.scenario.task
         values = {a: act.value for a, act in self.commitments.items()}
         decision: str | None = None
-        if task.ends_when == "any_committed" and values:
-            decision = next(iter(values.values()))
-        elif values and len({normalize(v) for v in values.values()}) == 1:
+        if task.ends_when == "any_committed" and values or values and len({normalize(v) for v in values.values()}) == 1:
             decision = next(iter(values.values()))
         all_in = set(values) == set(self.possible_agents) or task.ends_when == "any_committed"
         success = decision is not None and all_in and normalize(decision) == normalize(task.answer)

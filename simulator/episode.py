@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -20,7 +20,7 @@ from simulator.bus import Message
 from simulator.env import Outcome
 from simulator.scenario import Scenario
 
-EPISODE_FORMAT = "privy.episode/1"
+EPISODE_FORMAT: Final = "privy.episode/1"
 
 
 class Mode(StrEnum):

@@ -13,10 +13,10 @@ from __future__ import annotations
 from simulator.backends.base import ChatMessage
 from simulator.bus import Message
 from simulator.scenario import Scenario, Task
-from simulator.views import Observation, State
+from simulator.views import Observation, PublicTask, State
 
 
-def _commit_rule(task: Task) -> str:
+def _commit_rule(task: Task | PublicTask) -> str:
     verb = task.commitment.verb
     if task.kind == "decide":
         opts = ", ".join(task.options)

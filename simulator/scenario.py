@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-SCENARIO_FORMAT = "privy.scenario/1"
+SCENARIO_FORMAT: Final = "privy.scenario/1"
 
 _ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 

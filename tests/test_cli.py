@@ -167,9 +167,6 @@ def test_show_turn_as_another_agent_shows_no_call(episode_file: Path) -> None:
     assert "exact input" not in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.py wraps model input at the console width (80 columns under CliRunner), so "
-    "`show --turn` does not print the exact prompt; fix: soft_wrap=True in those prints"))
 def test_show_turn_prompt_is_exact_at_the_default_width(episode_file: Path) -> None:
     ep = load_episode(episode_file)
     (call,) = [c for c in ep.calls if c.turn == 1]
@@ -178,9 +175,6 @@ def test_show_turn_prompt_is_exact_at_the_default_width(episode_file: Path) -> N
     assert prompt in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.py prints model text with rich's emoji codes on: ':smile:' becomes an emoji; "
-    "fix: emoji=False (and markup=False) when printing message and call text"))
 def test_show_turn_prompt_keeps_emoji_codes(tmp_path: Path) -> None:
     mock = backends.create("mock", outputs=["Hello :smile: [b]x[/b]", "SELECT: x"])
     ep: Episode = asyncio.run(run_episode(load_scenario(MUTUAL), "agents", mock))

@@ -32,6 +32,8 @@ def mutual_friends_turn(me: str, facts: list[Fact], messages: list[Message], ver
         return f"We both know {name}.\n{verb}: {name}"
     if not spoke:
         return "My friends: " + "; ".join(f.text for f in facts)
+    if heard and not candidates:
+        return "None of the friends you named are on my list."
     if len(candidates) > 1:
         return "Several of your friends are on my list too; which attributes do yours have?"
     return "I have not seen your list yet; please share your friends."
