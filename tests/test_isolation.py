@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from simulator import (
     Episode,
     MessageBus,
+    ModelCall,
     PrivyEnv,
     Scenario,
     TopologyError,
@@ -65,7 +66,8 @@ FACT_TOKEN = st.text(
 )
 FILLER = ["ok", "hmm", "let us see", "what do you know", "interesting", "tell me more"]
 
-EXAMPLES = 300
+EXAMPLES = 400  # agents-mode episodes
+ENV_EXAMPLES = 300  # direct PrivyEnv runs
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def reached(agent: str, sender: str, recipients: frozenset[str]) -> bool:
 
 
 def isolation_violations(s: Scenario, episode: Episode) -> list[str]:
-    """Every (call, message, fact) where a call's input holds a fact its speaker may not know."""
+    """One line per (call, input message, fact text) the call's speaker may not know."""
     texts = {f.text for f in s.facts}
     problems = []
     for call in episode.calls:
@@ -334,7 +336,7 @@ def _only_others(s: Scenario, agent: str) -> set[str]:
     return {f.text for f in s.facts} - held_texts(s, agent)
 
 
-def _input_text(call) -> str:
+def _input_text(call: ModelCall) -> str:
     return "\n".join(m.content for m in call.input)
 
 
@@ -414,7 +416,7 @@ def test_env_delivers_along_topology_and_observe_is_exact() -> None:
     stats: Counter[str] = Counter()
 
     @settings(
-        max_examples=200, deadline=None, database=None,
+        max_examples=ENV_EXAMPLES, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(scenario=scenarios(), data=st.data())
@@ -443,14 +445,12 @@ def test_env_delivers_along_topology_and_observe_is_exact() -> None:
                 parts.append(f"{verb}: {data.draw(PUBLIC_WORD)}")
             content = "\n".join(parts)
             neighbours = sorted(nbrs[agent])
-            hows = ["broadcast", "subset", "subset", "illegal"] if neighbours else [
-                "broadcast", "illegal"]
-            how = data.draw(st.sampled_from(hows))
+            hows = ["broadcast", "subset", "subset", "illegal"]
+            how = data.draw(st.sampled_from(hows if neighbours else ["broadcast", "illegal"]))
             if how == "illegal":
                 outsiders = sorted(set(ids) - nbrs[agent])  # always holds the agent itself
                 bad = data.draw(st.lists(st.sampled_from(outsiders), max_size=2, unique=True))
-                ok = data.draw(st.lists(st.sampled_from(neighbours), unique=True)) if neighbours \
-                    else []
+                ok = data.draw(st.lists(st.sampled_from(neighbours), unique=True)) if neighbours else []
                 # Either nobody at all, or at least one non-neighbour (possibly itself).
                 to = frozenset(ok) | frozenset(bad) if bad else frozenset()
                 if bad:
@@ -488,12 +488,13 @@ def test_env_delivers_along_topology_and_observe_is_exact() -> None:
 
     prop()
     print(dict(stats))
-    assert stats["examples"] >= 100
+    assert stats["examples"] >= ENV_EXAMPLES // 2
+    # Directed messages, refusals and facts withheld from someone must really happen.
     assert stats["p1_and_p10"] >= 0.15 * stats["examples"], dict(stats)
-    assert stats["directed"] >= 0.5 * stats["examples"], dict(stats)
+    assert stats["directed"] >= 0.3 * stats["examples"], dict(stats)
     assert stats["directed_excluding_p1_or_p10"] >= 10, dict(stats)
-    assert stats["refused"] >= stats["examples"] // 2, dict(stats)
-    assert stats["fact_kept_from_someone"] >= stats["examples"], dict(stats)
+    assert stats["refused"] >= 0.3 * stats["examples"], dict(stats)
+    assert stats["fact_kept_from_someone"] >= 0.3 * stats["examples"], dict(stats)
 
 
 def test_p1_does_not_see_messages_to_p10() -> None:
