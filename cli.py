@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -198,17 +199,19 @@ def compare(
             ep.save(out_dir / f"{s.id}.{m.value}.seed{seed}.json")
             results.append(ep)
             bar.advance(task)
-    table = Table(title=f"privy compare · backend {backend}")
-    for col in ("scenario", "mode", "seed", "turns", "ended by", "success",
-                "needed facts said", "answer first named at", "words/turn"):
-        table.add_column(col)
-    for ep in results:
-        x = exchange(ep)
-        pos = "never" if x.answer_first_named_at is None else f"{x.answer_first_named_at:.2f}"
-        table.add_row(ep.scenario.id, ep.mode.value, str(ep.seed), str(ep.outcome.turns),
-                      ep.outcome.ended_by, "yes" if ep.outcome.success else "no",
-                      f"{x.needed_disclosed}/{x.needed_total}", pos, f"{x.words_per_turn:.1f}")
-    out.print(table)
+    for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
+        table = Table(title=f"{scenario_id} · backend {backend}", title_justify="left",
+                      box=box.SIMPLE_HEAD)
+        for col in ("mode", "seed", "turns", "ended by", "success", "needed\nsaid",
+                    "answer\nnamed at", "words\n/turn"):
+            table.add_column(col, no_wrap=True)
+        for ep in (e for e in results if e.scenario.id == scenario_id):
+            x = exchange(ep)
+            pos = "never" if x.answer_first_named_at is None else f"{x.answer_first_named_at:.2f}"
+            table.add_row(ep.mode.value, str(ep.seed), str(ep.outcome.turns),
+                          ep.outcome.ended_by, "yes" if ep.outcome.success else "no",
+                          f"{x.needed_disclosed}/{x.needed_total}", pos, f"{x.words_per_turn:.1f}")
+        out.print(table)
     out.print(f"{len(results)} episodes written to {out_dir}/ (read one with "
               "`privy show FILE --as AGENT`)", soft_wrap=True)
 

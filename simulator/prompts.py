@@ -111,8 +111,10 @@ def script_prompt(state: State) -> list[ChatMessage]:
         "You write a whole conversation between several people. You know everything each "
         f"of them knows.\n{_everything(s)}\nEach of them: {_commit_rule(s.task)}"
     )
+    example = "\n".join(f"{n}: <what {n} says>" for n in names)
     user = (
-        f"Write the full conversation, taking turns in this order: {', '.join(names)}, "
-        f"at most {s.limits.max_turns} lines. Write every line as 'Name: message'."
+        f"Write the full conversation, at most {s.limits.max_turns} lines, taking turns in "
+        f"this order: {', '.join(names)}. Write every line as 'Name: message', like this:\n"
+        f"{example}"
     )
     return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
