@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich import box
 from rich.console import Console
 from rich.markup import escape
@@ -28,6 +29,7 @@ from simulator import (
     run_episode,
     validate_files,
 )
+from simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 
 app = typer.Typer(
     help="Simulate conversations between LLM agents that hold private information.",
@@ -40,9 +42,18 @@ err = Console(stderr=True, emoji=False, highlight=False)
 
 ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
 BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Backend name (llama, scripted).")]
-ModelOpt = Annotated[
-    Path | None, typer.Option("--model", help="A .gguf file for the llama backend (default: SmolLM2).")
-]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="llama: a .gguf file (default: the embedded SmolLM2); openai: the model name.")]
+BaseUrlOpt = Annotated[str | None, typer.Option(
+    "--base-url", help="openai: endpoint of any OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")]
+KeyEnvOpt = Annotated[str | None, typer.Option(
+    "--api-key-env", help="openai: environment variable that holds the API key [default: OPENAI_API_KEY].")]
+OptOpt = Annotated[list[str] | None, typer.Option(
+    "--opt", help="Any backend option as KEY=VALUE (YAML value), repeatable, e.g. --opt timeout_s=30.")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache", help="SQLite response cache file.")]
+ConcOpt = Annotated[int | None, typer.Option("--max-concurrent", min=1, help="Concurrent calls per backend.")]
+BackendsFileOpt = Annotated[Path | None, typer.Option(
+    "--backends", help="A backends YAML file (a default and per-agent backends); overrides --backend.")]
 
 
 def _fail(message: str) -> None:
@@ -59,11 +70,32 @@ def _load(path: Path) -> Scenario:
         raise typer.Exit(1) from None
 
 
-def _backend(name: str, model: Path | None) -> backends.Backend:
-    options: dict[str, Any] = {"model": model} if model else {}
+def _backends(
+    name: str, model: str | None = None, base_url: str | None = None, api_key_env: str | None = None,
+    opts: list[str] | None = None, cache: Path | None = None, max_concurrent: int | None = None,
+    backends_file: Path | None = None,
+) -> tuple[backends.Backend, dict[str, backends.Backend]]:
+    """The default backend and the per-agent ones, from the command line or a backends file."""
     try:
-        return backends.create(name, **options)
-    except (backends.BackendError, TypeError) as e:
+        if backends_file is not None:
+            config = load_backends_config(backends_file)
+        else:
+            options: dict[str, Any] = {}
+            for item in opts or []:
+                key, sep, value = item.partition("=")
+                if not sep or not key:
+                    _fail(f"--opt {item!r}: expected KEY=VALUE")
+                options[key] = yaml.safe_load(value)
+            if model is not None:
+                options["model"] = model
+            if base_url is not None:
+                options["base_url"] = base_url
+            if api_key_env is not None:
+                options["api_key_env"] = api_key_env
+            spec = BackendSpec(name=name, options=options, cache=cache, max_concurrent=max_concurrent)
+            config = BackendsConfig(default=spec)
+        return build(config.default), {a: build(s) for a, s in config.agents.items()}
+    except backends.BackendError as e:
         _fail(str(e))
         raise
 
@@ -105,14 +137,23 @@ def run(
     seed: Annotated[int, typer.Option(help="Seeds the environment and every model call.")] = 0,
     out_file: Annotated[Path | None, typer.Option("--out", help="Episode JSON to write.")] = None,
     model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    opt: OptOpt = None,
+    cache: CacheOpt = None,
+    max_concurrent: ConcOpt = None,
+    backends_file: BackendsFileOpt = None,
 ) -> None:
     """Run one scenario in one mode, print the conversation and write the episode log."""
     scenario = _load(scenario_file)
-    b = _backend(backend, model)
+    b, per_agent = _backends(backend, model, base_url, api_key_env, opt, cache, max_concurrent, backends_file)
+    unknown = sorted(set(per_agent) - set(scenario.agent_ids))
+    if unknown:
+        _fail(f"{backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
     names = {a.id: a.name for a in scenario.agents}
-    out.rule(f"{escape(scenario.title)} · {mode.value} · {backend}")
+    out.rule(f"{escape(scenario.title)} · {mode.value} · {b.name}")
     episode = asyncio.run(run_episode(
-        scenario, mode, b, seed, scenario_path=str(scenario_file),
+        scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
         on_message=lambda m: _print_message(m, names),
     ))
     path = episode.save(out_file or _default_out(scenario, mode, seed))
@@ -178,6 +219,12 @@ def compare(
     seeds: Annotated[int, typer.Option(help="Seeds per scenario and mode (0..N-1).")] = 1,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where episodes are written.")] = Path("runs"),
     model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    opt: OptOpt = None,
+    cache: CacheOpt = None,
+    max_concurrent: ConcOpt = None,
+    backends_file: BackendsFileOpt = None,
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes."""
     try:
@@ -186,7 +233,7 @@ def compare(
         _fail(f"--modes: {e}; expected some of {[m.value for m in Mode]}")
         raise
     scenarios = [(p, _load(p)) for p in scenario_files]
-    b = _backend(backend, model)
+    b, per_agent = _backends(backend, model, base_url, api_key_env, opt, cache, max_concurrent, backends_file)
     jobs = [(p, s, m, seed) for p, s in scenarios for m in mode_list for seed in range(seeds)]
     results: list[Episode] = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -195,12 +242,13 @@ def compare(
         task = bar.add_task("episodes", total=len(jobs))
         for p, s, m, seed in jobs:
             bar.update(task, description=f"{s.id} · {m.value} · seed {seed}")
-            ep = asyncio.run(run_episode(s, m, b, seed, scenario_path=str(p)))
+            mine = {a: x for a, x in per_agent.items() if a in s.agent_ids} or None
+            ep = asyncio.run(run_episode(s, m, b, seed, agent_backends=mine, scenario_path=str(p)))
             ep.save(out_dir / f"{s.id}.{m.value}.seed{seed}.json")
             results.append(ep)
             bar.advance(task)
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
-        table = Table(title=f"{scenario_id} · backend {backend}", title_justify="left",
+        table = Table(title=f"{scenario_id} · backend {b.name}", title_justify="left",
                       box=box.SIMPLE_HEAD)
         for col in ("mode", "seed", "turns", "ended by", "success", "needed\nsaid",
                     "answer\nnamed at", "words\n/turn"):
@@ -218,9 +266,13 @@ def compare(
 
 @app.command("backends")
 def list_backends() -> None:
-    """List the backends privy knows."""
-    for name in backends.available():
-        out.print(name)
+    """List the backends privy knows, and why any cannot be used here."""
+    table = Table(box=box.SIMPLE_HEAD)
+    for col in ("backend", "usable", "from", "detail"):
+        table.add_column(col)
+    for info in backends.describe():
+        table.add_row(info.name, "yes" if info.available else "[red]no[/red]", info.origin, escape(info.detail))
+    out.print(table)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from simulator.backends.base import ChatMessage
+from simulator.backends.errors import Attempt
 from simulator.bus import Message
 from simulator.env import Outcome
 from simulator.scenario import Scenario
@@ -47,6 +48,9 @@ class ModelCall(BaseModel):
     completion_tokens: int | None = None
     latency_s: float
     error: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list, description="Failed tries before the last.")
+    cached: bool = Field(default=False, description="Served from the response cache.")
+    notes: list[str] = Field(default_factory=list, description="What was wrong with the output, if anything.")
 
 
 class Timings(BaseModel):

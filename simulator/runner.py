@@ -14,12 +14,34 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from simulator.backends.base import Backend, ChatRequest, Completion
+from simulator.backends.errors import Attempt, BackendError
 from simulator.bus import Message
 from simulator.env import PrivyEnv
 from simulator.episode import Episode, Mode, ModelCall, Timings
 from simulator.modes import Script, clean_turn, request_for, script_request
 from simulator.scenario import Scenario
 from simulator.spaces import Utterance
+
+
+def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:
+    """Make model output safe to log and play: valid Unicode, bounded length.
+
+    Returns the cleaned text and a note for each thing that was wrong with it.
+    """
+    notes = []
+    clean = text.encode("utf-8", "replace").decode("utf-8")
+    if clean != text:
+        notes.append("output had invalid Unicode (lone surrogates); replaced with '?'")
+    if "\ufffd" in clean:
+        notes.append("output has U+FFFD replacement characters: the server sent bytes that were not UTF-8")
+    limit = max(400, max_tokens * 16)
+    if len(clean) > limit:
+        notes.append(f"output of {len(clean)} characters is far longer than max_tokens={max_tokens}; "
+                     f"cut to {limit}")
+        clean = clean[:limit]
+    if not clean.strip():
+        notes.append("empty output")
+    return clean, notes
 
 
 class _Calls:
@@ -29,24 +51,30 @@ class _Calls:
         self.log: list[ModelCall] = []
         self.model_s = 0.0
 
-    async def send(self, backend: Backend, req: ChatRequest, turn: int) -> Completion | None:
+    async def send(self, backend: Backend, req: ChatRequest, turn: int) -> str | None:
+        """The (sanitised) completion text, or None if the call failed for good."""
         t0 = time.perf_counter()
         out: Completion | None = None
         error: str | None = None
+        attempts: list[Attempt] = []
         try:
             out = await backend.complete(req)
-        except Exception as err:  # recorded in the log; the episode ends cleanly
+        except BackendError as err:  # recorded in the log; the episode ends cleanly
+            error, attempts = str(err), err.attempts
+        except Exception as err:  # a backend bug must not lose the episode either
             error = f"{type(err).__name__}: {err}"
         latency = time.perf_counter() - t0
         self.model_s += latency
+        text, notes = sanitize(out.text, req.max_tokens) if out else (None, [])
         self.log.append(ModelCall(
             index=len(self.log), speaker=req.speaker, turn=turn, seed=req.seed,
             max_tokens=req.max_tokens, temperature=req.temperature, input=list(req.messages),
-            output=out.text if out else None, latency_s=latency, error=error,
+            output=text, latency_s=latency, error=error, notes=notes,
+            attempts=out.attempts if out else attempts, cached=out.cached if out else False,
             prompt_tokens=out.prompt_tokens if out else None,
             completion_tokens=out.completion_tokens if out else None,
         ))
-        return out
+        return text
 
 
 async def run_episode(
@@ -76,8 +104,8 @@ async def run_episode(
     names = {a.id: a.name for a in scenario.agents}
     script: Script | None = None
     if mode is Mode.SCRIPT:
-        out = await calls.send(backend, script_request(env, rng.randrange(2**31)), 0)
-        script = Script.parse(out.text, names) if out else None
+        text = await calls.send(backend, script_request(env, rng.randrange(2**31)), 0)
+        script = Script.parse(text, names) if text is not None else None
         if script is None:
             env.truncate("error")
 
@@ -86,22 +114,21 @@ async def run_episode(
         if terminated or truncated:
             env.step(None)
             continue
-        text: str | None
         if script is not None:
             text = script.next_for(agent)
             if text is None:
                 env.truncate("script_exhausted")
                 continue
         else:
-            writer = (agent_backends or {}).get(agent, backend)
-            if mode in (Mode.OMNISCIENT,):
-                writer = backend
+            # one controller for everyone in omniscient mode; per-agent backends otherwise
+            per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
+            writer = (per_agent or {}).get(agent, backend)
             req = request_for(env, mode, agent, rng.randrange(2**31))
-            out = await calls.send(writer, req, env.turn)
-            if out is None:
+            text = await calls.send(writer, req, env.turn)
+            if text is None:
                 env.truncate("error")
                 continue
-            text = clean_turn(out.text, names[agent])
+            text = clean_turn(text, names[agent])
         env.step(Utterance(content=text))
         if on_message:
             on_message(env.bus.messages[-1])

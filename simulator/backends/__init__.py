@@ -1,11 +1,22 @@
 """Model backends: the async seam (:class:`Backend`) and a registry by name."""
 
 from simulator.backends.base import Backend, ChatMessage, ChatRequest, Completion
-from simulator.backends.registry import BackendError, available, create, register
+from simulator.backends.errors import Attempt, BackendError, PermanentError, TransientError
+from simulator.backends.registry import BackendInfo, available, create, describe, register
+from simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 
 __all__ = [
+    "Attempt",
     "Backend",
     "BackendError",
+    "BackendInfo",
+    "BackendSpec",
+    "BackendsConfig",
+    "PermanentError",
+    "TransientError",
+    "build",
+    "describe",
+    "load_backends_config",
     "ChatMessage",
     "ChatRequest",
     "Completion",

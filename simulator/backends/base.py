@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from simulator.backends.errors import Attempt
 from simulator.views import Observation, State
 
 
@@ -44,6 +45,8 @@ class Completion(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list, description="Failed tries before this one.")
+    cached: bool = Field(default=False, description="Served from the response cache.")
 
 
 @runtime_checkable

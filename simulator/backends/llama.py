@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.registry import BackendError
+from simulator.backends.errors import BackendError
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
 _LOAD_LOCK = threading.Lock()

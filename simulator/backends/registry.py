@@ -1,24 +1,49 @@
-"""Backends by name, imported lazily so a backend's package is needed only when used."""
+"""Backends by name, imported lazily so a backend's package is needed only when used.
+
+Third-party packages add backends through the ``privy.backends`` entry-point group::
+
+    [project.entry-points."privy.backends"]
+    mine = "my_package.backend:MyBackend"
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import importlib.util
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from simulator.backends.base import Backend
+from simulator.backends.errors import BackendError
 
-# name -> ("module:factory", extra that provides its dependencies)
-_BUILTIN: dict[str, tuple[str, str | None]] = {
-    "llama": ("simulator.backends.llama:LlamaBackend", None),
-    "scripted": ("simulator.backends.scripted:ScriptedBackend", None),
-    "mock": ("simulator.backends.mock:MockBackend", None),
+ENTRY_POINT_GROUP = "privy.backends"
+
+
+@dataclass(frozen=True)
+class _Builtin:
+    target: str  # "module:factory"
+    needs: str | None  # importable module the backend requires
+    install: str | None  # what to pip install when it is missing
+
+
+_BUILTIN: dict[str, _Builtin] = {
+    "llama": _Builtin("simulator.backends.llama:LlamaBackend", "llama_cpp", "llama-cpp-python"),
+    "openai": _Builtin("simulator.backends.openai_compat:OpenAIBackend", "openai", "openai"),
+    "scripted": _Builtin("simulator.backends.scripted:ScriptedBackend", None, None),
+    "mock": _Builtin("simulator.backends.mock:MockBackend", None, None),
+    "replay": _Builtin("simulator.backends.replay:ReplayBackend", None, None),
 }
 _FACTORIES: dict[str, Callable[..., Backend]] = {}
 
 
-class BackendError(RuntimeError):
-    """A backend is unknown, cannot be imported, or failed."""
+@dataclass(frozen=True)
+class BackendInfo:
+    name: str
+    origin: str  # "built-in", "registered", or the entry point's value
+    available: bool
+    detail: str
 
 
 def register(name: str, factory: Callable[..., Backend]) -> None:
@@ -26,22 +51,58 @@ def register(name: str, factory: Callable[..., Backend]) -> None:
     _FACTORIES[name] = factory
 
 
+def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
 def available() -> list[str]:
-    return sorted(set(_BUILTIN) | set(_FACTORIES))
+    return sorted(set(_BUILTIN) | set(_FACTORIES) | set(_entry_points()))
+
+
+def describe() -> list[BackendInfo]:
+    """Every known backend, whether it can be used here, and why not."""
+    out = []
+    eps = _entry_points()
+    for name in available():
+        if name in _FACTORIES:
+            out.append(BackendInfo(name, "registered", True, "registered in this process"))
+        elif name in _BUILTIN:
+            b = _BUILTIN[name]
+            if b.needs and importlib.util.find_spec(b.needs) is None:
+                out.append(BackendInfo(name, "built-in", False, f"missing package: pip install {b.install}"))
+            else:
+                out.append(BackendInfo(name, "built-in", True, b.target.split(":")[0]))
+        else:
+            ep = eps[name]
+            try:
+                ep.load()
+                out.append(BackendInfo(name, ep.value, True, f"entry point from {ep.dist.name if ep.dist else '?'}"))
+            except ImportError as err:
+                out.append(BackendInfo(name, ep.value, False, f"cannot import: {err}"))
+    return out
 
 
 def create(name: str, **options: Any) -> Backend:
     """Build the backend called ``name`` with its options."""
     if name in _FACTORIES:
         return _FACTORIES[name](**options)
-    if name not in _BUILTIN:
+    if name in _BUILTIN:
+        b = _BUILTIN[name]
+        module_name, attr = b.target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            hint = f" (pip install {b.install})" if b.install else ""
+            raise BackendError(f"backend '{name}' needs the package {err.name}{hint}") from err
+        factory: Callable[..., Backend] = getattr(module, attr)
+    elif name in (eps := _entry_points()):
+        try:
+            factory = eps[name].load()
+        except ImportError as err:
+            raise BackendError(f"backend '{name}' ({eps[name].value}) cannot be imported: {err}") from err
+    else:
         raise BackendError(f"unknown backend '{name}'; expected one of {available()}")
-    target, extra = _BUILTIN[name]
-    module_name, attr = target.split(":")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as err:
-        hint = f" (pip install 'privy[{extra}]')" if extra else ""
-        raise BackendError(f"backend '{name}' needs {err.name}{hint}") from err
-    factory: Callable[..., Backend] = getattr(module, attr)
-    return factory(**options)
+        return factory(**options)
+    except TypeError as err:
+        raise BackendError(f"backend '{name}': bad options {sorted(options)}: {err}") from err

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.registry import BackendError
+from simulator.backends.errors import BackendError
 from simulator.bus import Message
 from simulator.scenario import Fact
 from simulator.views import Observation, State

@@ -1,0 +1,123 @@
+"""Any OpenAI-compatible chat endpoint, through the official ``openai`` client (async).
+
+OpenAI, vLLM, Ollama, llama.cpp's server, LM Studio: anything that serves
+``/v1/chat/completions``. The API key is read from a named environment variable when
+the backend is built; it is never returned by ``settings()`` and is redacted from
+every error message. The client's own retries are off: :mod:`retry` does them, so
+that each one is recorded.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from simulator.backends.base import ChatRequest, Completion
+from simulator.backends.errors import PermanentError, TransientError, redact
+
+
+def _retry_after(err: Any) -> float | None:
+    response = getattr(err, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to backoff
+
+
+class OpenAIBackend:
+    """A chat model behind an OpenAI-compatible HTTP API.
+
+    Args:
+        model: model name sent with each request.
+        base_url: endpoint, e.g. ``http://127.0.0.1:8000/v1`` (default: OpenAI's).
+        api_key_env: name of the environment variable holding the key. A missing
+            variable is an error unless ``api_key_env`` is None (no key needed).
+        timeout_s: per-request timeout.
+        temperature, seed: override the request's values when set.
+        response_format: e.g. ``{"type": "json_schema", "json_schema": {...}}`` where
+            the server supports it.
+    """
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str = "gpt-4o-mini",
+        base_url: str | None = None,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        timeout_s: float = 60.0,
+        temperature: float | None = None,
+        seed: int | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> None:
+        from openai import AsyncOpenAI
+
+        key = None
+        if api_key_env is not None:
+            key = os.environ.get(api_key_env)
+            if not key:
+                raise PermanentError(f"the openai backend reads its API key from ${api_key_env}, which is not set")
+        self.model = model
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.timeout_s = timeout_s
+        self.temperature = temperature
+        self.seed = seed
+        self.response_format = response_format
+        self._secrets = [key] if key else []
+        self._client = AsyncOpenAI(
+            api_key=key or "none", base_url=base_url, timeout=timeout_s, max_retries=0
+        )
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "base_url": self.base_url,
+            "api_key_env": self.api_key_env,
+            "timeout_s": self.timeout_s,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "response_format": self.response_format,
+        }
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        import openai
+
+        params: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.model_dump() for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": self.temperature if self.temperature is not None else request.temperature,
+        }
+        seed = self.seed if self.seed is not None else request.seed
+        if seed is not None:
+            params["seed"] = seed
+        if request.stop:
+            params["stop"] = list(request.stop)[:4]  # the API accepts at most four
+        if self.response_format is not None:
+            params["response_format"] = self.response_format
+        try:
+            out = await self._client.chat.completions.create(**params)
+        except openai.APIStatusError as err:
+            msg = redact(f"HTTP {err.status_code} from {self.base_url or 'OpenAI'}: {err.message}", self._secrets)
+            if err.status_code == 429 or err.status_code >= 500 or err.status_code == 408:
+                raise TransientError(msg, retry_after=_retry_after(err)) from None
+            raise PermanentError(msg) from None
+        except openai.APITimeoutError:
+            raise TransientError(f"no answer within {self.timeout_s}s from {self.base_url}") from None
+        except openai.APIConnectionError as err:
+            raise TransientError(redact(f"connection failed: {err}", self._secrets)) from None
+        except (openai.APIResponseValidationError, ValueError) as err:  # garbage instead of JSON
+            raise TransientError(redact(f"unparsable response: {err}"[:300], self._secrets)) from None
+        if not getattr(out, "choices", None):
+            raise TransientError("response has no choices")
+        choice = out.choices[0]
+        usage = out.usage
+        return Completion(
+            text=choice.message.content or "",
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            finish_reason=choice.finish_reason,
+        )

@@ -1,0 +1,68 @@
+"""Backend configuration as data: which backend, its options, and its wrappers.
+
+A spec is what a user writes (in a backends YAML file or on the command line); ``build``
+turns it into a backend wrapped, from the outside in, by the response cache, the
+concurrency limit and the retries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simulator.backends.base import Backend
+from simulator.backends.cache import CachedBackend
+from simulator.backends.errors import BackendError
+from simulator.backends.limit import LimitedBackend
+from simulator.backends.registry import create
+from simulator.backends.retry import RetryingBackend, RetryPolicy
+
+_NETWORK = {"openai"}
+
+
+class BackendSpec(BaseModel):
+    """One backend and how to call it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = "llama"
+    options: dict[str, Any] = Field(default_factory=dict, description="Passed to the backend's factory.")
+    retry: RetryPolicy | None = Field(default=None, description="Default: on for network backends.")
+    cache: Path | None = Field(default=None, description="SQLite response cache file.")
+    max_concurrent: int | None = Field(default=None, ge=1)
+
+
+class BackendsConfig(BaseModel):
+    """A backends file: a default, and optionally one per agent id."""
+
+    model_config = ConfigDict(extra="forbid")
+    default: BackendSpec = Field(default_factory=BackendSpec)
+    agents: dict[str, BackendSpec] = Field(default_factory=dict)
+
+
+def build(spec: BackendSpec) -> Backend:
+    backend = create(spec.name, **spec.options)
+    policy = spec.retry if spec.retry is not None else (RetryPolicy() if spec.name in _NETWORK else None)
+    if policy is not None:
+        backend = RetryingBackend(backend, policy)
+    if spec.max_concurrent is not None:
+        backend = LimitedBackend(backend, spec.max_concurrent)
+    if spec.cache is not None:
+        backend = CachedBackend(backend, spec.cache)
+    return backend
+
+
+def load_backends_config(path: str | Path) -> BackendsConfig:
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        return BackendsConfig.model_validate(data)
+    except OSError as err:
+        raise BackendError(f"{p}: cannot read: {err.strerror}") from err
+    except yaml.YAMLError as err:
+        raise BackendError(f"{p}: YAML syntax error: {err}") from err
+    except ValidationError as err:
+        lines = [f"{p}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
+        raise BackendError("\n".join(lines)) from err
