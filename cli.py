@@ -232,6 +232,8 @@ def compare(
     except ValueError as e:
         _fail(f"--modes: {e}; expected some of {[m.value for m in Mode]}")
         raise
+    if backend == "replay" and backends_file is None:
+        _fail("compare runs many episodes; replay one episode with `privy run --backend replay`")
     scenarios = [(p, _load(p)) for p in scenario_files]
     b, per_agent = _backends(backend, model, base_url, api_key_env, opt, cache, max_concurrent, backends_file)
     jobs = [(p, s, m, seed) for p, s in scenarios for m in mode_list for seed in range(seeds)]

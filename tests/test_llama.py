@@ -11,8 +11,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from helpers import short
 
-from simulator import Episode, Mode, Scenario, backends, load_episode, load_scenario, run_episode
+from simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
 from simulator.backends.llama import LlamaBackend, default_model_path
 
 pytestmark = pytest.mark.llm
@@ -25,12 +26,6 @@ def llama() -> LlamaBackend:
     b = backends.create("llama")
     assert isinstance(b, LlamaBackend)
     return b
-
-
-def short(path: Path, turns: int = 4, tokens: int = 40) -> Scenario:
-    s = load_scenario(path)
-    return s.model_copy(update={"limits": s.limits.model_copy(
-        update={"max_turns": turns, "max_tokens": tokens})})
 
 
 def run(s: Scenario, mode: Mode, backend: LlamaBackend, seed: int) -> Episode:

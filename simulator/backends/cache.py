@@ -59,14 +59,18 @@ class ResponseCache:
     def get(self, key: str) -> Completion | None:
         with self._lock:
             row = self._db.execute("SELECT completion FROM completions WHERE key = ?", (key,)).fetchone()
-        return Completion.model_validate_json(row[0]) if row else None
+        return Completion.model_validate(json.loads(row[0])) if row else None
 
     def put(self, key: str, backend: str, request: ChatRequest, completion: Completion) -> None:
         stored = completion.model_copy(update={"attempts": [], "cached": False})
+        # json.dumps escapes to ASCII, so text that is not valid Unicode (a lone surrogate from a
+        # broken server) is kept exactly instead of failing to encode; the runner sanitises it
+        req_json = json.dumps(request.model_dump(mode="json", exclude={"view"}))
+        out_json = json.dumps(stored.model_dump(mode="json"))
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO completions VALUES (?, ?, ?, ?, ?)",
-                (key, backend, request.model_dump_json(exclude={"view"}), stored.model_dump_json(), time.time()),
+                (key, backend, req_json, out_json, time.time()),
             )
 
     def __len__(self) -> int:

@@ -28,7 +28,7 @@ class LimitedBackend:
         # one per event loop: a semaphore is bound to the loop it is first used in
         loop = id(asyncio.get_running_loop())
         if loop not in self._semaphores:
-            self._semaphores[loop] = asyncio.Semaphore(self.max_concurrent)
+            self._semaphores = {loop: asyncio.Semaphore(self.max_concurrent)}  # drop finished loops
         return self._semaphores[loop]
 
     async def complete(self, request: ChatRequest) -> Completion:

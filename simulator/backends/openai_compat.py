@@ -66,9 +66,19 @@ class OpenAIBackend:
         self.seed = seed
         self.response_format = response_format
         self._secrets = [key] if key else []
-        self._client = AsyncOpenAI(
+        self._make_client = lambda: AsyncOpenAI(
             api_key=key or "none", base_url=base_url, timeout=timeout_s, max_retries=0
         )
+        self._clients: dict[int, Any] = {}
+
+    def _client(self) -> Any:
+        """One client per event loop: its connection pool belongs to the loop that made it."""
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._clients:
+            self._clients = {loop: self._make_client()}  # drop clients of finished loops
+        return self._clients[loop]
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -99,7 +109,7 @@ class OpenAIBackend:
         if self.response_format is not None:
             params["response_format"] = self.response_format
         try:
-            out = await self._client.chat.completions.create(**params)
+            out = await self._client().chat.completions.create(**params)
         except openai.APIStatusError as err:
             msg = redact(f"HTTP {err.status_code} from {self.base_url or 'OpenAI'}: {err.message}", self._secrets)
             if err.status_code == 429 or err.status_code >= 500 or err.status_code == 408:

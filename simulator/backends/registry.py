@@ -55,6 +55,13 @@ def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
+def _missing(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except ImportError:  # a dotted name whose parent package is missing
+        return True
+
+
 def available() -> list[str]:
     return sorted(set(_BUILTIN) | set(_FACTORIES) | set(_entry_points()))
 
@@ -68,7 +75,7 @@ def describe() -> list[BackendInfo]:
             out.append(BackendInfo(name, "registered", True, "registered in this process"))
         elif name in _BUILTIN:
             b = _BUILTIN[name]
-            if b.needs and importlib.util.find_spec(b.needs) is None:
+            if b.needs and _missing(b.needs):
                 out.append(BackendInfo(name, "built-in", False, f"missing package: pip install {b.install}"))
             else:
                 out.append(BackendInfo(name, "built-in", True, b.target.split(":")[0]))
@@ -77,8 +84,8 @@ def describe() -> list[BackendInfo]:
             try:
                 ep.load()
                 out.append(BackendInfo(name, ep.value, True, f"entry point from {ep.dist.name if ep.dist else '?'}"))
-            except ImportError as err:
-                out.append(BackendInfo(name, ep.value, False, f"cannot import: {err}"))
+            except Exception as err:  # a broken plugin (bad import, no such attribute) must not break the list
+                out.append(BackendInfo(name, ep.value, False, f"cannot import: {type(err).__name__}: {err}"))
     return out
 
 
@@ -89,6 +96,8 @@ def create(name: str, **options: Any) -> Backend:
     if name in _BUILTIN:
         b = _BUILTIN[name]
         module_name, attr = b.target.split(":")
+        if b.needs and _missing(b.needs):  # checked first: the backend modules import it lazily
+            raise BackendError(f"backend '{name}' needs the package {b.needs} (pip install {b.install})")
         try:
             module = importlib.import_module(module_name)
         except ImportError as err:
@@ -98,8 +107,9 @@ def create(name: str, **options: Any) -> Backend:
     elif name in (eps := _entry_points()):
         try:
             factory = eps[name].load()
-        except ImportError as err:
-            raise BackendError(f"backend '{name}' ({eps[name].value}) cannot be imported: {err}") from err
+        except Exception as err:  # ImportError, or AttributeError for a wrong object name
+            value = eps[name].value
+            raise BackendError(f"backend '{name}' ({value}) cannot be imported: {type(err).__name__}: {err}") from err
     else:
         raise BackendError(f"unknown backend '{name}'; expected one of {available()}")
     try:

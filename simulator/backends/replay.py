@@ -1,7 +1,8 @@
 """Replays the completions of a recorded episode, in order, without a model.
 
-The replayed run must ask for the same speakers in the same order; if it diverges
-(another scenario, mode or seed), the call fails with the index where it did.
+The replayed run must make the same calls in the same order: same speaker, same prompt,
+same seed. If it diverges (another scenario, mode or seed), the call fails with the
+index where it did.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ class ReplayBackend:
     name = "replay"
 
     def __init__(self, episode: str | Path) -> None:
-        from simulator.episode import load_episode
+        from simulator.episode import EpisodeError, load_episode
 
         self.path = Path(episode)
-        self._episode = load_episode(self.path)
+        try:
+            self._episode = load_episode(self.path)
+        except EpisodeError as err:  # a clean CLI error, not a traceback
+            raise PermanentError(f"replay: {err}") from err
         self._calls = [c for c in self._episode.calls]
         self._next = 0
 
@@ -38,6 +42,17 @@ class ReplayBackend:
             raise PermanentError(
                 f"replay of {self.path} diverged at call {i}: recorded for {call.speaker!r}, "
                 f"asked for {request.speaker!r}"
+            )
+        if list(request.messages) != call.input:  # same speakers, but another scenario or mode
+            pairs = zip(request.messages, call.input, strict=False)
+            at = next((k for k, (a, b) in enumerate(pairs) if a != b), min(len(request.messages), len(call.input)))
+            raise PermanentError(
+                f"replay of {self.path} diverged at call {i}: the prompt for {request.speaker!r} differs "
+                f"from the recorded one at chat message {at}"
+            )
+        if request.seed != call.seed:
+            raise PermanentError(
+                f"replay of {self.path} diverged at call {i}: seed {request.seed}, recorded {call.seed}"
             )
         self._next += 1
         if call.output is None:

@@ -18,7 +18,7 @@ from tenacity import (
     RetryError,
     retry_if_exception_type,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
 )
 
 from simulator.backends.base import Backend, ChatRequest, Completion
@@ -67,7 +67,9 @@ class RetryingBackend:
             attempts.append(Attempt(attempt=state.attempt_number, error=str(err), wait_s=round(wait, 3)))
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(p.max_attempts) | stop_after_delay(p.max_total_s),
+            # stop *before* a wait that would end past max_total_s (a long Retry-After included),
+            # not after it: the budget is a bound on the whole call
+            stop=stop_after_attempt(p.max_attempts) | stop_before_delay(p.max_total_s),
             wait=self._wait,
             retry=retry_if_exception_type(TransientError),
             before_sleep=record,

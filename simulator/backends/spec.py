@@ -64,5 +64,5 @@ def load_backends_config(path: str | Path) -> BackendsConfig:
     except yaml.YAMLError as err:
         raise BackendError(f"{p}: YAML syntax error: {err}") from err
     except ValidationError as err:
-        lines = [f"{p}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors()]
+        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in err.errors()]
         raise BackendError("\n".join(lines)) from err
