@@ -184,3 +184,20 @@ def test_planted_key_never_reaches_a_file_or_the_terminal(
         assert PLANTED.encode() not in p.read_bytes(), p
     for text in outputs:
         assert PLANTED not in text
+
+
+def test_json_schema_response_format_is_sent_and_obeyed(server: LlamaServer) -> None:
+    """llama.cpp's server takes the schema in a `json_object` response format."""
+    import json
+
+    from simulator.backends import ChatMessage, ChatRequest
+
+    schema = {"type": "object", "properties": {"choice": {"type": "string", "enum": ["Avery", "Blake"]}},
+              "required": ["choice"]}
+    b = backends.create("openai", model="smollm2", base_url=server.base_url, api_key_env=KEY_ENV,
+                        response_format={"type": "json_object", "schema": schema})
+    req = ChatRequest(messages=(ChatMessage(role="user", content="Pick Avery or Blake, as JSON."),),
+                      max_tokens=40, seed=1)
+    out = asyncio.run(b.complete(req))
+    assert json.loads(out.text)["choice"] in {"Avery", "Blake"}
+    assert b.settings()["response_format"]["schema"] == schema
