@@ -1,15 +1,17 @@
-"""Information exchange, read from the fact ledger of an episode (no LLM).
+"""information_exchange: how much of what was needed got said, how fast, how verbosely.
 
-``answer_first_named_at`` is the measure of Zhou et al. (2024): the relative position
-(0..1) of the first message that names the answer. An omniscient writer names the
-shared friend early (0.13 with GPT-3.5) where separate agents must first ground it
-(0.39).
+Metrics: ``needed_disclosed`` (share of the task's needed facts mentioned in some
+message), ``turns_to_decision`` (turns until the episode ended by commitment; None if
+it did not), ``words_per_turn``, and ``answer_first_named_at``: the relative position
+(0..1) of the first message naming the answer (Zhou et al. 2024: 0.13 for an omniscient
+writer against 0.39 for separate agents on MutualFriends).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 
+from evaluators.base import Finding, Score
 from simulator.episode import Episode
 from simulator.scenario import Mention
 
@@ -43,3 +45,30 @@ def exchange(episode: Episode) -> ExchangeScore:
         answer_first_named_at=answer_first_named_at(episode),
         words_per_turn=words / len(said) if said else 0.0,
     )
+
+
+class InformationExchange:
+    name = "information_exchange"
+
+    async def evaluate(self, episode: Episode) -> Score:
+        x = exchange(episode)
+        s = episode.scenario
+        findings = []
+        for fid in s.task.needed_facts:
+            first = next((m for m in episode.messages if s.fact(fid).mentioned_in(m.content)), None)
+            if first is not None:
+                findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
+                                        reason=f"{fid} first mentioned by {first.sender}"))
+        share = x.needed_disclosed / x.needed_total if x.needed_total else None
+        decided = episode.outcome.ended_by == "committed"
+        return Score(
+            evaluator=self.name,
+            value=share,
+            metrics={
+                "needed_disclosed": share,
+                "turns_to_decision": float(episode.outcome.turns) if decided else None,
+                "words_per_turn": x.words_per_turn,
+                "answer_first_named_at": x.answer_first_named_at,
+            },
+            findings=findings,
+        )

@@ -1,0 +1,45 @@
+"""task_success: the committed decision against the scenario's ground truth."""
+
+from __future__ import annotations
+
+from evaluators.base import Finding, Score
+from simulator.env import normalize
+from simulator.episode import Episode
+
+
+class TaskSuccess:
+    """1.0 when the episode's outcome is a success; also whether the agents agreed.
+
+    Metrics: ``success``, ``agreed`` (every agent committed to the same value),
+    ``committed`` and ``correct`` (shares of agents that committed / committed to the
+    answer).
+    """
+
+    name = "task_success"
+
+    async def evaluate(self, episode: Episode) -> Score:
+        s, o = episode.scenario, episode.outcome
+        answer = normalize(s.task.answer)
+        agents = s.agent_ids
+        values = o.commitments
+        agreed = set(values) == set(agents) and len({normalize(v) for v in values.values()}) == 1
+        findings = []
+        for agent, value in values.items():
+            msg = next((m.id for m in reversed(episode.messages) if m.sender == agent and m.actions), None)
+            right = normalize(value) == answer
+            findings.append(Finding(
+                kind="commitment", message_id=msg, agent=agent,
+                reason=f"committed to {value!r}; the answer is {s.task.answer!r}: {'right' if right else 'wrong'}",
+            ))
+        correct = sum(normalize(v) == answer for v in values.values())
+        return Score(
+            evaluator=self.name,
+            value=1.0 if o.success else 0.0,
+            metrics={
+                "success": float(o.success),
+                "agreed": float(agreed),
+                "committed": len(values) / len(agents),
+                "correct": correct / len(agents),
+            },
+            findings=findings,
+        )
