@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+import evaluators
 from evaluators.exchange import exchange
 from simulator import (
     Episode,
@@ -264,6 +265,77 @@ def compare(
         out.print(table)
     out.print(f"{len(results)} episodes written to {out_dir}/ (read one with "
               "`privy show FILE --as AGENT`)", soft_wrap=True)
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3g}"
+
+
+@app.command()
+def evaluate(
+    episode_files: Annotated[list[Path], typer.Argument(help="Episode JSON files.", metavar="EPISODE...")],
+    names: Annotated[str | None, typer.Option(
+        "--evaluators", "-e", help="Comma-separated evaluators [default: every deterministic one].")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")] = False,
+    judge_backend: Annotated[str, typer.Option(help="Backend of llm_judge and LLM classifiers.")] = "llama",
+    show_findings: Annotated[bool, typer.Option(
+        "--findings", help="Also list the evidence: message, agent, fact and reason of each finding.")] = False,
+) -> None:
+    """Score episodes: a table per episode and the mean per mode, or JSON."""
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else list(evaluators.DETERMINISTIC)
+    unknown = [n for n in chosen if n not in evaluators.available()]
+    if unknown:
+        _fail(f"--evaluators: unknown {unknown}; expected some of {evaluators.available()}")
+    options: dict[str, dict[str, Any]] = {"llm_judge": {"backend": judge_backend}}
+    results: list[dict[str, Any]] = []
+    bad = 0
+    for path in episode_files:
+        try:
+            ep = load_episode(path)
+        except EpisodeError as e:
+            err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
+            bad += 1
+            continue
+        scores = asyncio.run(evaluators.evaluate(ep, chosen, **options))
+        results.append({"file": str(path), "episode": ep.id, "scenario": ep.scenario.id, "mode": ep.mode.value,
+                        "seed": ep.seed, "scores": {k: v.model_dump(mode="json") for k, v in scores.items()}})
+    by_mode: dict[str, dict[str, list[float]]] = {}
+    for r in results:
+        for name, score in r["scores"].items():
+            if score["value"] is not None:
+                by_mode.setdefault(r["mode"], {}).setdefault(name, []).append(score["value"])
+    aggregate = {mode: {n: sum(v) / len(v) for n, v in d.items()} for mode, d in by_mode.items()}
+    if as_json:
+        typer.echo(json.dumps({"episodes": results, "mean_by_mode": aggregate}, indent=2))
+    else:
+        for r in results:
+            table = Table(title=f"{r['file']} · {r['scenario']} · {r['mode']} · seed {r['seed']}",
+                          title_justify="left", box=box.SIMPLE_HEAD)
+            for col in ("evaluator", "value", "metrics", "findings"):
+                table.add_column(col, overflow="fold")
+            for name, score in r["scores"].items():
+                metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in score["metrics"].items())
+                value = _fmt(score["value"]) if not score["error"] else f"[red]error[/red]: {escape(score['error'])}"
+                table.add_row(name, value, escape(metrics), str(len(score["findings"])))
+            out.print(table)
+            if show_findings:
+                for name, score in r["scores"].items():
+                    for f in score["findings"]:
+                        where = f"message {f['message_id']}" if f["message_id"] is not None else "episode"
+                        fact = f" · {f['fact_id']}" if f["fact_id"] else ""
+                        out.print(f"  [bold]{name}[/bold] {f['kind']} · {where} · {f['agent']}{fact}: "
+                                  f"{escape(f['reason'])}", soft_wrap=True)
+        if len(results) > 1:
+            table = Table(title="mean value per mode", title_justify="left", box=box.SIMPLE_HEAD)
+            table.add_column("evaluator")
+            modes = sorted(aggregate)
+            for m in modes:
+                table.add_column(m)
+            for name in chosen:
+                table.add_row(name, *(_fmt(aggregate[m].get(name)) for m in modes))
+            out.print(table)
+    if bad:
+        raise typer.Exit(1)
 
 
 @app.command("backends")
