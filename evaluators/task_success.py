@@ -19,8 +19,10 @@ class TaskSuccess:
 
     async def evaluate(self, episode: Episode) -> Score:
         s, o = episode.scenario, episode.outcome
-        answer = normalize(s.task.answer)
-        agents = s.agent_ids
+        if s.task.kind == "deal":
+            return self._deal(episode)
+        answer = normalize(s.task.answer or "")
+        agents = s.task.committers or s.agent_ids
         values = o.commitments
         agreed = set(values) == set(agents) and len({normalize(v) for v in values.values()}) == 1
         findings = []
@@ -43,3 +45,22 @@ class TaskSuccess:
             },
             findings=findings,
         )
+
+    def _deal(self, episode: Episode) -> Score:
+        """A deal: valid or not, each side's points, Pareto optimality; no deal scores zero."""
+        d = episode.outcome.deal
+        metrics: dict[str, float | None] = {
+            "success": float(episode.outcome.success),
+            "valid": float(d.valid) if d else 0.0,
+            "pareto_optimal": float(d.pareto_optimal) if d else 0.0,
+        }
+        findings = []
+        if d is not None:
+            for agent, points in d.points.items():
+                metrics[f"points.{agent}"] = float(points)
+            for agent, take in d.allocations.items():
+                msg = next((m.id for m in reversed(episode.messages) if m.sender == agent and m.actions), None)
+                findings.append(Finding(kind="commitment", message_id=msg, agent=agent,
+                                        reason=f"takes {take}; worth {d.points.get(agent, 0)} to {agent}"))
+        return Score(evaluator=self.name, value=1.0 if episode.outcome.success else 0.0,
+                     metrics=metrics, findings=findings)

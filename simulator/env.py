@@ -17,6 +17,7 @@ from pettingzoo import AECEnv
 from pydantic import BaseModel
 
 from simulator.bus import Action, MessageBus, build_graph
+from simulator.deal import DealResult, judge_deal
 from simulator.scenario import Scenario
 from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
 from simulator.views import Observation, PublicTask, State
@@ -37,6 +38,7 @@ class Outcome(BaseModel):
     commitments: dict[str, str]
     decision: str | None
     success: bool
+    deal: DealResult | None = None  # for deal tasks: validity, each side's points, Pareto optimality
 
 
 class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
@@ -129,10 +131,15 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self.agent_selection = self.possible_agents[self.turn % len(self.possible_agents)]
         self._accumulate_rewards()
 
+    @property
+    def committers(self) -> set[str]:
+        """Agents whose commitments count (the task's ``committers``, default everyone)."""
+        return set(self.scenario.task.committers or self.possible_agents)
+
     def _check_end(self) -> None:
         ends_when = self.scenario.task.ends_when
-        committed = set(self.commitments)
-        done = committed == set(self.possible_agents) if ends_when == "all_committed" else bool(committed)
+        committed = set(self.commitments) & self.committers
+        done = committed == self.committers if ends_when == "all_committed" else bool(committed)
         if done:
             self.ended_by = "committed"
             reward = 1.0 if self.outcome().success else 0.0
@@ -150,12 +157,17 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
 
     def outcome(self) -> Outcome:
         task = self.scenario.task
-        values = {a: act.value for a, act in self.commitments.items()}
+        values = {a: act.value for a, act in self.commitments.items() if a in self.committers}
+        if task.kind == "deal" and task.deal is not None:
+            deal = judge_deal(task.deal.items, task.deal.values, values)
+            return Outcome(ended_by=self.ended_by, turns=self.turn, commitments=values,
+                           decision=None, success=deal.valid, deal=deal)
         decision: str | None = None
         if task.ends_when == "any_committed" and values or values and len({normalize(v) for v in values.values()}) == 1:
             decision = next(iter(values.values()))
-        all_in = set(values) == set(self.possible_agents) or task.ends_when == "any_committed"
-        success = decision is not None and all_in and normalize(decision) == normalize(task.answer)
+        all_in = set(values) == self.committers or task.ends_when == "any_committed"
+        success = (decision is not None and all_in and task.answer is not None
+                   and normalize(decision) == normalize(task.answer))
         return Outcome(
             ended_by=self.ended_by, turns=self.turn, commitments=values,
             decision=decision, success=success,

@@ -21,6 +21,11 @@ def _commit_rule(task: Task | PublicTask) -> str:
     if task.kind == "decide":
         opts = ", ".join(task.options)
         return f"When the group is ready to decide, write a line '{verb}: <option>' (options: {opts})."
+    if task.kind == "deal":
+        items = task.deal.items if isinstance(task, Task) and task.deal else getattr(task, "deal_items", {})
+        example = " ".join(f"{i}=<n>" for i in items)
+        return (f"When you agree on a split, write a line '{verb}: {example}' with what YOU take "
+                f"(items: {', '.join(f'{n} {i}' for i, n in items.items())}).")
     return f"When you are sure of the answer, write a line '{verb}: <answer>'."
 
 

@@ -131,20 +131,39 @@ class Commitment(_Model):
         return re.compile(rf"^\s*\**{self.verb}\**\s*:\s*(.+?)\s*$", re.MULTILINE)
 
 
+class Deal(_Model):
+    """For ``kind: deal``: public item counts and each agent's private values."""
+
+    items: dict[str, int] = Field(min_length=1, description="Public: how many of each item.")
+    values: dict[str, dict[str, int]] = Field(
+        description="Ground truth: agent id -> item -> value per unit (private to that agent)."
+    )
+
+
 class Task(_Model):
     """What counts as success, and which facts are needed to determine it."""
 
-    kind: Literal["select", "decide"] = Field(
-        description="select: each agent names the answer; decide: a group decision."
+    kind: Literal["select", "decide", "answer", "deal"] = Field(
+        description=(
+            "select: each agent names the answer; decide: a group decision among options; "
+            "answer: the committers (e.g. a student, a guesser) give the answer; "
+            "deal: agents agree on a split of items."
+        )
     )
     commitment: Commitment = Field(default_factory=Commitment)
     options: list[str] = Field(
         default_factory=list, description="For 'decide': the options to choose from."
     )
-    answer: str = Field(min_length=1, description="The ground truth the agents must commit to.")
+    answer: str | None = Field(
+        default=None, min_length=1, description="The ground truth to commit to (not for 'deal')."
+    )
     needed_facts: list[str] = Field(
         default_factory=list, description="Fact ids that together determine the answer."
     )
+    committers: list[str] = Field(
+        default_factory=list, description="Agents whose commitments count (default: every agent)."
+    )
+    deal: Deal | None = Field(default=None, description="For 'deal': items and private values.")
     ends_when: Literal["all_committed", "any_committed"] = "all_committed"
 
 
@@ -262,4 +281,27 @@ def semantic_problems(s: Scenario | dict[str, Any]) -> list[tuple[Loc, str]]:
             add("task", "options", msg="expected a non-empty list of options for kind 'decide'")
         elif isinstance(answer, str) and answer not in options:
             add("task", "answer", msg=f"'{answer}' is not an option; expected one of {options}")
+    kind = task.get("kind")
+    if kind in ("select", "decide", "answer") and "answer" in task and answer is None:
+        add("task", "answer", msg=f"required for kind '{kind}'")
+    elif kind in ("select", "decide", "answer") and "answer" not in task and "kind" in task:
+        add("task", "answer", msg=f"required field is missing for kind '{kind}'")
+    for i, c in _seq(task.get("committers")):
+        if isinstance(c, str) and c not in agent_ids:
+            add("task", "committers", i, msg=unknown_agent(c))
+    deal = task.get("deal")
+    if kind == "deal" and deal is None:
+        add("task", "deal", msg="expected items and values for kind 'deal'")
+    if isinstance(deal, dict):
+        items = _map(deal.get("items"))
+        for item, n in items.items():
+            if isinstance(n, int) and n < 0:
+                add("task", "deal", "items", item, msg=f"expected a count >= 0, got {n}")
+        for agent, vals in _map(deal.get("values")).items():
+            if agent not in agent_ids:
+                add("task", "deal", "values", agent, msg=unknown_agent(agent))
+            for item in _map(vals):
+                if item not in items:
+                    add("task", "deal", "values", agent, item,
+                        msg=f"unknown item '{item}'; expected one of {sorted(items)}")
     return problems

@@ -13,10 +13,10 @@ is a typed object with numpy's dtype for Python objects, and its space
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from simulator.bus import Action, Message
 from simulator.scenario import AgentSpec, Commitment, Fact, Scenario
@@ -33,10 +33,21 @@ class PublicTask(BaseModel):
 
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
-    kind: Literal["select", "decide"]
+    kind: Literal["select", "decide", "answer", "deal"]
     commitment: Commitment
     options: list[str] = []
+    committers: list[str] = []
+    deal_items: dict[str, int] = {}  # public counts only; the values stay private
     ends_when: Literal["all_committed", "any_committed"] = "all_committed"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_task(cls, data: Any) -> Any:
+        deal = getattr(data, "deal", None)
+        if deal is not None:
+            fields = {k: getattr(data, k) for k in ("kind", "commitment", "options", "committers", "ends_when")}
+            return {**fields, "deal_items": dict(deal.items)}
+        return data
 
 
 class Observation(BaseModel):

@@ -52,7 +52,7 @@ ONE_DEFECT = [
     ),
     pytest.param(
         # the field is missing, so the line is its parent's: `task:`
-        "missing_answer.yaml", 16, "task.answer", "required field is missing",
+        "missing_answer.yaml", 16, "task.answer", "required field is missing for kind 'select'",
         id="missing required field",
     ),
     pytest.param(
