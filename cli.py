@@ -349,5 +349,68 @@ def list_backends() -> None:
     out.print(table)
 
 
+scenarios_app = typer.Typer(help="Scenario families: list, generate, import.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """List the scenario families and their parameters."""
+    from scenarios import families
+
+    table = Table(box=box.SIMPLE_HEAD)
+    for col in ("family", "description", "parameters (default)"):
+        table.add_column(col, overflow="fold")
+    for name in families.names():
+        fam = families.family(name)
+        ps = ", ".join(f"{k}={f.default}" for k, f in fam.Params.model_fields.items())
+        table.add_row(name, fam.description, ps)
+    out.print(table)
+
+
+@scenarios_app.command("generate")
+def scenarios_generate(
+    family_name: Annotated[str, typer.Argument(help="A family from `privy scenarios list`.", metavar="FAMILY")],
+    count: Annotated[int, typer.Option(help="How many instances.")] = 10,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same files.")] = 0,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files to.")] = Path("generated"),
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="Difficulty parameter as KEY=VALUE, repeatable (see `privy scenarios list`).")] = None,
+) -> None:
+    """Generate scenario files of a family; impossible parameters fail before anything is written."""
+    from scenarios import families
+
+    values: dict[str, Any] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"--param {item!r}: expected KEY=VALUE")
+        values[key] = yaml.safe_load(value)
+    try:
+        generated = families.generate(family_name, count, seed, values)
+    except families.FamilyError as e:
+        _fail(str(e))
+        raise
+    paths = families.write(generated, out_dir)
+    out.print(f"{len(paths)} {family_name} scenarios written to {out_dir}/", soft_wrap=True)
+
+
+@scenarios_app.command("import-sotopia")
+def scenarios_import_sotopia(
+    file: Annotated[Path, typer.Argument(help="Sotopia environment and agent profiles, JSON.", metavar="FILE")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files to.")] = Path("imported"),
+) -> None:
+    """Convert Sotopia episodes (environment + agent profiles) into privy scenarios."""
+    from scenarios import families, sotopia
+
+    try:
+        converted = sotopia.import_file(file)
+    except sotopia.SotopiaError as e:
+        _fail(str(e))
+        raise
+    paths = families.write(converted, out_dir)
+    out.print(f"{len(paths)} scenarios written to {out_dir}/", soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

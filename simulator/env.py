@@ -86,6 +86,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         return Observation(
             agent=self.scenario.agent(agent),
             turn=self.turn,
+            family=self.scenario.family,
             context=self.scenario.context,
             names=self._names,
             neighbours=self._act_spaces[agent].neighbours,

@@ -58,6 +58,7 @@ class Observation(BaseModel):
 
     agent: AgentSpec
     turn: int
+    family: str = "custom"  # public: the scenario family (baseline policies dispatch on it)
     context: str
     names: dict[str, str]  # public: agent id -> display name
     neighbours: frozenset[str]

@@ -40,24 +40,38 @@ def mutual_friends_turn(me: str, facts: list[Fact], messages: list[Message], ver
 
 
 class ScriptedBackend:
-    """Rule-based policies by scenario family (so far: ``mutual_friends``)."""
+    """Rule-based reference protocols, one per scenario family (``scenarios.families``).
+
+    Scenarios of a family without a baseline, with a ``select`` task, get the
+    MutualFriends protocol above.
+    """
 
     name = "scripted"
 
     def settings(self) -> dict[str, Any]:
-        return {"backend": self.name, "policy": "mutual_friends: share, intersect, select"}
+        return {"backend": self.name, "policy": "the scenario family's reference protocol"}
 
     async def complete(self, request: ChatRequest) -> Completion:
+        from scenarios import families
+        from simulator.views import PublicTask
+
         view = request.view
         if isinstance(view, Observation):
-            verb = view.task.commitment.verb
-            me, facts, messages = view.agent.id, list(view.facts), list(view.messages)
+            family, me = view.family, view.agent.id
+            inp = families.PolicyInput(me=me, names=dict(view.names), facts=list(view.facts),
+                                       messages=list(view.messages), task=view.task)
         elif isinstance(view, State) and request.speaker is not None:
-            verb = view.scenario.task.commitment.verb
-            me = request.speaker
-            facts = view.scenario.facts_of(me)
-            messages = [m for m in view.messages if m.visible_to(me)]
+            s, me = view.scenario, request.speaker
+            family = s.family
+            inp = families.PolicyInput(me=me, names={a.id: a.name for a in s.agents}, facts=s.facts_of(me),
+                                       messages=[m for m in view.messages if m.visible_to(me)],
+                                       task=PublicTask.model_validate(s.task))
         else:
             raise BackendError("the scripted backend writes one agent's turn at a time; "
                                "use mode agents, mindreaders or omniscient")
-        return Completion(text=mutual_friends_turn(me, facts, messages, verb))
+        if family in families.names():
+            return Completion(text=families.policy_text(family, inp))
+        if inp.task.kind == "select":
+            return Completion(text=mutual_friends_turn(me, inp.facts, inp.messages, inp.task.commitment.verb))
+        raise BackendError(f"no scripted baseline for family '{family}' (task kind {inp.task.kind}); "
+                           f"baselines exist for {families.names()} and any 'select' task")

@@ -1,0 +1,57 @@
+"""What a scenario family provides: a generator, a ground truth check, a baseline policy.
+
+A family generates instances with known answers and controlled difficulty from a seed;
+its ``policy`` is a deterministic reference protocol (the ``scripted`` backend plays it);
+``withhold`` removes the facts the protocol needs, so a test can show it then fails.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from simulator.bus import Message
+from simulator.scenario import Fact, Scenario
+from simulator.views import PublicTask
+
+
+class FamilyParams(BaseModel):
+    """Difficulty parameters of a family; subclasses add fields with defaults and checks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    """What a baseline policy may use: exactly one agent's view."""
+
+    me: str
+    names: dict[str, str]
+    facts: list[Fact]
+    messages: list[Message]
+    task: PublicTask
+
+
+class Family(Protocol):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[FamilyParams]]
+
+    def generate(self, rng: random.Random, index: int, params: FamilyParams) -> Scenario:
+        """Instance ``index`` drawn from ``rng``."""
+        ...
+
+    def check(self, scenario: Scenario) -> None:
+        """Raise AssertionError if the instance lacks the ground truth the family promises."""
+        ...
+
+    def policy(self, inp: PolicyInput) -> str:
+        """The baseline's next message for ``inp.me``."""
+        ...
+
+    def withhold(self, scenario: Scenario) -> Scenario:
+        """The same instance without the facts the baseline needs to succeed."""
+        ...
