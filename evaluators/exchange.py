@@ -25,6 +25,8 @@ class ExchangeScore(BaseModel):
 
 def answer_first_named_at(episode: Episode) -> float | None:
     """Relative position in 0..1 of the first message naming the answer (None if never)."""
+    if episode.scenario.task.answer is None:  # deal tasks have no single answer to name
+        return None
     answer = Mention(literal=episode.scenario.task.answer)
     n = len(episode.messages)
     for i, m in enumerate(episode.messages):

@@ -19,8 +19,9 @@ def parse_allocation(text: str, items: dict[str, int]) -> dict[str, int] | None:
     """``"book=1, hat=2"`` -> ``{"book": 1, "hat": 2, "ball": 0}``; None if unparsable."""
     found: dict[str, int] = {}
     for name, count in _PAIR.findall(text):
-        key = name.lower().rstrip("s") if name.lower().rstrip("s") in items else name.lower()
-        if key not in items:
+        word = name.lower()
+        key = word if word in items else word.removesuffix("s")  # "books=1" means book
+        if key not in items:  # a take of an item that does not exist: not a valid split
             return None
         found[key] = int(count)
     if not found:
