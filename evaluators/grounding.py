@@ -27,12 +27,13 @@ from simulator.episode import Episode
 ACTS = ("question", "clarification", "acknowledgement", "confirmation")
 _CLARIFY = re.compile(
     r"\b(do you mean|did you mean|what do you mean|which one|which of|can you clarify|could you clarify|"
-    r"clarify|did you say|you mean|sorry\s*\?|pardon|can you repeat|could you repeat|say that again)\b",
+    r"clarify|did you say|you mean|pardon|can you repeat|could you repeat|say that again)\b"
+    r"|\bsorry\s*\?",  # outside the \b...\b group: no word boundary follows a "?"
     re.IGNORECASE,
 )
 _ACK = re.compile(r"^\W*(ok|okay|got it|i see|thanks|thank you|understood|alright|all right|noted|"
                   r"makes sense|good to know)\b", re.IGNORECASE)
-_CONFIRM = re.compile(r"^\W*(yes|yep|yeah|correct|exactly|that's right|that is right|right|confirmed|"
+_CONFIRM = re.compile(r"^\W*(yes|yep|yeah|correct|exactly|that['’]s right|that is right|right|confirmed|"
                       r"indeed|agreed|absolutely)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 

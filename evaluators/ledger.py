@@ -43,9 +43,11 @@ class Ledger:
             ledger.knew.append({a: frozenset(k) for a, k in known.items()})
             found = {f.id: sp for f in s.facts if (sp := spans(f, m.content))}
             ledger.mentioned.append(found)
-            for a in s.agent_ids:
-                if m.visible_to(a):
-                    known[a] |= set(found)
+            # Delivered means received: a sender's own message teaches it nothing (its
+            # unexplained mentions stay unexplained; naming its own friend does not tell it
+            # that the partner has the same friend).
+            for a in m.recipients:
+                known[a] |= set(found)
         ledger.final = {a: frozenset(k) for a, k in known.items()}
         return ledger
 
