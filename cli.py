@@ -349,6 +349,49 @@ def list_backends() -> None:
     out.print(table)
 
 
+@app.command()
+def bench(
+    suite_file: Annotated[Path, typer.Argument(help="A suite YAML file.", metavar="SUITE")],
+    out_db: Annotated[Path, typer.Option("--out", help="SQLite result store (created or resumed).")] = Path(
+        "results.db"),
+    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
+) -> None:
+    """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
+    from simulator.bench import run_suite
+    from simulator.store import ResultStore, StoreError
+    from simulator.suite import SuiteError, expand, load_suite
+
+    try:
+        suite, base = load_suite(suite_file)
+        cells = expand(suite, base)
+        store = ResultStore(out_db)
+    except (SuiteError, StoreError, backends.BackendError) as e:
+        _fail(str(e))
+        raise
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=out) as bar:
+        done_before = len(store.done_keys() & {c.key for c in cells})
+        task = bar.add_task(f"{suite.name}", total=len(cells), completed=done_before, rate="")
+
+        def tick(p: Any, cell: Any, error: str | None) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, advance=1, rate=f"{(p.done + p.failed) / elapsed * 60:.1f} ep/min")
+            if error:
+                bar.console.print(f"[yellow]failed[/yellow] {escape(cell.key)}: {escape(error)}", soft_wrap=True)
+
+        try:
+            progress = asyncio.run(run_suite(suite, cells, store, jobs, tick))
+        except backends.BackendError as e:
+            _fail(str(e))
+            raise
+    store.close()
+    out.print(f"{progress.done} episodes run, {progress.failed} failed, {progress.skipped} already done; "
+              f"results in {out_db} (next: `privy report {out_db}`)", soft_wrap=True)
+    if progress.failed:
+        raise typer.Exit(1)
+
+
 scenarios_app = typer.Typer(help="Scenario families: list, generate, import.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
 

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 
 from simulator.scenario import Loc, Scenario, _dotted, semantic_problems
 
+SUITE_SUFFIXES = (".suite.yaml", ".suite.yml")  # benchmark suites live beside scenarios
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -127,7 +129,8 @@ def scenario_files(paths: list[str | Path]) -> list[Path]:
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            out += sorted(q for q in path.rglob("*.y*ml") if q.suffix in (".yaml", ".yml"))
+            out += sorted(q for q in path.rglob("*.y*ml")
+                          if q.suffix in (".yaml", ".yml") and not q.name.endswith(SUITE_SUFFIXES))
         else:
             out.append(path)
     return out

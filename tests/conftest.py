@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
-SCENARIO_FILES = sorted(SCENARIO_DIR.rglob("*.yaml"))
+SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.rglob("*.yaml") if not p.name.endswith(".suite.yaml"))
 
 
 @pytest.fixture

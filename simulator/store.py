@@ -1,0 +1,147 @@
+"""The result store: one SQLite file per benchmark run.
+
+Schema (version 1):
+
+- ``meta(key, value)``: ``schema_version``, ``suite``.
+- ``episodes``: one row per grid cell, keyed by ``key`` (scenario id and content hash,
+  mode, backend label, seed): ``status`` is ``done`` or ``error`` (with ``error``),
+  outcome columns (``success``, ``ended_by``, ``turns``), cost columns (``wall_s``,
+  ``model_s``, ``calls``, ``prompt_tokens``, ``completion_tokens``, ``retries``,
+  ``cached_calls``) and the whole episode log as JSON (``episode_json``).
+- ``messages(episode_key, idx, turn, sender, recipients, content, actions)``;
+  recipients and actions as JSON.
+- ``model_calls(episode_key, idx, speaker, turn, latency_s, prompt_tokens,
+  completion_tokens, retries, cached, error)``.
+- ``scores(episode_key, evaluator, metric, value)``: ``metric`` is ``''`` for the
+  evaluator's headline value.
+
+Each episode is written in one transaction and the database runs in WAL mode, so a
+crash or ``kill -9`` loses at most the episodes still in flight, never a finished
+one, and leaves the file readable.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from evaluators.base import Score
+from simulator.episode import Episode
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS episodes (
+    key TEXT PRIMARY KEY, suite TEXT, scenario_id TEXT, family TEXT, source TEXT, mode TEXT,
+    backend TEXT, seed INTEGER, status TEXT NOT NULL, error TEXT, success INTEGER, ended_by TEXT,
+    turns INTEGER, wall_s REAL, model_s REAL, calls INTEGER, prompt_tokens INTEGER,
+    completion_tokens INTEGER, retries INTEGER, cached_calls INTEGER, finished_at TEXT, episode_json TEXT
+);
+CREATE TABLE IF NOT EXISTS messages (
+    episode_key TEXT, idx INTEGER, turn INTEGER, sender TEXT, recipients TEXT, content TEXT, actions TEXT,
+    PRIMARY KEY (episode_key, idx)
+);
+CREATE TABLE IF NOT EXISTS model_calls (
+    episode_key TEXT, idx INTEGER, speaker TEXT, turn INTEGER, latency_s REAL, prompt_tokens INTEGER,
+    completion_tokens INTEGER, retries INTEGER, cached INTEGER, error TEXT, PRIMARY KEY (episode_key, idx)
+);
+CREATE TABLE IF NOT EXISTS scores (
+    episode_key TEXT, evaluator TEXT, metric TEXT, value REAL, PRIMARY KEY (episode_key, evaluator, metric)
+);
+"""
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+class ResultStore:
+    """Append-only episode results; safe to reopen after a crash."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise StoreError(f"{self.path}: not a privy result store ({err})") from err
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema_version {row[0]}; expected {SCHEMA_VERSION}")
+
+    def done_keys(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._db.execute("SELECT key FROM episodes WHERE status='done'")}
+
+    def put(self, key: str, suite: str, source: str, backend: str, episode: Episode,
+            scores: dict[str, Score]) -> None:
+        """Record one finished episode and its scores, atomically."""
+        o, calls = episode.outcome, episode.calls
+        # an episode a backend failure cut short is kept, but marked so that a rerun retries it
+        status, error = "done", None
+        if o.ended_by == "error":
+            status, error = "error", next((c.error for c in calls if c.error), "model call failed")
+        row = (key, suite, episode.scenario.id, episode.scenario.family, source, episode.mode.value, backend,
+               episode.seed, status, error, int(o.success), o.ended_by, o.turns, episode.timings.wall_s,
+               episode.timings.model_s, len(calls), sum(c.prompt_tokens or 0 for c in calls),
+               sum(c.completion_tokens or 0 for c in calls), sum(len(c.attempts) for c in calls),
+               sum(c.cached for c in calls), _now(), episode.model_dump_json())
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._delete(key)
+                self._db.execute(f"INSERT INTO episodes VALUES ({','.join('?' * len(row))})", row)
+                self._db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", [
+                    (key, m.id, m.turn, m.sender, json.dumps(sorted(m.recipients)), m.content,
+                     json.dumps([a.model_dump() for a in m.actions])) for m in episode.messages])
+                self._db.executemany("INSERT INTO model_calls VALUES (?,?,?,?,?,?,?,?,?,?)", [
+                    (key, c.index, c.speaker, c.turn, c.latency_s, c.prompt_tokens, c.completion_tokens,
+                     len(c.attempts), int(c.cached), c.error) for c in calls])
+                self._db.executemany("INSERT INTO scores VALUES (?,?,?,?)", [
+                    (key, name, metric, value) for name, s in scores.items()
+                    for metric, value in [("", s.value), *s.metrics.items()]])
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def put_error(self, key: str, suite: str, source: str, backend: str, scenario_id: str, family: str,
+                  mode: str, seed: int, error: str) -> None:
+        """Record a failed episode (it will be retried by the next run)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._delete(key)
+            self._db.execute(
+                "INSERT INTO episodes (key, suite, scenario_id, family, source, mode, backend, seed, status, error, "
+                "finished_at) VALUES (?,?,?,?,?,?,?,?,'error',?,?)",
+                (key, suite, scenario_id, family, source, mode, backend, seed, error, _now()))
+            self._db.execute("COMMIT")
+
+    def _delete(self, key: str) -> None:
+        for table, col in (("episodes", "key"), ("messages", "episode_key"), ("model_calls", "episode_key"),
+                           ("scores", "episode_key")):
+            self._db.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
+
+    def query(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            self._db.row_factory = sqlite3.Row
+            try:
+                return list(self._db.execute(sql, params))
+            finally:
+                self._db.row_factory = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

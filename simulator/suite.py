@@ -1,0 +1,137 @@
+"""Suite files: the grid a benchmark runs (scenarios x modes x backends x seeds).
+
+```yaml
+name: quick
+scenarios:
+  - path: scenarios/mutual_friends.yaml          # one file
+  - glob: scenarios/examples/tutoring/*.yaml     # files matching a glob (relative to the suite file)
+  - family: mutual_friends                       # generated instances
+    count: 5
+    seed: 1
+    params: {n_friends: 4}
+modes: [agents, omniscient]
+backends:
+  - label: smollm2
+    name: llama
+seeds: [0, 1]
+evaluators: [task_success, clairvoyance]
+```
+
+Every cell of the grid has a stable key (scenario, mode, backend label, seed), so a
+rerun knows what is already done.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from simulator.backends.spec import BackendSpec
+from simulator.episode import Mode
+from simulator.loader import load_scenario
+from simulator.scenario import Scenario
+
+
+class ScenarioSource(BaseModel):
+    """One entry of ``scenarios``: a path, a glob, or a family generator."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str | None = None
+    glob: str | None = None
+    family: str | None = None
+    count: int = Field(default=10, ge=1)
+    seed: int = 0
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ScenarioSource:
+        if sum(x is not None for x in (self.path, self.glob, self.family)) != 1:
+            raise ValueError("expected exactly one of 'path', 'glob' or 'family'")
+        return self
+
+
+class SuiteBackend(BackendSpec):
+    label: str = Field(default="", description="Name in reports (default: the backend name).")
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    scenarios: list[ScenarioSource] = Field(min_length=1)
+    modes: list[Mode] = Field(default_factory=lambda: [Mode.AGENTS, Mode.OMNISCIENT], min_length=1)
+    backends: list[SuiteBackend] = Field(default_factory=lambda: [SuiteBackend(name="llama")], min_length=1)
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    evaluators: list[str] | None = Field(default=None, description="Default: every deterministic one.")
+
+    @model_validator(mode="after")
+    def _labels(self) -> Suite:
+        for b in self.backends:
+            b.label = b.label or b.name
+        labels = [b.label for b in self.backends]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"backend labels must be unique, got {labels}")
+        return self
+
+
+class SuiteError(ValueError):
+    """A suite file is invalid or names scenarios that cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One episode to run."""
+
+    scenario: Scenario
+    source: str
+    mode: Mode
+    backend: SuiteBackend
+    seed: int
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True).encode())
+        return f"{self.scenario.id}:{digest.hexdigest()[:8]}|{self.mode.value}|{self.backend.label}|{self.seed}"
+
+
+def load_suite(path: str | Path) -> tuple[Suite, Path]:
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        return Suite.model_validate(data), p.parent
+    except OSError as err:
+        raise SuiteError(f"{p}: cannot read: {err.strerror}") from err
+    except yaml.YAMLError as err:
+        raise SuiteError(f"{p}: YAML syntax error: {err}") from err
+    except ValidationError as err:
+        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in err.errors()]
+        raise SuiteError("\n".join(lines)) from None
+
+
+def expand(suite: Suite, base: Path) -> list[Cell]:
+    """Every cell of the grid, in a stable order."""
+    from scenarios import families
+
+    scenarios: list[tuple[Scenario, str]] = []
+    for i, src in enumerate(suite.scenarios):
+        try:
+            if src.path is not None:
+                scenarios.append((load_scenario(base / src.path), src.path))
+            elif src.glob is not None:
+                matches = sorted(globlib.glob(str(base / src.glob)))
+                if not matches:
+                    raise SuiteError(f"scenarios[{i}].glob: no file matches {src.glob!r}")
+                scenarios += [(load_scenario(m), str(Path(m).relative_to(base))) for m in matches]
+            elif src.family is not None:
+                made = families.generate(src.family, src.count, src.seed, src.params)
+                scenarios += [(s, f"{src.family}:seed{src.seed}") for s in made]
+        except (ValueError, OSError) as err:
+            raise SuiteError(f"scenarios[{i}]: {err}") from err
+    return [Cell(s, source, mode, b, seed) for s, source in scenarios for mode in suite.modes
+            for b in suite.backends for seed in suite.seeds]
