@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from simulator.backends.spec import BackendSpec
 from simulator.episode import Mode
 from simulator.loader import load_scenario
-from simulator.scenario import Scenario
+from simulator.scenario import Limits, Scenario
 
 
 class ScenarioSource(BaseModel):
@@ -69,6 +69,7 @@ class Suite(BaseModel):
     backends: list[SuiteBackend] = Field(default_factory=lambda: [SuiteBackend(name="llama")], min_length=1)
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     evaluators: list[str] | None = Field(default=None, description="Default: every deterministic one.")
+    limits: Limits | None = Field(default=None, description="Override every scenario's turn and token limits.")
 
     @model_validator(mode="after")
     def _labels(self) -> Suite:
@@ -133,5 +134,7 @@ def expand(suite: Suite, base: Path) -> list[Cell]:
                 scenarios += [(s, f"{src.family}:seed{src.seed}") for s in made]
         except (ValueError, OSError) as err:
             raise SuiteError(f"scenarios[{i}]: {err}") from err
+    if suite.limits is not None:
+        scenarios = [(s.model_copy(update={"limits": suite.limits}), src) for s, src in scenarios]
     return [Cell(s, source, mode, b, seed) for s, source in scenarios for mode in suite.modes
             for b in suite.backends for seed in suite.seeds]
