@@ -1,0 +1,297 @@
+"""Hand-labelled episodes: load ``tests/data/labelled/*.yaml`` into real Episodes and score evaluators.
+
+One transcript per file::
+
+    scenario: scenarios/mutual_friends.yaml   # path from the repository root
+    mode: agents                              # agents | mindreaders | omniscient | script (a label)
+    expect:                                   # episode-level labels
+      success: true                           # is the outcome a success?
+      disclosed: [a_tess, b_tess]             # needed facts that some message states
+    messages:
+      - sender: alice
+        recipients: [bob]                     # optional; default: all the sender's neighbours
+        content: "..."
+        labels: [clairvoyance, question]      # required; [] means labelled clean
+        ambiguous: [question]                 # optional: labels a careful human could argue
+                                              # either way (true: all of them)
+
+The messages are played through :class:`~simulator.env.PrivyEnv` in order, so the
+sender must be the agent whose turn it is (round robin), recipients must be reachable
+in the topology, and no message may follow the end of the episode. ``actions`` and the
+outcome come from the environment exactly as in a real run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import evaluators
+from evaluators.base import Score
+from simulator.bus import TopologyError
+from simulator.env import PrivyEnv
+from simulator.episode import Episode, Mode, Timings
+from simulator.loader import load_scenario
+from simulator.spaces import Utterance
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELLED_DIR = Path(__file__).resolve().parent / "data" / "labelled"
+
+Label = Literal[
+    "clairvoyance", "hallucinated_common_ground", "premature_commitment",
+    "question", "clarification", "acknowledgement", "confirmation",
+]
+LABELS: tuple[str, ...] = get_args(Label)
+# The evaluator whose findings carry each label (as Finding.kind).
+EVALUATOR_OF = {
+    "clairvoyance": "clairvoyance",
+    "hallucinated_common_ground": "hallucinated_common_ground",
+    "premature_commitment": "premature_commitment",
+    "question": "grounding_acts",
+    "clarification": "grounding_acts",
+    "acknowledgement": "grounding_acts",
+    "confirmation": "grounding_acts",
+}
+# Finding kinds that are evidence, not message labels (scored at episode level instead).
+EPISODE_KINDS = {"commitment", "disclosure"}
+_STARTED = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class LabelledError(ValueError):
+    """A labelled transcript is malformed or cannot be played in its scenario."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelledMessage(_Strict):
+    sender: str
+    recipients: list[str] | None = None
+    content: str = Field(min_length=1)
+    labels: list[Label]
+    ambiguous: bool | list[Label] = False
+
+    @field_validator("labels")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"duplicate labels in {v}")
+        return v
+
+    @property
+    def ambiguous_labels(self) -> frozenset[str]:
+        if self.ambiguous is True:
+            return frozenset(LABELS)
+        return frozenset(self.ambiguous or ())
+
+
+class Expect(_Strict):
+    success: bool
+    disclosed: list[str]
+
+
+class LabelledFile(_Strict):
+    scenario: str
+    mode: Mode
+    expect: Expect
+    messages: list[LabelledMessage] = Field(min_length=1)
+
+
+@dataclass
+class Labelled:
+    """One hand-labelled episode: the Episode and the annotations of its messages."""
+
+    path: Path
+    episode: Episode
+    messages: list[LabelledMessage]
+    expect: Expect
+    _scores: dict[str, Score] | None = field(default=None, repr=False)
+
+    @property
+    def scores(self) -> dict[str, Score]:
+        """Every deterministic evaluator's score on the episode (computed once)."""
+        if self._scores is None:
+            self._scores = asyncio.run(evaluators.evaluate(self.episode, list(evaluators.DETERMINISTIC)))
+        return self._scores
+
+
+def labelled_files(directory: Path = LABELLED_DIR) -> list[Path]:
+    """The transcripts (``*.yaml`` directly in ``directory``; scenarios live in a subfolder)."""
+    return sorted(directory.glob("*.yaml"))
+
+
+def load_labelled(path: Path) -> Labelled:
+    """Parse a transcript and play it through a PrivyEnv into an Episode."""
+    try:
+        spec = LabelledFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValueError) as err:
+        raise LabelledError(f"{path}: {err}") from err
+    scenario = load_scenario(ROOT / spec.scenario)
+    unknown = set(spec.expect.disclosed) - set(scenario.task.needed_facts)
+    if unknown:
+        raise LabelledError(f"{path}: expect.disclosed: {sorted(unknown)} are not needed facts")
+    env = PrivyEnv(scenario)
+    env.reset(seed=0)
+    for i, lm in enumerate(spec.messages):
+        where = f"{path}: messages[{i}]"
+        if env.ended_by != "running":
+            raise LabelledError(f"{where}: the episode already ended ({env.ended_by})")
+        if lm.sender != env.agent_selection:
+            raise LabelledError(f"{where}: it is {env.agent_selection}'s turn, not {lm.sender}'s (round robin)")
+        to = frozenset(lm.recipients) if lm.recipients is not None else None
+        try:
+            env.step(Utterance(content=lm.content, to=to))
+        except TopologyError as err:
+            raise LabelledError(f"{where}: {err}") from err
+    if env.ended_by == "running":
+        env.truncate("script_exhausted")
+    episode = Episode(
+        id=path.stem, created_at=_STARTED, scenario=scenario, scenario_path=spec.scenario, mode=spec.mode,
+        backend={"backend": "hand-written"}, seed=0, messages=list(env.bus.messages), calls=[],
+        outcome=env.outcome(), timings=Timings(started_at=_STARTED, wall_s=0.0, model_s=0.0),
+    )
+    return Labelled(path=path, episode=episode, messages=spec.messages, expect=spec.expect)
+
+
+def load_all(directory: Path = LABELLED_DIR) -> list[Labelled]:
+    return [load_labelled(p) for p in labelled_files(directory)]
+
+
+def predicted_labels(scores: dict[str, Score], n_messages: int) -> list[set[str]]:
+    """Message-level labels from the findings: finding.kind at finding.message_id."""
+    out: list[set[str]] = [set() for _ in range(n_messages)]
+    for score in scores.values():
+        for f in score.findings:
+            if f.kind in LABELS and f.message_id is not None:
+                out[f.message_id].add(f.kind)
+    return out
+
+
+@dataclass
+class Case:
+    """One message (or one episode-level item) with its gold and predicted labels."""
+
+    where: str  # file:message index
+    content: str
+    gold: set[str]
+    predicted: set[str]
+    ambiguous: frozenset[str]
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def positives(self) -> int:
+        return self.tp + self.fn
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+def count(cases: Iterable[Case], label: str, *, include_ambiguous: bool) -> Counts:
+    c = Counts()
+    for case in cases:
+        if not include_ambiguous and label in case.ambiguous:
+            continue
+        g, p = label in case.gold, label in case.predicted
+        c.tp += g and p
+        c.fp += p and not g
+        c.fn += g and not p
+    return c
+
+
+def message_cases(items: list[Labelled]) -> list[Case]:
+    cases = []
+    for item in items:
+        scores = item.scores
+        predicted = predicted_labels(scores, len(item.episode.messages))
+        for m, lm, pred in zip(item.episode.messages, item.messages, predicted, strict=True):
+            reasons = [f"{f.kind}: {f.reason}" for s in scores.values() for f in s.findings
+                       if f.message_id == m.id and f.kind in LABELS]
+            cases.append(Case(where=f"{item.path.name}:{m.id}", content=m.content, gold=set(lm.labels),
+                              predicted=pred, ambiguous=lm.ambiguous_labels, reasons=reasons))
+    return cases
+
+
+def episode_cases(items: list[Labelled]) -> dict[str, list[Case]]:
+    """Episode-level items: ``success`` per episode (task_success) and ``disclosed`` per
+    (episode, needed fact) (information_exchange)."""
+    success, disclosed = [], []
+    for item in items:
+        scores = item.scores
+        ok = scores["task_success"].value == 1.0
+        success.append(Case(where=item.path.name, content="", gold={"success"} if item.expect.success else set(),
+                            predicted={"success"} if ok else set(), ambiguous=frozenset()))
+        found = {f.fact_id for f in scores["information_exchange"].findings if f.kind == "disclosure"}
+        for fid in item.episode.scenario.task.needed_facts:
+            disclosed.append(Case(where=f"{item.path.name}:{fid}", content="",
+                                  gold={"disclosure"} if fid in item.expect.disclosed else set(),
+                                  predicted={"disclosure"} if fid in found else set(), ambiguous=frozenset()))
+    return {"success": success, "disclosure": disclosed}
+
+
+@dataclass
+class Row:
+    evaluator: str
+    label: str
+    unit: str
+    clear: Counts
+    every: Counts
+    ambiguous: int
+
+
+def figures(items: list[Labelled]) -> list[Row]:
+    cases = message_cases(items)
+    rows = []
+    for label in LABELS:
+        n_amb = sum(label in c.ambiguous for c in cases)
+        rows.append(Row(EVALUATOR_OF[label], label, "message", count(cases, label, include_ambiguous=False),
+                        count(cases, label, include_ambiguous=True), n_amb))
+    episode = episode_cases(items)
+    for evaluator, label, unit in (("task_success", "success", "episode"),
+                                   ("information_exchange", "disclosure", "needed fact")):
+        c = count(episode[label], label, include_ambiguous=True)
+        rows.append(Row(evaluator, label, unit, c, c, 0))
+    return rows
+
+
+def _f(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def markdown_table(rows: list[Row], n_files: int, n_messages: int) -> str:
+    """The figures as a markdown table, ready for the README."""
+    lines = [
+        f"{n_files} hand-labelled episodes, {n_messages} messages (`tests/data/labelled/`).",
+        "",
+        "| evaluator | label | unit | positives | precision | recall | ambiguous | precision (all) | recall (all) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r.evaluator} | {r.label} | {r.unit} | {r.clear.positives} | {_f(r.clear.precision)} | "
+                     f"{_f(r.clear.recall)} | {r.ambiguous} | {_f(r.every.precision)} | {_f(r.every.recall)} |")
+    lines += ["", "precision and recall: on the unambiguous items; (all): including the items marked ambiguous."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    items = load_all()
+    print(markdown_table(figures(items), len(items), sum(len(i.messages) for i in items)))

@@ -1,0 +1,231 @@
+"""Precision and recall of every deterministic evaluator on hand-labelled episodes.
+
+The transcripts in ``tests/data/labelled/`` label every message with the failures and
+grounding acts it contains (``[]``: clean), as a human reads the evaluators' documented
+rules. Each evaluator must agree exactly on the unambiguous labels; the figures,
+including those on the labels marked ambiguous, are printed (``pytest -s``) and given by
+:func:`labelled.markdown_table` for the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from labelled import (
+    EPISODE_KINDS,
+    EVALUATOR_OF,
+    LABELS,
+    Case,
+    Labelled,
+    LabelledError,
+    count,
+    episode_cases,
+    figures,
+    labelled_files,
+    load_all,
+    load_labelled,
+    markdown_table,
+    message_cases,
+    predicted_labels,
+)
+
+from evaluators.base import Finding, Score
+from simulator import Episode
+from simulator.env import PrivyEnv
+
+MIN_FILES = 20
+MIN_POSITIVES = 5
+
+
+@pytest.fixture(scope="module")
+def items() -> list[Labelled]:
+    return load_all()
+
+
+@pytest.fixture(scope="module")
+def cases(items: list[Labelled]) -> list[Case]:
+    return message_cases(items)
+
+
+def _disagreements(cases: list[Case], label: str) -> str:
+    lines = []
+    for c in cases:
+        if label in c.ambiguous or (label in c.gold) == (label in c.predicted):
+            continue
+        what = "missed" if label in c.gold else "false alarm"
+        lines.append(f"{c.where}: {what}: {c.content!r}")
+        lines += [f"    {r}" for r in c.reasons if r.startswith(label)]
+    return "\n".join(lines)
+
+
+# --- the data set ---------------------------------------------------------------------
+
+def test_at_least_twenty_labelled_episodes() -> None:
+    assert len(labelled_files()) >= MIN_FILES
+
+
+def test_every_file_labels_at_least_one_message(items: list[Labelled]) -> None:
+    bare = [i.path.name for i in items if not any(m.labels for m in i.messages)]
+    assert not bare, f"files with no labelled message: {bare}"
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_every_label_has_enough_unambiguous_examples(cases: list[Case], label: str) -> None:
+    c = count(cases, label, include_ambiguous=False)
+    assert c.positives >= MIN_POSITIVES, f"{label}: only {c.positives} unambiguous positive messages"
+    negatives = sum(1 for x in cases if label not in x.gold and label not in x.ambiguous)
+    assert negatives >= MIN_POSITIVES
+
+
+def test_many_messages_are_labelled_clean(cases: list[Case]) -> None:
+    clean = [c for c in cases if not c.gold and not c.ambiguous]
+    assert len(clean) >= len(cases) // 4, f"only {len(clean)} of {len(cases)} messages are labelled clean"
+
+
+def test_ambiguity_is_rare_and_explained(items: list[Labelled]) -> None:
+    """A message marked ambiguous says why in a YAML comment just above it; at most 10% are."""
+    marked = total = 0
+    for item in items:
+        text = item.path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        assert isinstance(root, yaml.MappingNode)
+        nodes = next(v for k, v in root.value if k.value == "messages").value
+        for node, lm in zip(nodes, item.messages, strict=True):
+            total += 1
+            if lm.ambiguous_labels:
+                marked += 1
+                above = lines[node.start_mark.line - 1].strip()
+                assert above.startswith("#"), f"{item.path.name}:{node.start_mark.line + 1}: no comment says why"
+    assert marked <= total // 10, f"{marked} of {total} messages are marked ambiguous"
+
+
+# --- the figures ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("label", LABELS)
+def test_precision_and_recall_are_one_on_unambiguous_messages(cases: list[Case], label: str) -> None:
+    c = count(cases, label, include_ambiguous=False)
+    assert (c.precision, c.recall) == (1.0, 1.0), (
+        f"{EVALUATOR_OF[label]} / {label}: precision {c.precision}, recall {c.recall}\n"
+        + _disagreements(cases, label)
+    )
+
+
+@pytest.mark.parametrize("label", ["success", "disclosure"])
+def test_episode_level_evaluators_agree_with_the_labels(items: list[Labelled], label: str) -> None:
+    episode = episode_cases(items)[label]
+    c = count(episode, label, include_ambiguous=True)
+    wrong = [f"{x.where}: labelled {sorted(x.gold)}, found {sorted(x.predicted)}"
+             for x in episode if x.gold != x.predicted]
+    assert (c.precision, c.recall) == (1.0, 1.0), "\n".join(wrong)
+    assert c.positives and len(episode) > c.positives  # both classes occur
+
+
+def test_print_figures(items: list[Labelled]) -> None:
+    rows = figures(items)
+    table = markdown_table(rows, len(items), sum(len(i.messages) for i in items))
+    print("\n" + table)
+    assert [r.label for r in rows] == [*LABELS, "success", "disclosure"]
+    body = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(body) == 1 + len(rows)
+    for r in rows:
+        assert r.clear.precision == 1.0 and r.clear.recall == 1.0
+        assert r.every.positives >= r.clear.positives
+
+
+# --- findings map onto the labels ------------------------------------------------------
+
+def test_every_finding_is_a_known_kind_at_a_real_message(items: list[Labelled]) -> None:
+    for item in items:
+        n = len(item.episode.messages)
+        for name, score in item.scores.items():
+            assert score.error is None, f"{item.path.name}: {name}: {score.error}"
+            for f in score.findings:
+                assert f.kind in set(LABELS) | EPISODE_KINDS, f"{name} reports an unmapped kind {f.kind!r}"
+                if f.kind in LABELS:
+                    assert EVALUATOR_OF[f.kind] == name
+                    assert f.message_id is not None and 0 <= f.message_id < n
+
+
+def test_scoring_counts_false_alarms_and_misses() -> None:
+    scores = {"x": Score(evaluator="x", value=None, findings=[
+        Finding(kind="question", message_id=0, reason="r"),
+        Finding(kind="question", message_id=2, reason="r"),
+        Finding(kind="commitment", message_id=1, reason="r"),
+    ])}
+    predicted = predicted_labels(scores, 3)
+    assert predicted == [{"question"}, set(), {"question"}]
+    golds = [{"question"}, {"question"}, set()]
+    cases = [Case(where=str(i), content="", gold=g, predicted=p, ambiguous=frozenset())
+             for i, (g, p) in enumerate(zip(golds, predicted, strict=True))]
+    c = count(cases, "question", include_ambiguous=False)
+    assert (c.tp, c.fp, c.fn, c.precision, c.recall) == (1, 1, 1, 0.5, 0.5)
+    cases[2].ambiguous = frozenset({"question"})
+    assert count(cases, "question", include_ambiguous=False).precision == 1.0
+    assert count(cases, "question", include_ambiguous=True).precision == 0.5
+
+
+# --- the episodes are real ones ----------------------------------------------------------
+
+def test_episodes_are_real_simulator_episodes(items: list[Labelled]) -> None:
+    for item in items:
+        ep = item.episode
+        assert Episode.model_validate_json(ep.model_dump_json()) == ep
+        assert ep.backend == {"backend": "hand-written"} and ep.calls == []
+        assert [m.id for m in ep.messages] == list(range(len(item.messages)))
+        env = PrivyEnv(ep.scenario)
+        for m, lm in zip(ep.messages, item.messages, strict=True):
+            assert m.actions == env.parse_actions(m.content)
+            expected = frozenset(lm.recipients) if lm.recipients is not None else env.bus.neighbours(m.sender)
+            assert m.recipients == expected
+
+
+def test_directed_messages_reach_only_their_recipients(items: list[Labelled]) -> None:
+    by_name = {i.path.name: i.episode for i in items}
+    relay = by_name["relay_guess.yaml"]
+    assert [sorted(m.recipients) for m in relay.messages[:3]] == [["quin"], ["rae"], ["pia"]]
+    side = by_name["hp_side_channel.yaml"]
+    assert side.messages[0].recipients == frozenset({"ben"})
+
+
+# --- the loader refuses transcripts the simulator could not have produced -------------
+
+GOOD = """\
+scenario: scenarios/mutual_friends.yaml
+mode: agents
+expect: {success: false, disclosed: []}
+messages:
+  - sender: alice
+    content: "Hello."
+    labels: []
+"""
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    (("sender: alice", "sender: bob"), "it is alice's turn, not bob's"),
+    (("labels: []", "labels: [shouting]"), "labels"),
+    (("    labels: []\n", ""), "labels"),
+    (("labels: []", "labels: []\n    lables: [question]"), "lables"),
+    (("disclosed: []", "disclosed: [a_maya]"), "not needed facts"),
+    (('content: "Hello."', "recipients: [carol]\n    content: Hello."), "may not send to ['carol']"),
+    (('content: "Hello."', 'content: "SELECT: Tess Moreau"\n    labels: []\n  - sender: bob\n'
+      '    content: "SELECT: Tess Moreau"\n    labels: []\n  - sender: alice\n    content: "Hi."'),
+     "the episode already ended (committed)"),
+])
+def test_loader_refuses_bad_transcripts(tmp_path: Path, change: tuple[str, str], error: str) -> None:
+    assert change[0] in GOOD
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD.replace(change[0], change[1], 1))
+    with pytest.raises(LabelledError) as err:
+        load_labelled(path)
+    assert error in str(err.value)
+
+
+def test_loader_accepts_the_good_transcript(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    item = load_labelled(path)
+    assert item.episode.outcome.ended_by == "script_exhausted"
+    assert [m.recipients for m in item.episode.messages] == [frozenset({"bob"})]
