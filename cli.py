@@ -392,6 +392,59 @@ def bench(
         raise typer.Exit(1)
 
 
+@app.command()
+def report(
+    db: Annotated[Path, typer.Argument(help="A result store written by `privy bench`.", metavar="RESULTS_DB")],
+    html_file: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report.")] = None,
+    md_file: Annotated[Path | None, typer.Option("--md", help="Write a Markdown report.")] = None,
+    price_per_1k: Annotated[float, typer.Option(
+        "--price-per-1k", min=0, help="Price per 1000 tokens for the cost total (0 for local models).")] = 0.0,
+    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 5000,
+) -> None:
+    """Means with 95% bootstrap CIs per mode, paired gaps between modes, cost, Simulation Card."""
+    from evaluators.report import build_report, print_report, to_html, to_markdown
+    from simulator.store import StoreError
+
+    try:
+        r = build_report(db, price_per_1k=price_per_1k, n_resamples=resamples)
+    except StoreError as e:
+        _fail(str(e))
+        raise
+    print_report(r, out)
+    for path, text in ((md_file, to_markdown), (html_file, to_html)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text(r), encoding="utf-8")
+            out.print(f"written: {path}", soft_wrap=True)
+
+
+@app.command("export")
+def export_cmd(
+    db: Annotated[Path, typer.Argument(help="A result store written by `privy bench`.", metavar="RESULTS_DB")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or parquet (needs pyarrow).")] = "csv",
+    table: Annotated[str, typer.Option(
+        "--table", "-t", help="episodes, scores, messages, model_calls, or all.")] = "all",
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", help="File (one table) or folder (all) [default: next to the store, DB.TABLE.FORMAT].")] = None,
+    episode_json: Annotated[bool, typer.Option(
+        "--episode-json", help="Keep the whole episode log column of the episodes table.")] = False,
+) -> None:
+    """Write the store's tables as CSV, JSON Lines or Parquet, for pandas."""
+    from simulator.export import FORMATS, TABLES, ExportError, export
+    from simulator.store import StoreError
+
+    if fmt not in FORMATS:
+        _fail(f"--format {fmt!r}: expected one of {list(FORMATS)}")
+    tables = list(TABLES) if table == "all" else [table]
+    try:
+        written = export(db, fmt, tables, out_path, episode_json=episode_json)  # type: ignore[arg-type]
+    except (StoreError, ExportError) as e:
+        _fail(str(e))
+        raise
+    for t, (path, n) in written.items():
+        out.print(f"{t}: {n} rows -> {path}", soft_wrap=True)
+
+
 scenarios_app = typer.Typer(help="Scenario families: list, generate, import.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
 

@@ -8,6 +8,7 @@ does not stop the others.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ async def run_suite(
     on_progress: Callable[[Progress, Cell, str | None], None] | None = None,
 ) -> Progress:
     """Run every cell not yet done; at most ``jobs`` episodes in flight."""
+    store.set_meta("suite", suite.name)
+    store.set_meta("suite_json", suite.model_dump_json())
+    store.set_meta("planned", json.dumps([c.key for c in cells]))
     finished = store.done_keys()
     pending = [c for c in cells if c.key not in finished]
     progress = Progress(total=len(cells), skipped=len(cells) - len(pending))
@@ -49,12 +53,15 @@ async def run_suite(
                 ep = await run_episode(cell.scenario, cell.mode, built[cell.backend.label], cell.seed,
                                        scenario_path=cell.source)
                 scores = await evaluators.evaluate(ep, names)
-                store.put(cell.key, suite.name, cell.source, cell.backend.label, ep, scores)
-                progress.done += 1
+                # an episode a failed model call cut short is stored as an error, and counted as one
+                error = store.put(cell.key, suite.name, cell.source, cell.backend.label, ep, scores)
             except Exception as err:  # recorded; the other episodes go on
                 error = f"{type(err).__name__}: {err}"
                 store.put_error(cell.key, suite.name, cell.source, cell.backend.label, cell.scenario.id,
                                 cell.scenario.family, cell.mode.value, cell.seed, error)
+            if error is None:
+                progress.done += 1
+            else:
                 progress.failed += 1
             if on_progress:
                 on_progress(progress, cell, error)

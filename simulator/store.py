@@ -2,7 +2,9 @@
 
 Schema (version 1):
 
-- ``meta(key, value)``: ``schema_version``, ``suite``.
+- ``meta(key, value)``: ``schema_version``; written by ``privy bench`` (the last run's):
+  ``suite`` (its name), ``suite_json`` (the suite as JSON) and ``planned`` (a JSON list of
+  the grid's cell keys, so a report can tell what is still missing).
 - ``episodes``: one row per grid cell, keyed by ``key`` (scenario id and content hash,
   mode, backend label, seed): ``status`` is ``done`` or ``error`` (with ``error``),
   outcome columns (``success``, ``ended_by``, ``turns``), cost columns (``wall_s``,
@@ -77,13 +79,25 @@ class ResultStore:
         elif row[0] != SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema_version {row[0]}; expected {SCHEMA_VERSION}")
 
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def meta(self) -> dict[str, str]:
+        with self._lock:
+            return {k: v for k, v in self._db.execute("SELECT key, value FROM meta")}
+
     def done_keys(self) -> set[str]:
         with self._lock:
             return {r[0] for r in self._db.execute("SELECT key FROM episodes WHERE status='done'")}
 
     def put(self, key: str, suite: str, source: str, backend: str, episode: Episode,
-            scores: dict[str, Score]) -> None:
-        """Record one finished episode and its scores, atomically."""
+            scores: dict[str, Score]) -> str | None:
+        """Record one finished episode and its scores, atomically.
+
+        Returns the error if the episode was cut short by a failed model call (it is then
+        stored with status ``error``, so that a rerun retries it), else None.
+        """
         o, calls = episode.outcome, episode.calls
         # an episode a backend failure cut short is kept, but marked so that a rerun retries it
         status, error = "done", None
@@ -112,18 +126,23 @@ class ResultStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        return error
 
     def put_error(self, key: str, suite: str, source: str, backend: str, scenario_id: str, family: str,
                   mode: str, seed: int, error: str) -> None:
         """Record a failed episode (it will be retried by the next run)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            self._delete(key)
-            self._db.execute(
-                "INSERT INTO episodes (key, suite, scenario_id, family, source, mode, backend, seed, status, error, "
-                "finished_at) VALUES (?,?,?,?,?,?,?,?,'error',?,?)",
-                (key, suite, scenario_id, family, source, mode, backend, seed, error, _now()))
-            self._db.execute("COMMIT")
+            try:
+                self._delete(key)
+                self._db.execute(
+                    "INSERT INTO episodes (key, suite, scenario_id, family, source, mode, backend, seed, status, "
+                    "error, finished_at) VALUES (?,?,?,?,?,?,?,?,'error',?,?)",
+                    (key, suite, scenario_id, family, source, mode, backend, seed, error, _now()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def _delete(self, key: str) -> None:
         for table, col in (("episodes", "key"), ("messages", "episode_key"), ("model_calls", "episode_key"),
