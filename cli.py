@@ -425,7 +425,7 @@ def export_cmd(
     table: Annotated[str, typer.Option(
         "--table", "-t", help="episodes, scores, messages, model_calls, or all.")] = "all",
     out_path: Annotated[Path | None, typer.Option(
-        "--out", help="File (one table) or folder (all) [default: next to the store, DB.TABLE.FORMAT].")] = None,
+        "--out", help="File (one table) or folder (all); default: next to the store, as DB.TABLE.FORMAT.")] = None,
     episode_json: Annotated[bool, typer.Option(
         "--episode-json", help="Keep the whole episode log column of the episodes table.")] = False,
 ) -> None:
