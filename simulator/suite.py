@@ -30,13 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulator.backends.spec import BackendSpec
 from simulator.episode import Mode
 from simulator.loader import load_scenario
 from simulator.scenario import Limits, Scenario
+from simulator.yamlio import load_yaml_model
 
 
 class ScenarioSource(BaseModel):
@@ -102,17 +102,7 @@ class Cell:
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        return Suite.model_validate(data), p.parent
-    except OSError as err:
-        raise SuiteError(f"{p}: cannot read: {err.strerror}") from err
-    except yaml.YAMLError as err:
-        raise SuiteError(f"{p}: YAML syntax error: {err}") from err
-    except ValidationError as err:
-        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in err.errors()]
-        raise SuiteError("\n".join(lines)) from None
+    return load_yaml_model(path, Suite, SuiteError), Path(path).parent
 
 
 def expand(suite: Suite, base: Path) -> list[Cell]:

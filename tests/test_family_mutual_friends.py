@@ -7,12 +7,11 @@ when withheld, determinism) are in test_families.py; these are the family's own.
 from __future__ import annotations
 
 import asyncio
-import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import SCENARIO_DIR
+from helpers import regenerate_example
 from typer.testing import CliRunner
 
 from cli import app
@@ -227,21 +226,7 @@ def test_baseline_solves_the_hand_written_demo_and_fails_when_withheld() -> None
 
 
 def _regenerate(path: Path, tmp_path: Path) -> Path:
-    """The file the command in the example's header comment writes."""
-    line = next(x for x in path.read_text().splitlines() if x.startswith("#") and "privy scenarios generate" in x)
-    cmd = shlex.split(line.lstrip("# "))
-    assert cmd[:4] == ["privy", "scenarios", "generate", NAME]
-    count, seed, values = 1, 0, {}
-    for flag, value in zip(cmd[4::2], cmd[5::2], strict=True):
-        if flag == "--count":
-            count = int(value)
-        elif flag == "--seed":
-            seed = int(value)
-        elif flag == "-p":
-            key, _, v = value.partition("=")
-            values[key] = yaml.safe_load(v)
-    return next(p for p in families.write(families.generate(NAME, count, seed, values), tmp_path)
-                if p.name == path.name)
+    return regenerate_example(path, NAME, tmp_path)
 
 
 def test_three_examples_are_committed() -> None:

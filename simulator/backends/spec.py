@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.backends.base import Backend
 from simulator.backends.cache import CachedBackend
@@ -19,6 +18,7 @@ from simulator.backends.errors import BackendError
 from simulator.backends.limit import LimitedBackend
 from simulator.backends.registry import create
 from simulator.backends.retry import RetryingBackend, RetryPolicy
+from simulator.yamlio import load_yaml_model
 
 _NETWORK = {"openai"}
 
@@ -55,14 +55,4 @@ def build(spec: BackendSpec) -> Backend:
 
 
 def load_backends_config(path: str | Path) -> BackendsConfig:
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        return BackendsConfig.model_validate(data)
-    except OSError as err:
-        raise BackendError(f"{p}: cannot read: {err.strerror}") from err
-    except yaml.YAMLError as err:
-        raise BackendError(f"{p}: YAML syntax error: {err}") from err
-    except ValidationError as err:
-        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in err.errors()]
-        raise BackendError("\n".join(lines)) from err
+    return load_yaml_model(path, BackendsConfig, BackendError)
