@@ -58,7 +58,7 @@ BackendsFileOpt = Annotated[Path | None, typer.Option(
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}")
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 
