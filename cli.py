@@ -71,6 +71,17 @@ def _load(path: Path) -> Scenario:
         raise typer.Exit(1) from None
 
 
+def _key_values(items: list[str] | None, flag: str) -> dict[str, Any]:
+    """Repeated ``KEY=VALUE`` options; each value is read as YAML (numbers, booleans, lists)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            _fail(f"{flag} {item!r}: expected KEY=VALUE")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
 def _backends(
     name: str, model: str | None = None, base_url: str | None = None, api_key_env: str | None = None,
     opts: list[str] | None = None, cache: Path | None = None, max_concurrent: int | None = None,
@@ -81,12 +92,7 @@ def _backends(
         if backends_file is not None:
             config = load_backends_config(backends_file)
         else:
-            options: dict[str, Any] = {}
-            for item in opts or []:
-                key, sep, value = item.partition("=")
-                if not sep or not key:
-                    _fail(f"--opt {item!r}: expected KEY=VALUE")
-                options[key] = yaml.safe_load(value)
+            options = _key_values(opts, "--opt")
             if model is not None:
                 options["model"] = model
             if base_url is not None:
@@ -476,12 +482,7 @@ def scenarios_generate(
     """Generate scenario files of a family; impossible parameters fail before anything is written."""
     from scenarios import families
 
-    values: dict[str, Any] = {}
-    for item in param or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            _fail(f"--param {item!r}: expected KEY=VALUE")
-        values[key] = yaml.safe_load(value)
+    values = _key_values(param, "--param")
     try:
         generated = families.generate(family_name, count, seed, values)
     except families.FamilyError as e:

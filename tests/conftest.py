@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from simulator.loader import SUITE_SUFFIXES
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"
-SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.rglob("*.yaml") if not p.name.endswith(".suite.yaml"))
+SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.rglob("*.yaml") if not p.name.endswith(SUITE_SUFFIXES))
 
 
 @pytest.fixture
