@@ -361,12 +361,28 @@ def bench(
     out_db: Annotated[Path, typer.Option("--out", help="SQLite result store (created or resumed).")] = Path(
         "results.db"),
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
+    executor: Annotated[str, typer.Option(
+        "--executor", help="local (asyncio in this process) or ray (one Ray task per episode; needs Ray).")] = "local",
+    address: Annotated[str | None, typer.Option(
+        "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
-    from simulator.bench import run_suite
+    from simulator.bench import EXECUTORS, run_bench
     from simulator.store import ResultStore, StoreError
     from simulator.suite import SuiteError, expand, load_suite
 
+    if executor not in EXECUTORS:
+        _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if address is not None and executor != "ray":
+        _fail("--address needs --executor ray")
+    if executor == "ray":
+        from simulator.ray_executor import RayMissingError, import_ray
+
+        try:
+            import_ray()
+        except RayMissingError as e:
+            _fail(str(e))
+            raise
     try:
         suite, base = load_suite(suite_file)
         cells = expand(suite, base)
@@ -387,7 +403,7 @@ def bench(
                 bar.console.print(f"[yellow]failed[/yellow] {escape(cell.key)}: {escape(error)}", soft_wrap=True)
 
         try:
-            progress = asyncio.run(run_suite(suite, cells, store, jobs, tick))
+            progress = run_bench(suite, cells, store, jobs, tick, executor, address)
         except backends.BackendError as e:
             _fail(str(e))
             raise

@@ -28,6 +28,39 @@ class Progress:
     failed: int = 0
 
 
+EXECUTORS = ("local", "ray")
+
+
+def prepare(suite: Suite, cells: list[Cell], store: ResultStore) -> tuple[list[Cell], Progress]:
+    """Record the run in the store's meta; the cells not yet done, and the starting progress."""
+    store.set_meta("suite", suite.name)
+    store.set_meta("suite_json", suite.model_dump_json())
+    store.set_meta("planned", json.dumps([c.key for c in cells]))
+    finished = store.done_keys()
+    pending = [c for c in cells if c.key not in finished]
+    return pending, Progress(total=len(cells), skipped=len(cells) - len(pending))
+
+
+def run_bench(
+    suite: Suite,
+    cells: list[Cell],
+    store: ResultStore,
+    jobs: int = 1,
+    on_progress: Callable[[Progress, Cell, str | None], None] | None = None,
+    executor: str = "local",
+    address: str | None = None,
+) -> Progress:
+    """Run the grid with the ``local`` (asyncio, this process) or the ``ray`` executor."""
+    if executor == "ray":
+        from simulator.ray_executor import run_suite_ray
+
+        result: Progress = run_suite_ray(suite, cells, store, jobs, on_progress, address)
+        return result
+    if executor != "local":
+        raise ValueError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
+    return asyncio.run(run_suite(suite, cells, store, jobs, on_progress))
+
+
 async def run_suite(
     suite: Suite,
     cells: list[Cell],
@@ -36,12 +69,7 @@ async def run_suite(
     on_progress: Callable[[Progress, Cell, str | None], None] | None = None,
 ) -> Progress:
     """Run every cell not yet done; at most ``jobs`` episodes in flight."""
-    store.set_meta("suite", suite.name)
-    store.set_meta("suite_json", suite.model_dump_json())
-    store.set_meta("planned", json.dumps([c.key for c in cells]))
-    finished = store.done_keys()
-    pending = [c for c in cells if c.key not in finished]
-    progress = Progress(total=len(cells), skipped=len(cells) - len(pending))
+    pending, progress = prepare(suite, cells, store)
     built: dict[str, Backend] = {b.label: build(b) for b in suite.backends}  # shared: one limit per backend
     names = suite.evaluators or list(evaluators.DETERMINISTIC)
     gate = asyncio.Semaphore(max(1, jobs))

@@ -1,0 +1,157 @@
+"""The Ray executor for ``privy bench --executor ray``: the same grid, run as Ray tasks.
+
+The driver (this process) expands the suite and owns the result store, its only writer.
+Each pending cell becomes one Ray task whose argument is plain JSON (the scenario, mode,
+backend spec, seed and evaluator names); the worker rebuilds the backend with
+:func:`simulator.backends.spec.build` (once per worker process and spec), runs the
+episode and its evaluators, and returns the episode and scores as JSON. The driver
+collects results with ``ray.wait`` as they finish and writes each to the store at once,
+so a crash loses only the episodes still in flight, exactly like the local executor.
+
+Workers import this project's packages, so every Ray node must have privy installed in
+the Python environment its workers run (``pip install -e .`` or ``pip install privy``).
+A backend's ``max_concurrent`` limit and its response cache file hold per worker process
+(the cache is SQLite: workers on one machine share it, other machines need their own).
+Without ``--address`` a Ray is started for the run with its node address set to
+127.0.0.1; Ray may still bind some of its ports to every interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from simulator.suite import Cell, Suite
+
+_INSTALL_HINT = "the Ray executor needs Ray: pip install 'privy[ray]'"
+
+
+class RayMissingError(RuntimeError):
+    """Ray is not installed."""
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError as err:
+        raise RayMissingError(_INSTALL_HINT) from err
+    return ray
+
+
+def cell_payload(cell: Cell, evaluator_names: list[str]) -> dict[str, Any]:
+    """Everything a worker needs to run ``cell``, as plain JSON data."""
+    return {
+        "scenario": cell.scenario.model_dump(mode="json"),
+        "source": cell.source,
+        "mode": cell.mode.value,
+        "backend": cell.backend.model_dump(mode="json"),
+        "seed": cell.seed,
+        "evaluators": evaluator_names,
+    }
+
+
+# per worker process: one event loop (backends may hold loop-bound clients) and the built backends
+_LOOP: asyncio.AbstractEventLoop | None = None
+_BACKENDS: dict[str, Any] = {}
+
+
+def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one cell (in a Ray worker): ``{"episode": json, "scores": json}`` or ``{"error": str}``."""
+    global _LOOP
+    import evaluators
+    from simulator.backends.spec import build
+    from simulator.runner import run_episode
+    from simulator.scenario import Scenario
+    from simulator.suite import SuiteBackend
+
+    try:
+        spec_key = json.dumps(payload["backend"], sort_keys=True)
+        if spec_key not in _BACKENDS:
+            _BACKENDS[spec_key] = build(SuiteBackend.model_validate(payload["backend"]))
+        if _LOOP is None or _LOOP.is_closed():
+            _LOOP = asyncio.new_event_loop()
+        scenario = Scenario.model_validate(payload["scenario"])
+
+        async def go() -> tuple[str, str]:
+            ep = await run_episode(scenario, payload["mode"], _BACKENDS[spec_key], payload["seed"],
+                                   scenario_path=payload["source"])
+            scores = await evaluators.evaluate(ep, payload["evaluators"])
+            return ep.model_dump_json(), json.dumps({k: s.model_dump(mode="json") for k, s in scores.items()})
+
+        episode_json, scores_json = _LOOP.run_until_complete(go())
+        return {"episode": episode_json, "scores": scores_json}
+    except Exception as err:  # recorded by the driver; the other episodes go on
+        return {"error": f"{type(err).__name__}: {err}"}
+
+
+def run_suite_ray(
+    suite: Suite,
+    cells: list[Cell],
+    store: Any,
+    jobs: int = 1,
+    on_progress: Callable[[Any, Cell, str | None], None] | None = None,
+    address: str | None = None,
+) -> Any:
+    """Run every cell not yet done as Ray tasks, at most ``jobs`` in flight; same store as locally.
+
+    ``address``: a running Ray cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a
+    local Ray on 127.0.0.1 for this run.
+    """
+    from evaluators.base import Score
+    from simulator.bench import prepare
+    from simulator.episode import Episode
+
+    ray = import_ray()
+    pending, progress = prepare(suite, cells, store)
+    if not pending:
+        return progress
+    names = suite.evaluators or None
+    started = False
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        else:
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+            ray.init(address="local", include_dashboard=False, log_to_driver=False,
+                     _node_ip_address="127.0.0.1")
+        started = True
+    try:
+        import evaluators
+
+        names = names or list(evaluators.DETERMINISTIC)
+        remote = ray.remote(run_cell)
+        queue = list(reversed(pending))
+        in_flight: dict[Any, Cell] = {}
+        while queue or in_flight:
+            while queue and len(in_flight) < max(1, jobs):
+                cell = queue.pop()
+                in_flight[remote.remote(cell_payload(cell, names))] = cell
+            ready, _ = ray.wait(list(in_flight), num_returns=1)
+            for ref in ready:
+                cell = in_flight.pop(ref)
+                error: str | None
+                try:
+                    result = ray.get(ref)
+                except Exception as err:  # the task itself died (worker crash, lost node)
+                    result = {"error": f"{type(err).__name__}: {err}"}
+                if "error" in result:
+                    error = result["error"]
+                    store.put_error(cell.key, suite.name, cell.source, cell.backend.label, cell.scenario.id,
+                                    cell.scenario.family, cell.mode.value, cell.seed, error)
+                else:
+                    ep = Episode.model_validate_json(result["episode"])
+                    scores = {k: Score.model_validate(v) for k, v in json.loads(result["scores"]).items()}
+                    error = store.put(cell.key, suite.name, cell.source, cell.backend.label, ep, scores)
+                if error is None:
+                    progress.done += 1
+                else:
+                    progress.failed += 1
+                if on_progress:
+                    on_progress(progress, cell, error)
+    finally:
+        if started:
+            ray.shutdown()
+    return progress
