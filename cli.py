@@ -440,6 +440,61 @@ def report(
             out.print(f"written: {path}", soft_wrap=True)
 
 
+@app.command()
+def view(
+    inputs: Annotated[list[Path], typer.Argument(
+        help="A result store (.db) from `privy bench`, or episode JSON files or folders of them.",
+        metavar="RESULTS_DB | EPISODE...")],
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="The HTML file to write [default: RESULTS_DB.view.html, or view.html].")] = None,
+    serve_it: Annotated[bool, typer.Option("--serve", help="Also serve the page on 127.0.0.1 until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
+) -> None:
+    """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
+    from evaluators.view import ViewError, from_episodes, from_store
+    from evaluators.view_html import render, serve
+    from simulator.store import StoreError
+
+    stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
+    if stores and len(inputs) > 1:
+        _fail(f"{stores[0]}: give one result store, or episode files; not both")
+    files: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            found = sorted(p.rglob("*.json"))
+            if not found:
+                _fail(f"{p}: folder has no episode .json files")
+            files += found
+        elif not p.exists():
+            _fail(f"{p}: no such file")
+        else:
+            files.append(p)
+    try:
+        data = from_store(stores[0]) if stores else from_episodes(list(files))
+    except (StoreError, EpisodeError, ViewError) as e:
+        _fail(str(e))
+        raise
+    target = out_file or (stores[0].with_suffix(".view.html") if stores else Path("view.html"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page = render(data)
+    target.write_text(page, encoding="utf-8")
+    out.print(f"written: {target} ({len(data.runs)} runs of {len(data.instances)} scenario instances; "
+              f"open it in a browser, no network needed)", soft_wrap=True)
+    if serve_it:
+        try:
+            server = serve(page, port)
+        except OSError as e:
+            _fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({e.strerror})")
+            raise
+        out.print(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", soft_wrap=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
 @app.command("export")
 def export_cmd(
     db: Annotated[Path, typer.Argument(help="A result store written by `privy bench`.", metavar="RESULTS_DB")],

@@ -1,0 +1,283 @@
+"""The transcript viewer's data: episodes grouped by scenario instance, with evidence.
+
+:func:`from_store` (a result store) and :func:`from_episodes` (episode log files) build a
+:class:`ViewData`: per scenario instance its agents, their private facts and goals, and
+every run of it (one per mode, backend and seed); per message the private facts it
+mentions (character spans, from the fact ledger) and the findings of the deterministic
+evaluators that point at it (clairvoyant reference, hallucinated common ground,
+premature commitment, commitments). Findings are recomputed from the episode log, so
+they are the same whether the episode came from a store or a file. At the top, the
+headline metric of each evaluator per backend and mode, with a 95% bootstrap interval
+and the runs behind it.
+
+:func:`evaluators.view_html.render` turns it into one self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+import evaluators
+from evaluators.base import Score
+from evaluators.ledger import Ledger
+from evaluators.stats import bootstrap_mean
+from simulator.episode import Episode, load_episode
+
+FAILURES = {
+    "clairvoyance": "clairvoyant reference",
+    "hallucinated_common_ground": "hallucinated common ground",
+    "premature_commitment": "premature commitment",
+}
+# evaluators whose findings point at messages; run on every episode shown
+FINDING_EVALUATORS = ["task_success", "clairvoyance", "hallucinated_common_ground", "premature_commitment"]
+MODE_ORDER = ("agents", "mindreaders", "omniscient", "script")
+
+
+class FactView(BaseModel):
+    id: str
+    text: str
+    holders: list[str]
+
+
+class AgentView(BaseModel):
+    id: str
+    name: str
+    persona: str
+    goal: str
+    facts: list[str] = Field(description="Ids of the facts it holds privately at the start.")
+
+
+class InstanceView(BaseModel):
+    """One scenario instance (a scenario's content, whatever mode it was run in)."""
+
+    id: str
+    scenario_id: str
+    family: str
+    source: str | None
+    context: str
+    task: str
+    agents: list[AgentView]
+    facts: list[FactView]
+
+
+class Mention(BaseModel):
+    fact: str
+    start: int
+    end: int
+
+
+class Flag(BaseModel):
+    """An evaluator's finding on a message (or on the whole run, without ``message``)."""
+
+    kind: str
+    label: str
+    evaluator: str
+    failure: bool
+    reason: str
+    fact: str | None = None
+
+
+class MessageView(BaseModel):
+    id: int
+    turn: int
+    sender: str
+    recipients: list[str]
+    content: str
+    mentions: list[Mention]
+    flags: list[Flag]
+
+
+class RunView(BaseModel):
+    key: str
+    instance: str
+    mode: str
+    backend: str
+    seed: int
+    status: str = Field(description="done or error")
+    error: str | None = None
+    success: bool | None = None
+    ended_by: str | None = None
+    outcome: str = Field(description="success, failure or error: what the outcome filter uses.")
+    commitments: dict[str, str] = Field(default_factory=dict)
+    scores: dict[str, float | None]
+    messages: list[MessageView]
+    notes: list[Flag] = Field(default_factory=list, description="Findings about the run as a whole.")
+
+
+class MetricCell(BaseModel):
+    metric: str
+    backend: str
+    mode: str
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+    runs: list[str]
+
+
+class ViewData(BaseModel):
+    title: str
+    source: str
+    generated_at: str
+    instances: list[InstanceView]
+    runs: list[RunView]
+    metrics: list[MetricCell]
+    not_shown: list[str] = Field(default_factory=list, description="Failed episodes with no messages to show.")
+    failure_labels: dict[str, str] = Field(default_factory=lambda: dict(FAILURES))
+
+
+class ViewError(ValueError):
+    """Nothing to show, or an input that cannot be read."""
+
+
+def instance_id(episode: Episode) -> str:
+    """The scenario instance: its id and a digest of its content (as in a suite cell's key)."""
+    digest = hashlib.sha256(json.dumps(episode.scenario.model_dump(mode="json"), sort_keys=True).encode())
+    return f"{episode.scenario.id}:{digest.hexdigest()[:8]}"
+
+
+def _instance(episode: Episode, source: str | None) -> InstanceView:
+    s = episode.scenario
+    task = s.task
+    what = task.kind + (f" among {', '.join(task.options)}" if task.options else "")
+    what += f"; the answer is {task.answer}" if task.answer else ""
+    return InstanceView(
+        id=instance_id(episode), scenario_id=s.id, family=s.family, source=source, context=s.context, task=what,
+        agents=[AgentView(id=a.id, name=a.name, persona=a.persona, goal=a.goal, facts=[f.id for f in s.facts_of(a.id)])
+                for a in s.agents],
+        facts=[FactView(id=f.id, text=f.text, holders=list(f.holders)) for f in s.facts])
+
+
+def _flags(scores: dict[str, Score]) -> tuple[dict[int, list[Flag]], list[Flag]]:
+    per_message: dict[int, list[Flag]] = defaultdict(list)
+    whole: list[Flag] = []
+    for name, score in scores.items():
+        for f in score.findings:
+            flag = Flag(kind=f.kind, label=FAILURES.get(f.kind, f.kind.replace("_", " ")), evaluator=name,
+                        failure=f.kind in FAILURES, reason=f.reason, fact=f.fact_id)
+            (per_message[f.message_id] if f.message_id is not None else whole).append(flag)
+        if score.error:
+            whole.append(Flag(kind="evaluator_error", label=f"{name} failed", evaluator=name, failure=False,
+                              reason=score.error))
+    return per_message, whole
+
+
+def _run(key: str, episode: Episode, backend: str, status: str, error: str | None,
+         scores: dict[str, float | None], found: dict[str, Score]) -> RunView:
+    per_message, whole = _flags(found)
+    ledger = Ledger.of(episode)
+    messages = [
+        MessageView(id=m.id, turn=m.turn, sender=m.sender, recipients=sorted(m.recipients), content=m.content,
+                    mentions=sorted((Mention(fact=fid, start=a, end=b) for fid, sps in ledger.mentioned[m.id].items()
+                                     for a, b in sps), key=lambda x: (x.start, -x.end)),
+                    flags=per_message.get(m.id, []))
+        for m in episode.messages]
+    o = episode.outcome
+    outcome = "error" if status != "done" else ("success" if o.success else "failure")
+    return RunView(key=key, instance=instance_id(episode), mode=episode.mode.value, backend=backend,
+                   seed=episode.seed, status=status, error=error, success=o.success, ended_by=o.ended_by,
+                   outcome=outcome, commitments=o.commitments,
+                   scores=scores or {n: s.value for n, s in found.items()}, messages=messages,
+                   notes=whole)
+
+
+def _metrics(runs: list[RunView], n_resamples: int = 2000) -> list[MetricCell]:
+    groups: dict[tuple[str, str, str], list[RunView]] = defaultdict(list)
+    for r in runs:
+        if r.status != "done":
+            continue
+        for metric, value in r.scores.items():
+            if value is not None:
+                groups[(metric, r.backend, r.mode)].append(r)
+    order = {name: i for i, name in enumerate(evaluators.DETERMINISTIC)}
+    cells = []
+    for (metric, backend, mode), rs in sorted(groups.items(), key=lambda kv: (
+            order.get(kv[0][0], len(order)), kv[0][0], kv[0][1],
+            MODE_ORDER.index(kv[0][2]) if kv[0][2] in MODE_ORDER else len(MODE_ORDER))):
+        values = [r.scores[metric] for r in rs]
+        e = bootstrap_mean([v for v in values if v is not None], n_resamples=n_resamples, seed=0)
+        cells.append(MetricCell(metric=metric, backend=backend, mode=mode, n=e.n, mean=e.mean, low=e.low,
+                                high=e.high, runs=[r.key for r in rs]))
+    return cells
+
+
+# key, episode, backend label, status, error, stored headline scores
+Stored = tuple[str, Episode, str, str, str | None, dict[str, float | None]]
+
+
+def _findings(episodes: list[Episode]) -> list[dict[str, Score]]:
+    """The finding evaluators on every episode, in one event loop (in a thread if one is running here)."""
+    async def all_of() -> list[dict[str, Score]]:
+        return [await evaluators.evaluate(ep, FINDING_EVALUATORS) for ep in episodes]
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(all_of())
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # e.g. called from a notebook
+        return pool.submit(asyncio.run, all_of()).result()
+
+
+def _assemble(title: str, source: str, stored: list[Stored], not_shown: list[str] | None = None) -> ViewData:
+    instances: dict[str, InstanceView] = {}
+    runs: list[RunView] = []
+    found = _findings([s[1] for s in stored])
+    for (key, ep, backend, status, error, scores), f in zip(stored, found, strict=True):
+        inst = _instance(ep, ep.scenario_path)
+        instances.setdefault(inst.id, inst)
+        runs.append(_run(key, ep, backend, status, error, scores, f))
+    if not runs:
+        raise ViewError(f"{source}: no episodes to show")
+    mode_rank = {m: i for i, m in enumerate(MODE_ORDER)}
+    runs.sort(key=lambda r: (r.instance, r.backend, r.seed, mode_rank.get(r.mode, len(MODE_ORDER)), r.key))
+    return ViewData(title=title, source=source, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    instances=sorted(instances.values(), key=lambda i: (i.family, i.scenario_id, i.id)),
+                    runs=runs, metrics=_metrics(runs), not_shown=not_shown or [])
+
+
+def from_episodes(paths: list[str | Path]) -> ViewData:
+    """Episode log files (``privy run``/``privy compare`` output)."""
+    stored: list[Stored] = []
+    for p in paths:
+        ep = load_episode(p)  # EpisodeError names the file
+        status = "error" if ep.outcome.ended_by == "error" else "done"
+        error = next((c.error for c in ep.calls if c.error), None)
+        backend = str(ep.backend.get("label") or ep.backend.get("backend") or ep.backend.get("name") or "?")
+        model = ep.backend.get("model")
+        if model:
+            backend = f"{backend}:{Path(str(model)).name}"
+        stored.append((str(p), ep, backend, status, error, {}))
+    names = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return _assemble(f"privy: {len(paths)} episode(s)", names, stored)
+
+
+def from_store(db_path: str | Path) -> ViewData:
+    """Every stored episode of a result store (read-only); failed ones with their error."""
+    from simulator.export import connect_readonly
+
+    db = connect_readonly(db_path)
+    try:
+        suite = (db.execute("SELECT value FROM meta WHERE key = 'suite'").fetchone() or [Path(db_path).name])[0]
+        scores: dict[str, dict[str, float | None]] = defaultdict(dict)
+        for key, name, value in db.execute("SELECT episode_key, evaluator, value FROM scores WHERE metric = ''"):
+            scores[key][name] = value
+        rows = list(db.execute("SELECT key, backend, status, error, episode_json FROM episodes ORDER BY key"))
+    finally:
+        db.close()
+
+    stored: list[Stored] = []
+    not_shown: list[str] = []
+    for key, backend, status, error, episode_json in rows:
+        if not episode_json:
+            not_shown.append(f"{key}: {error}")  # failed before any message was written
+            continue
+        stored.append((key, Episode.model_validate_json(episode_json), backend, status, error, scores.get(key, {})))
+    return _assemble(f"privy: suite {suite}", str(db_path), stored, not_shown)
