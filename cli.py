@@ -368,6 +368,7 @@ def bench(
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from simulator.bench import EXECUTORS, run_bench
+    from simulator.ray_executor import RayConnectError
     from simulator.store import ResultStore, StoreError
     from simulator.suite import SuiteError, expand, load_suite
 
@@ -404,7 +405,7 @@ def bench(
 
         try:
             progress = run_bench(suite, cells, store, jobs, tick, executor, address)
-        except backends.BackendError as e:
+        except (backends.BackendError, RayConnectError) as e:
             _fail(str(e))
             raise
     store.close()

@@ -12,6 +12,8 @@ Workers import this project's packages, so every Ray node must have privy instal
 the Python environment its workers run (``pip install -e .`` or ``pip install privy``).
 A backend's ``max_concurrent`` limit and its response cache file hold per worker process
 (the cache is SQLite: workers on one machine share it, other machines need their own).
+Ray >= 2.59 may require its token authentication: the driver needs the cluster's token
+(``RAY_AUTH_MODE=token`` and ``RAY_AUTH_TOKEN``, or ``~/.ray/auth_token``).
 Without ``--address`` a Ray is started for the run with its node address set to
 127.0.0.1; Ray may still bind some of its ports to every interface.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +34,10 @@ _INSTALL_HINT = "the Ray executor needs Ray: pip install 'privy[ray]'"
 
 class RayMissingError(RuntimeError):
     """Ray is not installed."""
+
+
+class RayConnectError(RuntimeError):
+    """The Ray cluster at ``--address`` cannot be reached or refused us."""
 
 
 def import_ray() -> Any:
@@ -44,7 +51,7 @@ def import_ray() -> Any:
 def cell_payload(cell: Cell, evaluator_names: list[str]) -> dict[str, Any]:
     """Everything a worker needs to run ``cell``, as plain JSON data."""
     return {
-        "scenario": cell.scenario.model_dump(mode="json"),
+        "scenario": json.loads(cell.scenario_json),
         "source": cell.source,
         "mode": cell.mode.value,
         "backend": cell.backend.model_dump(mode="json"),
@@ -87,6 +94,20 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"{type(err).__name__}: {err}"}
 
 
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail at once if nothing listens at ``HOST:PORT`` (``ray.init`` would retry for minutes)."""
+    if "://" in address:
+        return  # ray:// client addresses and the like: left to Ray
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise RayConnectError(f"--address {address!r}: expected HOST:PORT of a Ray head, e.g. 127.0.0.1:6379")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise RayConnectError(f"--address {address}: nothing answers there ({err.strerror or err}); "
+                              "start a head with `ray start --head --port PORT` first") from err
+
+
 def run_suite_ray(
     suite: Suite,
     cells: list[Cell],
@@ -112,7 +133,14 @@ def run_suite_ray(
     started = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            _reachable(address)
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            except (ConnectionError, RuntimeError) as err:
+                raise RayConnectError(
+                    f"--address {address}: cannot connect to the Ray cluster ({err}). Is `ray start --head` running "
+                    "there? Ray >= 2.59 may use token authentication: give this process the cluster's token "
+                    "(RAY_AUTH_MODE=token and RAY_AUTH_TOKEN, or ~/.ray/auth_token).") from err
         else:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
             ray.init(address="local", include_dashboard=False, log_to_driver=False,
@@ -139,8 +167,8 @@ def run_suite_ray(
                     result = {"error": f"{type(err).__name__}: {err}"}
                 if "error" in result:
                     error = result["error"]
-                    store.put_error(cell.key, suite.name, cell.source, cell.backend.label, cell.scenario.id,
-                                    cell.scenario.family, cell.mode.value, cell.seed, error)
+                    store.put_error(cell.key, suite.name, cell.source, cell.backend.label, cell.scenario_id,
+                                    cell.family, cell.mode.value, cell.seed, error)
                 else:
                     ep = Episode.model_validate_json(result["episode"])
                     scores = {k: Score.model_validate(v) for k, v in json.loads(result["scores"]).items()}

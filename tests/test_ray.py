@@ -9,6 +9,7 @@ says why.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -42,7 +43,11 @@ def loopback_namespace_available() -> str | None:
 
 def in_loopback_namespace(script: str, cwd: Path, timeout: float = 420) -> subprocess.CompletedProcess[str]:
     """Run a bash script in a fresh network namespace whose only interface is loopback."""
-    body = "set -euo pipefail\nip link set lo up\nexport RAY_USAGE_STATS_ENABLED=0\n" + textwrap.dedent(script)
+    # Ray >= 2.59 turns token authentication on for local clusters and keeps a token in
+    # ~/.ray; one token in the environment for head, driver and workers makes every run agree
+    token = secrets.token_hex(16)
+    body = (f"set -euo pipefail\nip link set lo up\nexport RAY_USAGE_STATS_ENABLED=0 RAY_AUTH_MODE=token"
+            f" RAY_AUTH_TOKEN={token}\n" + textwrap.dedent(script))
     return subprocess.run(["unshare", "--net", "--fork", "bash", "-c", body], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
@@ -127,17 +132,22 @@ def test_ray_head_on_loopback_writes_the_same_store_as_the_local_executor(tmp_pa
             {BIN}/privy bench {suite} --out ray.db -j 2 --executor ray --address 127.0.0.1:6390
             echo '--- own ray:'
             {BIN}/privy bench {suite} --out own.db -j 2 --executor ray
+            echo '--- nobody there:'
+            {BIN}/privy bench {suite} --out none.db --executor ray --address 127.0.0.1:1 || echo "exit $?"
             """, cwd=tmp_path)
     finally:
         shutil.rmtree(ray_tmp, ignore_errors=True)
     log = done.stdout + done.stderr
     assert done.returncode == 0, log + (tmp_path / "ray-start.log").read_text()
 
+    log, nobody = log.split("--- nobody there:")
     first, resumed, own = log.split("--- resumed:")[0], *log.split("--- resumed:")[1].split("--- own ray:")
     n = len(planned)
     assert f"{n} episodes run, 0 failed, 0 already done" in first
     assert f"0 episodes run, 0 failed, {n} already done" in resumed
     assert f"{n} episodes run, 0 failed, 0 already done" in own
+
+    assert "--address 127.0.0.1:1: nothing answers there" in nobody and "exit 2" in nobody, nobody
 
     expected = contents(tmp_path / "local.db")
     assert {row[0] for row in expected["episodes"]} == planned
