@@ -54,6 +54,12 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self._graph = build_graph(scenario)
         self._names = {a.id: a.name for a in scenario.agents}
         self._facts = {a: tuple(scenario.facts_of(a)) for a in self.possible_agents}
+        # built once: observe() runs every turn, and these never change during an episode
+        self._specs = {a.id: a for a in scenario.agents}
+        self._public_task = PublicTask.model_validate(scenario.task)
+        self._verb = scenario.task.commitment.verb
+        self._pattern = scenario.task.commitment.pattern
+        self._committers = frozenset(scenario.task.committers or self.possible_agents)
         self._obs_spaces = {a: ObservationSpace(a) for a in self.possible_agents}
         self._act_spaces = {
             a: UtteranceSpace(frozenset(self._graph.successors(a))) for a in self.possible_agents
@@ -84,7 +90,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
 
     def observe(self, agent: str) -> Observation:
         return Observation(
-            agent=self.scenario.agent(agent),
+            agent=self._specs[agent],
             turn=self.turn,
             family=self.scenario.family,
             context=self.scenario.context,
@@ -92,11 +98,13 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             neighbours=self._act_spaces[agent].neighbours,
             facts=self._facts[agent],
             messages=tuple(self.bus.seen_by(agent)),
-            task=PublicTask.model_validate(self.scenario.task),
+            task=self._public_task,
         )
 
     def state(self) -> State:  # type: ignore[override]
-        return State(
+        # model_construct: every field is already typed, and validating State would rerun the
+        # Scenario's cross-field checks (a model_dump of the whole scenario) on every turn
+        return State.model_construct(
             scenario=self.scenario,
             turn=self.turn,
             messages=tuple(self.bus.messages),
@@ -109,10 +117,10 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         The value is stripped of markdown emphasis the pattern lets through
         (``**SELECT:** x`` captures ``** x``); a line with no value left is ignored.
         """
-        verb = self.scenario.task.commitment.verb
-        pattern = self.scenario.task.commitment.pattern
-        values = (m.group(1).strip().strip("*`").strip() for m in pattern.finditer(content))
-        return tuple(Action(verb=verb, value=v) for v in values if v)
+        if self._verb not in content:  # the pattern needs the verb, case and all: skip the regex
+            return ()
+        values = (m.group(1).strip().strip("*`").strip() for m in self._pattern.finditer(content))
+        return tuple(Action(verb=self._verb, value=v) for v in values if v)
 
     def step(self, action: Utterance | None) -> None:
         agent = self.agent_selection
@@ -135,12 +143,12 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
     @property
     def committers(self) -> set[str]:
         """Agents whose commitments count (the task's ``committers``, default everyone)."""
-        return set(self.scenario.task.committers or self.possible_agents)
+        return set(self._committers)
 
     def _check_end(self) -> None:
         ends_when = self.scenario.task.ends_when
-        committed = set(self.commitments) & self.committers
-        done = committed == self.committers if ends_when == "all_committed" else bool(committed)
+        committed = self._committers.intersection(self.commitments)
+        done = committed == self._committers if ends_when == "all_committed" else bool(committed)
         if done:
             self.ended_by = "committed"
             reward = 1.0 if self.outcome().success else 0.0
@@ -158,7 +166,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
 
     def outcome(self) -> Outcome:
         task = self.scenario.task
-        values = {a: act.value for a, act in self.commitments.items() if a in self.committers}
+        values = {a: act.value for a, act in self.commitments.items() if a in self._committers}
         if task.kind == "deal" and task.deal is not None:
             deal = judge_deal(task.deal.items, task.deal.values, values)
             return Outcome(ended_by=self.ended_by, turns=self.turn, commitments=values,
@@ -166,7 +174,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         decision: str | None = None
         if task.ends_when == "any_committed" and values or values and len({normalize(v) for v in values.values()}) == 1:
             decision = next(iter(values.values()))
-        all_in = set(values) == self.committers or task.ends_when == "any_committed"
+        all_in = set(values) == self._committers or task.ends_when == "any_committed"
         success = (decision is not None and all_in and task.answer is not None
                    and normalize(decision) == normalize(task.answer))
         return Outcome(

@@ -10,6 +10,9 @@ conversation in order, then a short cue), so servers with prefix caching can reu
 
 from __future__ import annotations
 
+import functools
+from typing import Literal
+
 from simulator.backends.base import ChatMessage
 from simulator.bus import Message
 from simulator.scenario import Scenario, Task
@@ -29,8 +32,20 @@ def _commit_rule(task: Task | PublicTask) -> str:
     return f"When you are sure of the answer, write a line '{verb}: <answer>'."
 
 
-def _addressed(m: Message, names: dict[str, str], everyone: frozenset[str]) -> str:
-    if m.recipients == everyone - {m.sender}:
+@functools.lru_cache(maxsize=8192)
+def _chat(role: Literal["user", "assistant"], content: str) -> ChatMessage:
+    """One conversation line, shared by every prompt that repeats it.
+
+    A prompt repeats the whole conversation so far, so without sharing, the episode log
+    would hold every line once per later turn: quadratic in the turns, in time and memory.
+    ChatMessage is frozen, so sharing is safe.
+    """
+    return ChatMessage(role=role, content=content)
+
+
+def _addressed(m: Message, names: dict[str, str], to_all: dict[str, frozenset[str]]) -> str:
+    """`` (to A, B)`` unless ``m`` went to everyone else (``to_all[sender]``)."""
+    if m.recipients == to_all.get(m.sender):
         return ""
     return " (to " + ", ".join(names[r] for r in sorted(m.recipients)) + ")"
 
@@ -50,12 +65,13 @@ def agent_prompt(obs: Observation) -> list[ChatMessage]:
     )
     chat = [ChatMessage(role="system", content=system)]
     everyone = frozenset(obs.names)
+    to_all = {a: everyone - {a} for a in everyone}  # once per prompt, not once per message
     for m in obs.messages:
         if m.sender == me.id:
-            chat.append(ChatMessage(role="assistant", content=m.content))
+            chat.append(_chat("assistant", m.content))
         else:
-            label = obs.names[m.sender] + _addressed(m, obs.names, everyone)
-            chat.append(ChatMessage(role="user", content=f"{label}: {m.content}"))
+            label = obs.names[m.sender] + _addressed(m, obs.names, to_all)
+            chat.append(_chat("user", f"{label}: {m.content}"))
     chat.append(ChatMessage(role="user", content=f"(Your turn, {me.name}. Write your message.)"))
     return chat
 
@@ -86,9 +102,9 @@ def mindreader_prompt(state: State, agent: str) -> list[ChatMessage]:
     chat = [ChatMessage(role="system", content=system)]
     for m in state.messages:
         if m.sender == agent:
-            chat.append(ChatMessage(role="assistant", content=m.content))
+            chat.append(_chat("assistant", m.content))
         else:
-            chat.append(ChatMessage(role="user", content=f"{names[m.sender]}: {m.content}"))
+            chat.append(_chat("user", f"{names[m.sender]}: {m.content}"))
     chat.append(ChatMessage(role="user", content=f"(Your turn, {me.name}. Write your message.)"))
     return chat
 

@@ -29,10 +29,31 @@ class Utterance(BaseModel):
 class UtteranceSpace(Space[Utterance]):
     """Any Unicode text, optionally addressed to a subset of the agent's neighbours."""
 
+    _lazy_seed: int | None = None
+
     def __init__(self, neighbours: frozenset[str], max_length: int = 2_000, seed: int | None = None):
         self.neighbours = neighbours
         self.max_length = max_length
         super().__init__(shape=None, dtype=object, seed=seed)
+
+    def seed(self, seed: int | None = None) -> int | Any:
+        """Seed the sampler lazily: ``reset(seed=...)`` runs for every episode, sampling almost never.
+
+        Making numpy's generator costs more than a whole turn of the environment; it is made
+        from the same seed, so the samples are the same, when :attr:`np_random` is first read.
+        """
+        if isinstance(seed, int) and seed >= 0:
+            self._np_random = None  # type: ignore[assignment]  # Space's own lazy state
+            self._lazy_seed = seed
+            return seed
+        self._lazy_seed = None
+        return super().seed(seed)
+
+    @property
+    def np_random(self) -> np.random.Generator:
+        if self._np_random is None and self._lazy_seed is not None:
+            super().seed(self._lazy_seed)
+        return super().np_random
 
     def sample(self, mask: Any = None, probability: Any = None) -> Utterance:
         n = int(self.np_random.integers(1, 40))
