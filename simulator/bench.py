@@ -72,27 +72,34 @@ async def run_suite(
     pending, progress = prepare(suite, cells, store)
     built: dict[str, Backend] = {b.label: build(b) for b in suite.backends}  # shared: one limit per backend
     names = suite.evaluators or list(evaluators.DETERMINISTIC)
-    gate = asyncio.Semaphore(max(1, jobs))
 
     async def one(cell: Cell) -> None:
-        async with gate:
-            error: str | None = None
-            try:
-                ep = await run_episode(cell.scenario, cell.mode, built[cell.backend.label], cell.seed,
-                                       scenario_path=cell.source)
-                scores = await evaluators.evaluate(ep, names)
-                # an episode a failed model call cut short is stored as an error, and counted as one
-                error = store.put(cell.key, suite.name, cell.source, cell.backend.label, ep, scores)
-            except Exception as err:  # recorded; the other episodes go on
-                error = f"{type(err).__name__}: {err}"
-                store.put_error(cell.key, suite.name, cell.source, cell.backend.label, cell.scenario.id,
-                                cell.scenario.family, cell.mode.value, cell.seed, error)
-            if error is None:
-                progress.done += 1
-            else:
-                progress.failed += 1
-            if on_progress:
-                on_progress(progress, cell, error)
+        error: str | None = None
+        try:
+            ep = await run_episode(cell.scenario, cell.mode, built[cell.backend.label], cell.seed,
+                                   scenario_path=cell.source)
+            scores = await evaluators.evaluate(ep, names)
+            # SQLite in a thread, so the event loop keeps the other episodes' model calls going;
+            # an episode a failed model call cut short is stored as an error, and counted as one
+            error = await asyncio.to_thread(store.put, cell.key, suite.name, cell.source, cell.backend.label, ep,
+                                            scores)
+        except Exception as err:  # recorded; the other episodes go on
+            error = f"{type(err).__name__}: {err}"
+            await asyncio.to_thread(store.put_error, cell.key, suite.name, cell.source, cell.backend.label,
+                                    cell.scenario_id, cell.family, cell.mode.value, cell.seed, error)
+        if error is None:
+            progress.done += 1
+        else:
+            progress.failed += 1
+        if on_progress:
+            on_progress(progress, cell, error)
 
-    await asyncio.gather(*(one(c) for c in pending))
+    todo = iter(pending)  # shared by the workers: each cell is taken once
+
+    async def worker() -> None:
+        for cell in todo:
+            await one(cell)
+
+    # ``jobs`` workers rather than one task per cell: memory stays flat however large the grid
+    await asyncio.gather(*(worker() for _ in range(max(1, min(jobs, len(pending))))))
     return progress

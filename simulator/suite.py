@@ -87,18 +87,39 @@ class SuiteError(ValueError):
 
 @dataclass(frozen=True)
 class Cell:
-    """One episode to run."""
+    """One episode to run.
 
-    scenario: Scenario
+    The scenario is kept as canonical JSON (a few KB) rather than as a model tree (about
+    seven times that), and parsed when the episode runs: a grid of 10,000 cells then costs
+    tens of MB, not hundreds. Cells of the same scenario share one string.
+    """
+
+    scenario_json: str
     source: str
     mode: Mode
     backend: SuiteBackend
     seed: int
+    scenario_id: str
+    family: str
+
+    @classmethod
+    def of(cls, scenario: Scenario, source: str, mode: Mode, backend: SuiteBackend, seed: int) -> Cell:
+        return cls(canonical_json(scenario), source, mode, backend, seed, scenario.id, scenario.family)
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario, parsed anew on each access (keep the result while you need it)."""
+        return Scenario.model_validate_json(self.scenario_json)
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True).encode())
-        return f"{self.scenario.id}:{digest.hexdigest()[:8]}|{self.mode.value}|{self.backend.label}|{self.seed}"
+        digest = hashlib.sha256(self.scenario_json.encode())
+        return f"{self.scenario_id}:{digest.hexdigest()[:8]}|{self.mode.value}|{self.backend.label}|{self.seed}"
+
+
+def canonical_json(scenario: Scenario) -> str:
+    """The scenario's content as sorted-key JSON: what a cell's key is a digest of."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
@@ -109,22 +130,27 @@ def expand(suite: Suite, base: Path) -> list[Cell]:
     """Every cell of the grid, in a stable order."""
     from scenarios import families
 
-    scenarios: list[tuple[Scenario, str]] = []
+    scenarios: list[tuple[str, str, str, str]] = []  # canonical JSON, source, id, family
+
+    def add(s: Scenario, source: str) -> None:
+        if suite.limits is not None:
+            s = s.model_copy(update={"limits": suite.limits})
+        scenarios.append((canonical_json(s), source, s.id, s.family))
+
     for i, src in enumerate(suite.scenarios):
         try:
             if src.path is not None:
-                scenarios.append((load_scenario(base / src.path), src.path))
+                add(load_scenario(base / src.path), src.path)
             elif src.glob is not None:
                 matches = sorted(globlib.glob(str(base / src.glob)))
                 if not matches:
                     raise SuiteError(f"scenarios[{i}].glob: no file matches {src.glob!r}")
-                scenarios += [(load_scenario(m), str(Path(m).relative_to(base))) for m in matches]
+                for m in matches:
+                    add(load_scenario(m), str(Path(m).relative_to(base)))
             elif src.family is not None:
-                made = families.generate(src.family, src.count, src.seed, src.params)
-                scenarios += [(s, f"{src.family}:seed{src.seed}") for s in made]
+                for s in families.iterate(src.family, src.count, src.seed, src.params):  # one at a time
+                    add(s, f"{src.family}:seed{src.seed}")
         except (ValueError, OSError) as err:
             raise SuiteError(f"scenarios[{i}]: {err}") from err
-    if suite.limits is not None:
-        scenarios = [(s.model_copy(update={"limits": suite.limits}), src) for s, src in scenarios]
-    return [Cell(s, source, mode, b, seed) for s, source in scenarios for mode in suite.modes
-            for b in suite.backends for seed in suite.seeds]
+    return [Cell(text, source, mode, b, seed, sid, fam) for text, source, sid, fam in scenarios
+            for mode in suite.modes for b in suite.backends for seed in suite.seeds]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,17 @@ def params(name: str, values: dict[str, Any] | None = None) -> FamilyParams:
         raise FamilyError(f"{name}: impossible parameters: " + "; ".join(lines)) from None
 
 
-def generate(name: str, count: int, seed: int, values: dict[str, Any] | None = None) -> list[Scenario]:
+def iterate(name: str, count: int, seed: int, values: dict[str, Any] | None = None) -> Iterator[Scenario]:
+    """The instances of :func:`generate`, one at a time (the same ones, in the same order)."""
     if count < 1:
         raise FamilyError(f"--count must be at least 1, got {count}")
     fam, p = family(name), params(name, values)
     rng = random.Random(f"{name}:{seed}")
-    return [fam.generate(rng, i, p) for i in range(count)]
+    return (fam.generate(rng, i, p) for i in range(count))
+
+
+def generate(name: str, count: int, seed: int, values: dict[str, Any] | None = None) -> list[Scenario]:
+    return list(iterate(name, count, seed, values))
 
 
 def write(scenarios: list[Scenario], out_dir: Path) -> list[Path]:
@@ -80,5 +86,5 @@ def policy_text(family_name: str, inp: PolicyInput) -> str:
     return family(family_name).policy(inp)
 
 
-__all__ = ["Family", "FamilyError", "FamilyParams", "PolicyInput", "family", "generate", "names", "params",
+__all__ = ["Family", "FamilyError", "FamilyParams", "PolicyInput", "family", "generate", "iterate", "names", "params",
            "policy_text", "write"]
