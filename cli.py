@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
@@ -30,7 +31,10 @@ from simulator import (
     run_episode,
     validate_files,
 )
+from simulator.backends.base import aclose
 from simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Simulate conversations between LLM agents that hold private information.",
@@ -107,6 +111,15 @@ def _backends(
         raise
 
 
+async def _closing(coro: Coroutine[Any, Any, T], *used: backends.Backend) -> T:
+    """Await ``coro``, then close what the backends opened for this event loop."""
+    try:
+        return await coro
+    finally:
+        for b in used:
+            await aclose(b)
+
+
 def _print_message(m: Message, names: dict[str, str]) -> None:
     to = ", ".join(names[r] for r in sorted(m.recipients)) or "(no one)"
     out.print(f"[dim]{m.turn:>3}[/dim] [bold]{escape(names[m.sender])}[/bold] [dim]→ {escape(to)}[/dim]")
@@ -159,10 +172,10 @@ def run(
         _fail(f"{backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
     names = {a.id: a.name for a in scenario.agents}
     out.rule(f"{escape(scenario.title)} · {mode.value} · {b.name}")
-    episode = asyncio.run(run_episode(
+    episode = asyncio.run(_closing(run_episode(
         scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
         on_message=lambda m: _print_message(m, names),
-    ))
+    ), b, *per_agent.values()))
     path = episode.save(out_file or _default_out(scenario, mode, seed))
     o = episode.outcome
     out.rule()
@@ -252,7 +265,8 @@ def compare(
         for p, s, m, seed in jobs:
             bar.update(task, description=f"{s.id} · {m.value} · seed {seed}")
             mine = {a: x for a, x in per_agent.items() if a in s.agent_ids} or None
-            ep = asyncio.run(run_episode(s, m, b, seed, agent_backends=mine, scenario_path=str(p)))
+            ep = asyncio.run(_closing(run_episode(s, m, b, seed, agent_backends=mine, scenario_path=str(p)),
+                                      b, *(mine or {}).values()))
             ep.save(out_dir / f"{s.id}.{m.value}.seed{seed}.json")
             results.append(ep)
             bar.advance(task)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import evaluators
-from simulator.backends.base import Backend
+from simulator.backends.base import Backend, aclose
 from simulator.backends.spec import build
 from simulator.runner import run_episode
 from simulator.store import ResultStore
@@ -101,5 +101,9 @@ async def run_suite(
             await one(cell)
 
     # ``jobs`` workers rather than one task per cell: memory stays flat however large the grid
-    await asyncio.gather(*(worker() for _ in range(max(1, min(jobs, len(pending))))))
+    try:
+        await asyncio.gather(*(worker() for _ in range(max(1, min(jobs, len(pending))))))
+    finally:
+        for b in built.values():
+            await aclose(b)
     return progress

@@ -60,3 +60,20 @@ class Backend(Protocol):
     def settings(self) -> dict[str, Any]:
         """Settings to record in the episode log (never secrets)."""
         ...
+
+
+async def aclose(backend: Backend) -> None:
+    """Release what ``backend`` (and any backend it wraps) holds for the running event loop.
+
+    Optional for a backend: one that opens connections may define ``async def aclose()``;
+    the runner calls this when its event loop is about to end, so no connection is left
+    for the closed loop to finish (which prints "Event loop is closed" at exit).
+    """
+    b: Any = backend
+    for _ in range(16):  # wrappers (retry, cache, limit) keep the backend they wrap in ``inner``
+        if b is None:
+            break
+        close = getattr(b, "aclose", None)
+        if close is not None:
+            await close()
+        b = getattr(b, "inner", None)

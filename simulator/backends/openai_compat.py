@@ -80,6 +80,14 @@ class OpenAIBackend:
             self._clients = {loop: self._make_client()}  # drop clients of finished loops
         return self._clients[loop]
 
+    async def aclose(self) -> None:
+        """Close this event loop's client (its connection pool belongs to the loop)."""
+        import asyncio
+
+        client = self._clients.pop(id(asyncio.get_running_loop()), None)
+        if client is not None:
+            await client.close()
+
     def settings(self) -> dict[str, Any]:
         return {
             "backend": self.name,
