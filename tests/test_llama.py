@@ -109,3 +109,40 @@ def test_cli_run_on_embedded_model(tmp_path: Path) -> None:
     ep = load_episode(out)
     assert ep.backend["backend"] == "llama" and len(ep.messages) == 2
     assert "Alice" in result.output and f"episode written to {out}" in result.output
+
+
+def test_kv_slots_reuse_each_agents_prompt_prefix() -> None:
+    """With a context per agent, llama.cpp evaluates only the new part of each prompt."""
+    s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml")
+    plain = LlamaBackend()
+    slotted = LlamaBackend(kv_slots=2)
+    try:
+        run(s, Mode.AGENTS, plain, seed=3)
+        b = run(s, Mode.AGENTS, slotted, seed=3)
+        assert len(b.calls) >= 4 and all(c.error is None for c in b.calls)
+        sent = [c.prompt_tokens or 0 for c in b.calls]
+        assert slotted.prompt_tokens_sent == sum(sent)
+        # every call but each agent's first evaluates only what its previous prompt lacked
+        assert slotted.prompt_tokens_evaluated < sum(sent) - 0.8 * (sent[0] + sent[1]), (
+            slotted.prompt_tokens_evaluated, sent)
+        assert plain.prompt_tokens_evaluated >= 0.99 * plain.prompt_tokens_sent  # reset: everything, every call
+        assert len(slotted._slots) == 2 and set(slotted._slots) == set(s.agent_ids)
+        assert slotted.settings()["kv_slots"] == 2 and "kv_slots" not in plain.settings()
+    finally:
+        slotted.close()
+
+
+def test_kv_slots_evict_the_least_recently_used_agent() -> None:
+    from simulator.backends.base import ChatMessage, ChatRequest
+
+    b = LlamaBackend(kv_slots=1)
+    try:
+        for who in ("alice", "bob", "alice"):
+            req = ChatRequest(messages=[ChatMessage(role="user", content=f"Hi, I am {who}.")], max_tokens=4,
+                              speaker=who, seed=0)
+            asyncio.run(b.complete(req))
+            assert list(b._slots) == [who]
+    finally:
+        b.close()
+    with pytest.raises(backends.BackendError, match="kv_slots must be 0 or more"):
+        LlamaBackend(kv_slots=-1)

