@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 import evaluators
 from evaluators.base import Score
 from evaluators.ledger import Ledger
+from evaluators.report import MODE_ORDER, MetricStat
 from evaluators.stats import bootstrap_mean
 from simulator.episode import Episode, load_episode
 
@@ -38,7 +39,6 @@ FAILURES = {
 }
 # evaluators whose findings point at messages; run on every episode shown
 FINDING_EVALUATORS = ["task_success", "clairvoyance", "hallucinated_common_ground", "premature_commitment"]
-MODE_ORDER = ("agents", "mindreaders", "omniscient", "script")
 
 
 class FactView(BaseModel):
@@ -112,14 +112,9 @@ class RunView(BaseModel):
     notes: list[Flag] = Field(default_factory=list, description="Findings about the run as a whole.")
 
 
-class MetricCell(BaseModel):
-    metric: str
-    backend: str
-    mode: str
-    n: int
-    mean: float | None
-    low: float | None
-    high: float | None
+class MetricCell(MetricStat):
+    """A headline metric of one backend and mode, and the runs behind it."""
+
     runs: list[str]
 
 
@@ -204,7 +199,7 @@ def _metrics(runs: list[RunView], n_resamples: int = 2000) -> list[MetricCell]:
             MODE_ORDER.index(kv[0][2]) if kv[0][2] in MODE_ORDER else len(MODE_ORDER))):
         values = [r.scores[metric] for r in rs]
         e = bootstrap_mean([v for v in values if v is not None], n_resamples=n_resamples, seed=0)
-        cells.append(MetricCell(metric=metric, backend=backend, mode=mode, n=e.n, mean=e.mean, low=e.low,
+        cells.append(MetricCell(metric=metric, headline=True, backend=backend, mode=mode, n=e.n, mean=e.mean, low=e.low,
                                 high=e.high, runs=[r.key for r in rs]))
     return cells
 
