@@ -461,7 +461,7 @@ def view(
         help="A result store (.db) from `privy bench`, or episode JSON files or folders of them.",
         metavar="RESULTS_DB | EPISODE...")],
     out_file: Annotated[Path | None, typer.Option(
-        "--out", help="The HTML file to write [default: RESULTS_DB.view.html, or view.html].")] = None,
+        "--out", help="The HTML file to write (default: RESULTS_DB.view.html, or view.html).")] = None,
     serve_it: Annotated[bool, typer.Option("--serve", help="Also serve the page on 127.0.0.1 until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
 ) -> None:
