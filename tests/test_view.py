@@ -297,3 +297,33 @@ def test_a_link_with_a_hash_opens_that_view(browser: Any, made: dict[str, Any], 
     assert page.locator("#side-by-side th.runhead").count() == 1
     page.close()
 
+
+
+def with_failure(made: dict[str, Any], tmp_path: Path, error: str) -> Path:
+    """A copy of the made store plus a failed episode that has no messages."""
+    db = tmp_path / "r.db"
+    shutil.copy(made["db"], db)
+    store = ResultStore(db)
+    store.put_error("vault_chain:x|script|mock|0", "viewtest", "vault.yaml", "mock", "vault_chain", "custom",
+                    "script", 0, error)
+    store.close()
+    return db
+
+
+def test_a_store_with_a_failed_episode_lists_it(made: dict[str, Any], tmp_path: Path) -> None:
+    data = from_store(with_failure(made, tmp_path, "BackendError: the server said no"))
+    assert data.not_shown == ["vault_chain:x|script|mock|0: BackendError: the server said no"]
+    assert len(data.runs) == 2  # the two with messages are still there
+
+
+def test_failed_episodes_without_messages_are_listed_in_the_page(browser: Any, made: dict[str, Any],
+                                                                 tmp_path: Path) -> None:
+    html_file = tmp_path / "v.html"
+    html_file.write_text(render(from_store(with_failure(made, tmp_path, "BackendError: <b>no</b>"))), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(html_file.as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#not-shown summary")
+    assert page.locator("#not-shown li").all_inner_texts() == ["vault_chain:x|script|mock|0: BackendError: <b>no</b>"]
+    assert "1 failed" in page.locator("#subtitle").inner_text()
+    page.close()
