@@ -64,14 +64,22 @@ class InstanceView(BaseModel):
     source: str | None
     context: str
     task: str
+    answer: str | None = Field(default=None, description="The ground truth (not shown in one agent's view).")
     agents: list[AgentView]
     facts: list[FactView]
 
 
 class Mention(BaseModel):
+    """Where a message mentions a fact, in UTF-16 code units (JavaScript's string offsets)."""
+
     fact: str
     start: int
     end: int
+
+
+def _utf16(text: str, i: int) -> int:
+    """The UTF-16 offset of Python character offset ``i`` (they differ after characters beyond U+FFFF)."""
+    return i if text.isascii() else len(text[:i].encode("utf-16-le")) // 2
 
 
 class Flag(BaseModel):
@@ -143,9 +151,9 @@ def _instance(episode: Episode, source: str | None) -> InstanceView:
     s = episode.scenario
     task = s.task
     what = task.kind + (f" among {', '.join(task.options)}" if task.options else "")
-    what += f"; the answer is {task.answer}" if task.answer else ""
     return InstanceView(
         id=instance_id(episode), scenario_id=s.id, family=s.family, source=source, context=s.context, task=what,
+        answer=task.answer,
         agents=[AgentView(id=a.id, name=a.name, persona=a.persona, goal=a.goal, facts=[f.id for f in s.facts_of(a.id)])
                 for a in s.agents],
         facts=[FactView(id=f.id, text=f.text, holders=list(f.holders)) for f in s.facts])
@@ -171,8 +179,9 @@ def _run(key: str, episode: Episode, backend: str, status: str, error: str | Non
     ledger = Ledger.of(episode)
     messages = [
         MessageView(id=m.id, turn=m.turn, sender=m.sender, recipients=sorted(m.recipients), content=m.content,
-                    mentions=sorted((Mention(fact=fid, start=a, end=b) for fid, sps in ledger.mentioned[m.id].items()
-                                     for a, b in sps), key=lambda x: (x.start, -x.end)),
+                    mentions=sorted((Mention(fact=fid, start=_utf16(m.content, a), end=_utf16(m.content, b))
+                                     for fid, sps in ledger.mentioned[m.id].items() for a, b in sps),
+                                    key=lambda x: (x.start, -x.end)),
                     flags=per_message.get(m.id, []))
         for m in episode.messages]
     o = episode.outcome

@@ -45,6 +45,10 @@ def serve(page: str, port: int = 8000) -> http.server.ThreadingHTTPServer:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            port = self.server.server_port  # type: ignore[attr-defined]  # an HTTPServer
+            if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                self.send_error(403, "only http://127.0.0.1:PORT/ is served")  # no DNS rebinding
+                return
             if self.path.split("?", 1)[0] not in ("/", "/index.html"):
                 self.send_error(404, "the viewer is at /")
                 return

@@ -101,9 +101,13 @@ async def run_suite(
             await one(cell)
 
     # ``jobs`` workers rather than one task per cell: memory stays flat however large the grid
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(jobs, len(pending))))]
     try:
-        await asyncio.gather(*(worker() for _ in range(max(1, min(jobs, len(pending))))))
+        await asyncio.gather(*workers)
     finally:
+        for w in workers:  # if one failed (or we were cancelled), stop the others before closing backends
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
         for b in built.values():
             await aclose(b)
     return progress

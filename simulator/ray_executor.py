@@ -94,6 +94,25 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"{type(err).__name__}: {err}"}
 
 
+def record(store: Any, suite_name: str, cell: Cell, result: dict[str, Any]) -> str | None:
+    """Write a worker's result for ``cell`` to the store; its error (None if the episode is done)."""
+    from evaluators.base import Score
+    from simulator.episode import Episode
+
+    error = result.get("error")
+    if error is None:
+        try:
+            ep = Episode.model_validate_json(result["episode"])
+            scores = {k: Score.model_validate(v) for k, v in json.loads(result["scores"]).items()}
+        except (ValueError, KeyError) as err:  # e.g. a worker with another privy version
+            error = f"unreadable result from the Ray worker: {type(err).__name__}: {err}"[:2000]
+        else:
+            return store.put(cell.key, suite_name, cell.source, cell.backend.label, ep, scores)
+    store.put_error(cell.key, suite_name, cell.source, cell.backend.label, cell.scenario_id, cell.family,
+                    cell.mode.value, cell.seed, str(error))
+    return str(error)
+
+
 def _reachable(address: str, timeout_s: float = 5.0) -> None:
     """Fail at once if nothing listens at ``HOST:PORT`` (``ray.init`` would retry for minutes)."""
     if "://" in address:
@@ -121,9 +140,7 @@ def run_suite_ray(
     ``address``: a running Ray cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a
     local Ray on 127.0.0.1 for this run.
     """
-    from evaluators.base import Score
     from simulator.bench import prepare
-    from simulator.episode import Episode
 
     ray = import_ray()
     pending, progress = prepare(suite, cells, store)
@@ -165,14 +182,7 @@ def run_suite_ray(
                     result = ray.get(ref)
                 except Exception as err:  # the task itself died (worker crash, lost node)
                     result = {"error": f"{type(err).__name__}: {err}"}
-                if "error" in result:
-                    error = result["error"]
-                    store.put_error(cell.key, suite.name, cell.source, cell.backend.label, cell.scenario_id,
-                                    cell.family, cell.mode.value, cell.seed, error)
-                else:
-                    ep = Episode.model_validate_json(result["episode"])
-                    scores = {k: Score.model_validate(v) for k, v in json.loads(result["scores"]).items()}
-                    error = store.put(cell.key, suite.name, cell.source, cell.backend.label, ep, scores)
+                error = record(store, suite.name, cell, result)
                 if error is None:
                     progress.done += 1
                 else:

@@ -144,5 +144,18 @@ def test_kv_slots_evict_the_least_recently_used_agent() -> None:
             assert list(b._slots) == [who]
     finally:
         b.close()
+    # more concurrent speakers than slots: evictions while other calls run, no call lost
+    b = LlamaBackend(kv_slots=1)
+
+    async def many() -> list[str]:
+        reqs = [ChatRequest(messages=[ChatMessage(role="user", content=f"Say a word, {who}.")], max_tokens=3,
+                            speaker=who, seed=i) for i, who in enumerate(["ann", "ben", "cat", "ann", "ben", "cat"])]
+        return [c.text for c in await asyncio.gather(*(b.complete(r) for r in reqs))]
+
+    try:
+        assert len(asyncio.run(many())) == 6
+        assert len(b._slots) == 1
+    finally:
+        b.close()
     with pytest.raises(backends.BackendError, match="kv_slots must be 0 or more"):
         LlamaBackend(kv_slots=-1)

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from simulator.bench import run_bench
-from simulator.ray_executor import cell_payload, run_cell
+from simulator.ray_executor import cell_payload, record, run_cell
 from simulator.store import ResultStore
 from simulator.suite import expand, load_suite
 
@@ -98,6 +98,23 @@ def test_a_worker_error_is_returned_not_raised() -> None:
     result = run_cell({"scenario": {"id": "x"}, "source": "s", "mode": "agents",
                        "backend": {"name": "scripted"}, "seed": 0, "evaluators": []})
     assert result["error"].startswith("ValidationError")
+
+
+def test_a_workers_unreadable_result_is_recorded_as_a_failed_episode(tmp_path: Path) -> None:
+    suite, base = load_suite(suite_file(tmp_path / "s.suite.yaml"))
+    cells = expand(suite, base)
+    good = run_cell(cell_payload(cells[0], ["task_success"]))
+    store = ResultStore(tmp_path / "r.db")
+    try:
+        assert record(store, suite.name, cells[0], good) is None
+        error = record(store, suite.name, cells[1], {"episode": "{not json", "scores": "{}"})
+        assert error is not None and error.startswith("unreadable result from the Ray worker")
+        died = "RayTaskError: worker died"
+        assert record(store, suite.name, cells[2], {"error": died}) == died
+        rows = dict(store.query("SELECT key, status FROM episodes"))
+        assert rows == {cells[0].key: "done", cells[1].key: "error", cells[2].key: "error"}
+    finally:
+        store.close()
 
 
 def test_unknown_executor_is_refused(tmp_path: Path) -> None:

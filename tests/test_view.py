@@ -52,7 +52,8 @@ SCENARIO = {
              "commitment": {"verb": "ANSWER"}},
     "limits": {"max_turns": 6, "max_tokens": 64},
 }
-LINES = {"ann": "Ben, the code is 4711.", "ben": f"Noted. {EVIL}", "cat": "I bet the code is 4711.\nANSWER: 4711"}
+LINES = {"ann": "Ben \U0001F600, the code is 4711.",  # a character beyond U+FFFF before the mention
+         "ben": f"Noted. {EVIL}", "cat": "I bet the code is 4711.\nANSWER: 4711"}
 
 
 def respond(request: ChatRequest) -> str:
@@ -158,6 +159,9 @@ def test_serve_listens_on_loopback_only_and_serves_the_page(made: dict[str, Any]
         assert body == (tmp_path / "s.html").read_text(encoding="utf-8")
         with pytest.raises(urllib.error.HTTPError, match="404"):
             urllib.request.urlopen(url + "other", timeout=10)
+        rebound = urllib.request.Request(url, headers={"Host": f"evil.example:{port}"})
+        with pytest.raises(urllib.error.HTTPError, match="403"):
+            urllib.request.urlopen(rebound, timeout=10)
         out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True)
         if out.returncode == 0:  # iproute2's ss: every listening socket on that port is on 127.0.0.1
             listeners = [ln.split()[3] for ln in out.stdout.splitlines() if ln.strip()]
@@ -227,10 +231,11 @@ def test_side_by_side_shows_each_modes_messages_turn_aligned(page_of: Any, made:
     assert [h.get_attribute("data-mode") for h in heads] == ["agents", "omniscient"]
     for mode in ("agents", "omniscient"):
         assert column_texts(page_of, mode) == [m.content for m in made["episodes"][mode].messages]
+    assert "the answer is 4711" in page_of.locator("#task").inner_text()  # everyone's view: the ground truth too
     rows = page_of.locator("#side-by-side tbody tr").all()
     assert [r.get_attribute("data-turn") for r in rows] == ["0", "1", "2"]
     first = rows[0].locator(".msg .text").all_inner_texts()
-    assert first == ["Ben, the code is 4711.", "[omni] Ben, the code is 4711."]
+    assert first == [LINES["ann"], "[omni] " + LINES["ann"]]
     # the private fact it mentions is marked in its holder's colour, with the fact on hover
     mark = rows[0].locator("mark.fact").first
     assert mark.inner_text() == "4711" and mark.get_attribute("data-holders") == "ann"
@@ -242,12 +247,18 @@ def test_switch_to_one_agents_view_hides_undelivered_messages(page_of: Any, made
     page_of.wait_for_selector("#viewas-note")
     texts = column_texts(page_of, "agents")
     delivered = [m.content for m in made["episodes"]["agents"].messages if m.visible_to("cat")]
-    assert texts == delivered and "Ben, the code is 4711." not in texts and len(texts) == 2
+    assert texts == delivered and LINES["ann"] not in texts and len(texts) == 2
     assert "2 message(s) not delivered to Cat are hidden" in page_of.locator("#viewas-note").inner_text()
     cards = page_of.locator(".agents .agent").all()
     assert [c.get_attribute("data-agent") for c in cards] == ["cat"]  # only her own facts and goal
     assert "The key is under the mat." in cards[0].inner_text() and "4711" not in cards[0].inner_text()
     assert "as=cat" in page_of.evaluate("location.hash")
+    assert "the answer is" not in page_of.locator("#task").inner_text()  # the ground truth is not Cat's to see
+    ben_fact = page_of.locator('#side-by-side mark.fact[data-facts="f_day"]').first
+    assert "Tuesday" not in ben_fact.get_attribute("title")  # Ben's fact is named, not quoted
+    assert "private to Ben" in ben_fact.get_attribute("title")
+    assert "2 message(s) not delivered to Cat are hidden" in page_of.locator("#viewas-note").inner_text()
+    assert "omniscient runs Cat's model was shown everything" in page_of.locator("#viewas-note").inner_text()
     page_of.select_option("#view-as", "")
     assert len(column_texts(page_of, "agents")) == 3
 

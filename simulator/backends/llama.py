@@ -77,6 +77,22 @@ def _prompt_tokens_evaluated(llm: Any) -> int:
     return int(llama_cpp.llama_perf_context(llm._ctx.ctx).n_p_eval)
 
 
+class _Slot:
+    """A llama.cpp context, the lock a call holds while using it, and whether it is reset per call."""
+
+    def __init__(self, llm: Any, reset: bool, lock: threading.Lock | None = None) -> None:
+        self.llm = llm
+        self.reset = reset
+        self.lock = lock or threading.Lock()
+        self.closed = False
+
+    def close(self) -> None:
+        with self.lock:
+            if not self.closed:
+                self.closed = True
+                self.llm.close()
+
+
 class LlamaBackend:
     """A chat model running in this process.
 
@@ -89,7 +105,8 @@ class LlamaBackend:
             one's prompt prefix (0: one context, reset before every call; see above).
 
     ``prompt_tokens_sent`` and ``prompt_tokens_evaluated`` count, over this backend's
-    calls, the prompt tokens requested and those llama.cpp actually evaluated.
+    calls, the prompt tokens requested and those llama.cpp actually evaluated (it counts a
+    one-token remainder as generation, so the second can be one lower per call).
     """
 
     name = "llama"
@@ -113,7 +130,8 @@ class LlamaBackend:
         self.kv_slots = kv_slots
         self._llm = shared_model(self.model_path, n_ctx, self.n_threads)
         self._lock = _call_lock(self._llm)
-        self._slots: OrderedDict[str, tuple[Any, threading.Lock]] = OrderedDict()
+        self._shared = _Slot(self._llm, reset=True, lock=self._lock)
+        self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._slots_lock = threading.Lock()
         self.prompt_tokens_sent = 0
         self.prompt_tokens_evaluated = 0
@@ -127,29 +145,53 @@ class LlamaBackend:
             "temperature": self.temperature,
         } | ({"kv_slots": self.kv_slots} if self.kv_slots else {})
 
-    def _context(self, speaker: str | None) -> tuple[Any, threading.Lock, bool]:
-        """The context for ``speaker``'s call, its lock, and whether to reset it first."""
+    def _context(self, speaker: str | None) -> _Slot:
+        """The context for ``speaker``'s call (the shared one, reset per call, without slots)."""
         if not self.kv_slots or speaker is None:
-            return self._llm, self._lock, True
+            return self._shared
+        evicted: _Slot | None = None
         with self._slots_lock:
-            if speaker in self._slots:
+            slot = self._slots.get(speaker)
+            if slot is not None:
                 self._slots.move_to_end(speaker)
             else:
                 if len(self._slots) >= self.kv_slots:
-                    _, (old, old_lock) = self._slots.popitem(last=False)
-                    with old_lock:  # wait for a call still running in it
-                        old.close()
-                self._slots[speaker] = (_load(self.model_path, self.n_ctx, self.n_threads), threading.Lock())
-            llm, lock = self._slots[speaker]
-            return llm, lock, False
+                    _, evicted = self._slots.popitem(last=False)
+                slot = self._slots[speaker] = _Slot(_load(self.model_path, self.n_ctx, self.n_threads), reset=False)
+        if evicted is not None:
+            evicted.close()  # waits for a call still running in it; a caller holding it then sees it closed
+        return slot
 
     def close(self) -> None:
         """Free the per-agent contexts (the shared model stays loaded for the process)."""
         with self._slots_lock:
-            for llm, lock in self._slots.values():
-                with lock:
-                    llm.close()
+            slots = list(self._slots.values())
             self._slots.clear()
+        for slot in slots:
+            slot.close()
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self.close)
+
+    def _run(self, slot: _Slot, messages: list[Any], request: ChatRequest,
+             temperature: float) -> tuple[dict[str, Any], int]:
+        """One completion in ``slot`` (its lock held): the output and the prompt tokens llama.cpp evaluated."""
+        if slot.reset:
+            # A fresh KV state per call: the same request then gives the same tokens
+            # whatever ran before it, which makes seeded episodes reproducible.
+            slot.llm.reset()
+        before = _prompt_tokens_evaluated(slot.llm)
+        try:
+            out = slot.llm.create_chat_completion(
+                messages=messages,
+                max_tokens=request.max_tokens,
+                temperature=temperature,
+                seed=request.seed,
+                stop=list(request.stop) or None,
+            )
+        except ValueError as err:  # e.g. prompt longer than the context window
+            raise BackendError(f"llama.cpp refused the request: {err}") from err
+        return out, _prompt_tokens_evaluated(slot.llm) - before
 
     async def complete(self, request: ChatRequest) -> Completion:
         return await asyncio.to_thread(self._complete, request)
@@ -157,24 +199,12 @@ class LlamaBackend:
     def _complete(self, request: ChatRequest) -> Completion:
         messages: list[Any] = [m.model_dump() for m in request.messages]
         temperature = self.temperature if self.temperature is not None else request.temperature
-        llm, lock, reset = self._context(request.speaker)
-        with lock:
-            if reset:
-                # A fresh KV state per call: the same request then gives the same tokens
-                # whatever ran before it, which makes seeded episodes reproducible.
-                llm.reset()
-            before = _prompt_tokens_evaluated(llm)
-            try:
-                out = llm.create_chat_completion(
-                    messages=messages,
-                    max_tokens=request.max_tokens,
-                    temperature=temperature,
-                    seed=request.seed,
-                    stop=list(request.stop) or None,
-                )
-            except ValueError as err:  # e.g. prompt longer than the context window
-                raise BackendError(f"llama.cpp refused the request: {err}") from err
-            evaluated = _prompt_tokens_evaluated(llm) - before
+        while True:
+            slot = self._context(request.speaker)
+            with slot.lock:
+                if not slot.closed:  # evicted between _context and here: take a slot again
+                    out, evaluated = self._run(slot, messages, request, temperature)
+                    break
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         with self._slots_lock:
