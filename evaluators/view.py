@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
-import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +29,7 @@ from evaluators.ledger import Ledger
 from evaluators.report import MODE_ORDER, MetricStat
 from evaluators.stats import bootstrap_mean
 from simulator.episode import Episode, load_episode
+from simulator.suite import canonical_json, instance_key
 
 FAILURES = {
     "clairvoyance": "clairvoyant reference",
@@ -142,17 +141,16 @@ class ViewError(ValueError):
 
 
 def instance_id(episode: Episode) -> str:
-    """The scenario instance: its id and a digest of its content (as in a suite cell's key)."""
-    digest = hashlib.sha256(json.dumps(episode.scenario.model_dump(mode="json"), sort_keys=True).encode())
-    return f"{episode.scenario.id}:{digest.hexdigest()[:8]}"
+    """The scenario instance: its id and a digest of its content (the start of a suite cell's key)."""
+    return instance_key(episode.scenario.id, canonical_json(episode.scenario))
 
 
-def _instance(episode: Episode, source: str | None) -> InstanceView:
+def _instance(episode: Episode, iid: str) -> InstanceView:
     s = episode.scenario
     task = s.task
     what = task.kind + (f" among {', '.join(task.options)}" if task.options else "")
     return InstanceView(
-        id=instance_id(episode), scenario_id=s.id, family=s.family, source=source, context=s.context, task=what,
+        id=iid, scenario_id=s.id, family=s.family, source=episode.scenario_path, context=s.context, task=what,
         answer=task.answer,
         agents=[AgentView(id=a.id, name=a.name, persona=a.persona, goal=a.goal, facts=[f.id for f in s.facts_of(a.id)])
                 for a in s.agents],
@@ -173,7 +171,7 @@ def _flags(scores: dict[str, Score]) -> tuple[dict[int, list[Flag]], list[Flag]]
     return per_message, whole
 
 
-def _run(key: str, episode: Episode, backend: str, status: str, error: str | None,
+def _run(key: str, iid: str, episode: Episode, backend: str, status: str, error: str | None,
          scores: dict[str, float | None], found: dict[str, Score]) -> RunView:
     per_message, whole = _flags(found)
     ledger = Ledger.of(episode)
@@ -186,7 +184,7 @@ def _run(key: str, episode: Episode, backend: str, status: str, error: str | Non
         for m in episode.messages]
     o = episode.outcome
     outcome = "error" if status != "done" else ("success" if o.success else "failure")
-    return RunView(key=key, instance=instance_id(episode), mode=episode.mode.value, backend=backend,
+    return RunView(key=key, instance=iid, mode=episode.mode.value, backend=backend,
                    seed=episode.seed, status=status, error=error, success=o.success, ended_by=o.ended_by,
                    outcome=outcome, commitments=o.commitments,
                    scores=scores or {n: s.value for n, s in found.items()}, messages=messages,
@@ -235,9 +233,10 @@ def _assemble(title: str, source: str, stored: list[Stored], not_shown: list[str
     runs: list[RunView] = []
     found = _findings([s[1] for s in stored])
     for (key, ep, backend, status, error, scores), f in zip(stored, found, strict=True):
-        inst = _instance(ep, ep.scenario_path)
-        instances.setdefault(inst.id, inst)
-        runs.append(_run(key, ep, backend, status, error, scores, f))
+        iid = instance_id(ep)  # the scenario's canonical JSON and its digest: once per run
+        if iid not in instances:
+            instances[iid] = _instance(ep, iid)
+        runs.append(_run(key, iid, ep, backend, status, error, scores, f))
     if not runs:
         raise ViewError(f"{source}: no episodes to show")
     mode_rank = {m: i for i, m in enumerate(MODE_ORDER)}

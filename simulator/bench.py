@@ -27,6 +27,18 @@ class Progress:
     done: int = 0
     failed: int = 0
 
+    def count(self, error: str | None) -> None:
+        if error is None:
+            self.done += 1
+        else:
+            self.failed += 1
+
+
+def record_failure(store: ResultStore, suite_name: str, cell: Cell, error: str) -> None:
+    """Store ``cell`` as failed with ``error`` (the next run retries it)."""
+    store.put_error(cell.key, suite_name, cell.source, cell.backend.label, cell.scenario_id, cell.family,
+                    cell.mode.value, cell.seed, error)
+
 
 EXECUTORS = ("local", "ray")
 
@@ -85,12 +97,8 @@ async def run_suite(
                                             scores)
         except Exception as err:  # recorded; the other episodes go on
             error = f"{type(err).__name__}: {err}"
-            await asyncio.to_thread(store.put_error, cell.key, suite.name, cell.source, cell.backend.label,
-                                    cell.scenario_id, cell.family, cell.mode.value, cell.seed, error)
-        if error is None:
-            progress.done += 1
-        else:
-            progress.failed += 1
+            await asyncio.to_thread(record_failure, store, suite.name, cell, error)
+        progress.count(error)
         if on_progress:
             on_progress(progress, cell, error)
 

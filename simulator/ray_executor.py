@@ -97,6 +97,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
 def record(store: Any, suite_name: str, cell: Cell, result: dict[str, Any]) -> str | None:
     """Write a worker's result for ``cell`` to the store; its error (None if the episode is done)."""
     from evaluators.base import Score
+    from simulator.bench import record_failure
     from simulator.episode import Episode
 
     error = result.get("error")
@@ -108,8 +109,7 @@ def record(store: Any, suite_name: str, cell: Cell, result: dict[str, Any]) -> s
             error = f"unreadable result from the Ray worker: {type(err).__name__}: {err}"[:2000]
         else:
             return store.put(cell.key, suite_name, cell.source, cell.backend.label, ep, scores)
-    store.put_error(cell.key, suite_name, cell.source, cell.backend.label, cell.scenario_id, cell.family,
-                    cell.mode.value, cell.seed, str(error))
+    record_failure(store, suite_name, cell, str(error))
     return str(error)
 
 
@@ -140,13 +140,14 @@ def run_suite_ray(
     ``address``: a running Ray cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a
     local Ray on 127.0.0.1 for this run.
     """
+    import evaluators
     from simulator.bench import prepare
 
     ray = import_ray()
     pending, progress = prepare(suite, cells, store)
     if not pending:
         return progress
-    names = suite.evaluators or None
+    names = suite.evaluators or list(evaluators.DETERMINISTIC)
     started = False
     if not ray.is_initialized():
         if address:
@@ -164,9 +165,6 @@ def run_suite_ray(
                      _node_ip_address="127.0.0.1")
         started = True
     try:
-        import evaluators
-
-        names = names or list(evaluators.DETERMINISTIC)
         remote = ray.remote(run_cell)
         queue = list(reversed(pending))
         in_flight: dict[Any, Cell] = {}
@@ -177,16 +175,12 @@ def run_suite_ray(
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in ready:
                 cell = in_flight.pop(ref)
-                error: str | None
                 try:
                     result = ray.get(ref)
                 except Exception as err:  # the task itself died (worker crash, lost node)
                     result = {"error": f"{type(err).__name__}: {err}"}
                 error = record(store, suite.name, cell, result)
-                if error is None:
-                    progress.done += 1
-                else:
-                    progress.failed += 1
+                progress.count(error)
                 if on_progress:
                     on_progress(progress, cell, error)
     finally:

@@ -113,13 +113,18 @@ class Cell:
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(self.scenario_json.encode())
-        return f"{self.scenario_id}:{digest.hexdigest()[:8]}|{self.mode.value}|{self.backend.label}|{self.seed}"
+        instance = instance_key(self.scenario_id, self.scenario_json)
+        return f"{instance}|{self.mode.value}|{self.backend.label}|{self.seed}"
 
 
 def canonical_json(scenario: Scenario) -> str:
     """The scenario's content as sorted-key JSON: what a cell's key is a digest of."""
     return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+
+
+def instance_key(scenario_id: str, scenario_json: str) -> str:
+    """``<scenario id>:<digest of its canonical JSON>``: one scenario instance, whatever the mode."""
+    return f"{scenario_id}:{hashlib.sha256(scenario_json.encode()).hexdigest()[:8]}"
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
