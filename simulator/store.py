@@ -34,6 +34,7 @@ from pathlib import Path
 
 from evaluators.base import Score
 from simulator.episode import Episode
+from simulator.sqlite_wal import connect_wal
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -70,8 +71,7 @@ class ResultStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
-            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db = connect_wal(self.path)
             # WAL's recommended level: a commit no longer waits for fsync (half the cost of a
             # put). A crash or kill -9 of privy still loses nothing committed; only a power
             # loss or OS crash may roll back the last commits, never corrupt the file.
