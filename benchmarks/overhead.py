@@ -28,6 +28,7 @@ from simulator.backends.base import Backend
 from simulator.env import PrivyEnv
 from simulator.episode import Mode
 from simulator.modes import clean_turn, request_for
+from simulator.prompts import AgentPrompts
 from simulator.runner import run_episode
 from simulator.scenario import Scenario
 from simulator.spaces import Utterance
@@ -40,12 +41,13 @@ async def bare_loop(scenario: Scenario, backend: Backend, seed: int) -> int:
     env = PrivyEnv(scenario)
     env.reset(seed=seed)
     names = {a.id: a.name for a in scenario.agents}
+    prompts = AgentPrompts()
     for agent in env.agent_iter():
         _, _, terminated, truncated, _ = env.last(observe=False)
         if terminated or truncated:
             env.step(None)
             continue
-        req = request_for(env, Mode.AGENTS, agent, rng.randrange(2**31))
+        req = request_for(env, Mode.AGENTS, agent, rng.randrange(2**31), prompts)
         out = await backend.complete(req)
         env.step(Utterance(content=clean_turn(out.text, names[agent])))
     return len(env.bus.messages)

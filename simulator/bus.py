@@ -11,6 +11,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from simulator.scenario import Scenario
+from simulator.trusted import trusted
 
 
 class Action(BaseModel):
@@ -60,9 +61,10 @@ def build_graph(scenario: Scenario) -> nx.DiGraph:
 class MessageBus:
     """Delivers messages along the topology and keeps each agent's inbox."""
 
-    def __init__(self, graph: nx.DiGraph) -> None:
+    def __init__(self, graph: nx.DiGraph, neighbours: dict[str, frozenset[str]] | None = None) -> None:
+        """``neighbours``: each node's successors in ``graph``, if the caller has them already."""
         self.graph = graph
-        self._neighbours = {a: frozenset(graph.successors(a)) for a in graph.nodes}
+        self._neighbours = neighbours or {a: frozenset(graph.successors(a)) for a in graph.nodes}
         self.messages: list[Message] = []
         self._seen: dict[str, list[Message]] = {a: [] for a in graph.nodes}
 
@@ -91,6 +93,8 @@ class MessageBus:
                 f"'{sender}' addressed a message to no one; use to=None for all its "
                 f"neighbours {sorted(allowed)}"
             )
+        if not isinstance(content, str):
+            raise TypeError(f"message content from '{sender}' must be str, got {type(content).__name__}")
         recipients = allowed if to is None else frozenset(to)
         refused = recipients - allowed
         if refused:
@@ -98,8 +102,8 @@ class MessageBus:
                 f"'{sender}' may not send to {sorted(refused)}: not a neighbour in the topology "
                 f"(neighbours: {sorted(allowed)})"
             )
-        msg = Message(
-            id=len(self.messages), turn=turn, sender=sender, recipients=recipients,
+        msg = trusted(  # typed already: sender and recipients checked above, actions are Actions
+            Message, id=len(self.messages), turn=turn, sender=sender, recipients=recipients,
             content=content, actions=actions,
         )
         self.messages.append(msg)

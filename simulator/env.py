@@ -11,6 +11,7 @@ truncated at the turn limit.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any, Literal
 
 from pettingzoo import AECEnv
@@ -20,6 +21,7 @@ from simulator.bus import Action, MessageBus, build_graph
 from simulator.deal import DealResult, judge_deal
 from simulator.scenario import Scenario
 from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
+from simulator.trusted import trusted
 from simulator.views import Observation, PublicTask, State
 
 EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
@@ -41,6 +43,44 @@ class Outcome(BaseModel):
     deal: DealResult | None = None  # for deal tasks: validity, each side's points, Pareto optimality
 
 
+class _Layout:
+    """What an environment derives from its scenario; built once per scenario object.
+
+    Everything here is read-only: the graph, each agent's spec, facts, neighbours and the
+    lines other speakers' turns start with (stop sequences), the public task.
+    """
+
+    def __init__(self, scenario: Scenario) -> None:
+        ids = scenario.agent_ids
+        self.graph = build_graph(scenario)
+        self.neighbours = {a: frozenset(self.graph.successors(a)) for a in ids}
+        self.names = {a.id: a.name for a in scenario.agents}
+        self.specs = {a.id: a for a in scenario.agents}
+        self.facts = {a: tuple(scenario.facts_of(a)) for a in ids}
+        self.public_task = PublicTask.model_validate(scenario.task)
+        self.committers = frozenset(scenario.task.committers or ids)
+        self.stop_lines = {a: tuple(f"\n{n}:" for b, n in self.names.items() if b != a) for a in ids}
+
+
+_LAYOUTS: OrderedDict[int, tuple[Scenario, _Layout]] = OrderedDict()
+
+
+def _layout(scenario: Scenario) -> _Layout:
+    """The scenario's layout, from a small cache keyed by object (a bench runs each scenario many times).
+
+    A Scenario is frozen, so its layout cannot go stale; the cache holds the scenario
+    itself, so its ``id`` cannot be reused while the entry lives.
+    """
+    hit = _LAYOUTS.get(id(scenario))
+    if hit is not None and hit[0] is scenario:
+        _LAYOUTS.move_to_end(id(scenario))
+        return hit[1]
+    lay = _LAYOUTS[id(scenario)] = (scenario, _Layout(scenario))
+    if len(_LAYOUTS) > 64:
+        _LAYOUTS.popitem(last=False)
+    return lay[1]
+
+
 class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
     """A conversation with private information, as a PettingZoo AEC environment."""
 
@@ -51,19 +91,15 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self.scenario = scenario
         self.render_mode = render_mode
         self.possible_agents = list(scenario.agent_ids)
-        self._graph = build_graph(scenario)
-        self._names = {a.id: a.name for a in scenario.agents}
-        self._facts = {a: tuple(scenario.facts_of(a)) for a in self.possible_agents}
-        # built once: observe() runs every turn, and these never change during an episode
-        self._specs = {a.id: a for a in scenario.agents}
-        self._public_task = PublicTask.model_validate(scenario.task)
+        lay = self._layout = _layout(scenario)
+        self._graph = lay.graph
+        self._names = lay.names
+        self.stop_lines = lay.stop_lines
         self._verb = scenario.task.commitment.verb
         self._pattern = scenario.task.commitment.pattern
-        self._committers = frozenset(scenario.task.committers or self.possible_agents)
+        self._committers = lay.committers
         self._obs_spaces = {a: ObservationSpace(a) for a in self.possible_agents}
-        self._act_spaces = {
-            a: UtteranceSpace(frozenset(self._graph.successors(a))) for a in self.possible_agents
-        }
+        self._act_spaces = {a: UtteranceSpace(lay.neighbours[a]) for a in self.possible_agents}
         self.reset()
 
     def observation_space(self, agent: str) -> ObservationSpace:
@@ -77,7 +113,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             for i, a in enumerate(self.possible_agents):
                 self._act_spaces[a].seed(seed + i)
         self.agents = list(self.possible_agents)
-        self.bus = MessageBus(self._graph)
+        self.bus = MessageBus(self._graph, self._layout.neighbours)
         self.turn = 0
         self.commitments: dict[str, Action] = {}
         self.ended_by: EndReason = "running"
@@ -89,16 +125,18 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self.agent_selection = self.agents[0]
 
     def observe(self, agent: str) -> Observation:
-        return Observation(
-            agent=self._specs[agent],
+        lay = self._layout
+        return trusted(  # every part is validated already: the scenario's, or the bus's messages
+            Observation,
+            agent=lay.specs[agent],
             turn=self.turn,
             family=self.scenario.family,
             context=self.scenario.context,
-            names=self._names,
-            neighbours=self._act_spaces[agent].neighbours,
-            facts=self._facts[agent],
+            names=lay.names,
+            neighbours=lay.neighbours[agent],
+            facts=lay.facts[agent],
             messages=tuple(self.bus.seen_by(agent)),
-            task=self._public_task,
+            task=lay.public_task,
         )
 
     def state(self) -> State:  # type: ignore[override]

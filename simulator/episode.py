@@ -3,6 +3,13 @@
 It holds everything needed to check a result without rerunning it: the scenario, the
 mode, the backend settings (never secrets), the seed, every message with its
 recipients, and the exact input and output of every model call.
+
+Format ``privy.episode/2`` writes each call's input once: an agent's prompt repeats its
+previous one, so a call whose input starts with the input of the same speaker's
+previous call stores ``"input_from": {"call": j, "keep": k}`` and, in ``input``, only
+what follows: its whole input is ``calls[j].input[:k] + input``. Without this, the log
+of an episode grows with the square of its turns. ``privy.episode/1`` files (every
+input whole) are read as they are.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic_core import to_json
 
 from simulator.backends.base import ChatMessage
 from simulator.backends.errors import Attempt
@@ -21,7 +29,8 @@ from simulator.bus import Message
 from simulator.env import Outcome
 from simulator.scenario import Scenario
 
-EPISODE_FORMAT: Final = "privy.episode/1"
+EPISODE_FORMAT: Final = "privy.episode/2"
+READABLE_FORMATS: Final = ("privy.episode/1", EPISODE_FORMAT)  # /1: the same, with every input whole
 
 
 class Mode(StrEnum):
@@ -62,7 +71,7 @@ class Timings(BaseModel):
 class Episode(BaseModel):
     """The log of one run."""
 
-    format_version: Literal["privy.episode/1"] = EPISODE_FORMAT
+    format_version: Literal["privy.episode/2"] = EPISODE_FORMAT
     id: str
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     scenario: Scenario
@@ -75,13 +84,70 @@ class Episode(BaseModel):
     outcome: Outcome
     timings: Timings
 
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_inputs(cls, data: Any) -> Any:
+        """Read a /1 document as it is, and rebuild each call's whole input in a /2 one."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("format_version") == "privy.episode/1":
+            data = {**data, "format_version": EPISODE_FORMAT}
+        calls = data.get("calls")
+        if isinstance(calls, list) and any(isinstance(c, dict) and "input_from" in c for c in calls):
+            data = {**data, "calls": _expand_inputs(calls)}
+        return data
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The episode as a ``privy.episode/2`` document (each prompt's repeated part written once)."""
+        data = self.model_dump(mode="json", exclude=_NO_INPUT)
+        last: dict[str | None, ModelCall] = {}  # each speaker's previous call
+        for d, call in zip(data["calls"], self.calls, strict=True):
+            prev = last.get(call.speaker)
+            keep = _common_prefix(prev.input, call.input) if prev is not None else 0
+            if keep and prev is not None:
+                d["input_from"] = {"call": prev.index, "keep": keep}
+            d["input"] = [{"role": m.role, "content": m.content} for m in call.input[keep:]]
+            last[call.speaker] = call
+        return to_json(data, indent=indent).decode()
+
     def save(self, path: str | Path) -> Path:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_suffix(p.suffix + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        tmp.write_text(self.to_json(indent=2), encoding="utf-8")
         tmp.replace(p)  # atomic: a reader never sees half a file
         return p
+
+
+_NO_INPUT: Final = {"calls": {"__all__": {"input"}}}
+
+
+def _common_prefix(a: list[ChatMessage], b: list[ChatMessage]) -> int:
+    n = 0
+    for x, y in zip(a, b):  # the runner shares one object per line: mostly ``is``
+        if x is not y and (x.role != y.role or x.content != y.content):
+            break
+        n += 1
+    return n
+
+
+def _expand_inputs(calls: list[Any]) -> list[Any]:
+    """``calls`` with every ``input_from`` replaced by the whole input it stands for."""
+    by_index: dict[Any, list[Any]] = {}
+    out = []
+    for i, c in enumerate(calls):
+        if isinstance(c, dict) and "input_from" in c:
+            ref = c["input_from"]
+            if not (isinstance(ref, dict) and ref.get("call") in by_index and isinstance(ref.get("keep"), int)
+                    and 0 <= ref["keep"] <= len(by_index[ref["call"]]) and isinstance(c.get("input"), list)):
+                raise ValueError(f"calls[{i}].input_from: expected {{call: <index of an earlier call>, "
+                                 f"keep: <0..its input length>}}, got {ref!r}")
+            c = {k: v for k, v in c.items() if k != "input_from"}
+            c["input"] = by_index[ref["call"]][:ref["keep"]] + c["input"]
+        out.append(c)
+        if isinstance(c, dict) and isinstance(c.get("input"), list):
+            by_index[c.get("index")] = c["input"]
+    return out
 
 
 class EpisodeError(ValueError):
@@ -97,13 +163,14 @@ def load_episode(path: str | Path) -> Episode:
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise EpisodeError(f"{p}: not a JSON episode file ({err})") from err
     version = raw.get("format_version") if isinstance(raw, dict) else None
-    if version != EPISODE_FORMAT:
+    if version not in READABLE_FORMATS:
         raise EpisodeError(
-            f"{p}: format_version is {version!r}; expected {EPISODE_FORMAT!r}"
+            f"{p}: format_version is {version!r}; expected {EPISODE_FORMAT!r} (or {READABLE_FORMATS[0]!r})"
         )
     try:
         return Episode.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
         loc = ".".join(str(x) for x in first["loc"])
-        raise EpisodeError(f"{p}: {loc}: {first['msg']} ({err.error_count()} problem(s))") from err
+        where = f"{loc}: " if loc else ""
+        raise EpisodeError(f"{p}: {where}{first['msg']} ({err.error_count()} problem(s))") from err

@@ -14,32 +14,42 @@ Observation alone: the environment object never reaches the prompt builder.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from simulator.backends.base import ChatRequest
 from simulator.env import PrivyEnv
 from simulator.episode import Mode
-from simulator.prompts import agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
+from simulator.prompts import AgentPrompts, agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
+from simulator.trusted import trusted
 from simulator.views import Observation
 
 
-def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int) -> ChatRequest:
-    """The request that writes ``agent``'s next turn in ``mode`` (not ``script``)."""
+def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
+                prompts: AgentPrompts | None = None) -> ChatRequest:
+    """The request that writes ``agent``'s next turn in ``mode`` (not ``script``).
+
+    ``prompts``: an episode's :class:`AgentPrompts`, which builds each agent's prompt by
+    extending its previous one (the same text as ``agent_prompt``, in linear time).
+    """
     limits = env.scenario.limits
-    stop = tuple(f"\n{a.name}:" for a in env.scenario.agents if a.id != agent)
+    stop = env.stop_lines[agent]
     if mode is Mode.AGENTS:
         obs: Observation = env.observe(agent)
-        return ChatRequest(
-            messages=tuple(agent_prompt(obs)), view=obs, speaker=agent, seed=seed,
-            max_tokens=limits.max_tokens, stop=stop,
-        )
+        messages = prompts(obs) if prompts else tuple(agent_prompt(obs))
+        # every part is typed already (ChatMessages, the Observation, ints): no second validation
+        return trusted(ChatRequest, messages=messages, max_tokens=limits.max_tokens, temperature=_TEMPERATURE,
+                       seed=seed, stop=stop, speaker=agent, view=obs)
     state = env.state()
     build = mindreader_prompt if mode is Mode.MINDREADERS else omniscient_prompt
     return ChatRequest(
         messages=tuple(build(state, agent)), view=state, speaker=agent, seed=seed,
         max_tokens=limits.max_tokens, stop=stop,
     )
+
+
+_TEMPERATURE: float = ChatRequest.model_fields["temperature"].default  # a backend's own setting wins
 
 
 def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
@@ -53,8 +63,12 @@ def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
 
 def clean_turn(text: str, speaker_name: str) -> str:
     """Drop a leading ``Name:`` label a model may write before its own message."""
-    text = text.strip()
-    return re.sub(rf"^\**{re.escape(speaker_name)}\**\s*:\s*", "", text, flags=re.IGNORECASE)
+    return _label(speaker_name).sub("", text.strip(), count=1)
+
+
+@functools.lru_cache(maxsize=1024)
+def _label(speaker_name: str) -> re.Pattern[str]:
+    return re.compile(rf"^\**{re.escape(speaker_name)}\**\s*:\s*", flags=re.IGNORECASE)
 
 
 @dataclass

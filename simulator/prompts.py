@@ -50,30 +50,88 @@ def _addressed(m: Message, names: dict[str, str], to_all: dict[str, frozenset[st
     return " (to " + ", ".join(names[r] for r in sorted(m.recipients)) + ")"
 
 
-def agent_prompt(obs: Observation) -> list[ChatMessage]:
-    """The chat an agent's model sees in ``agents`` mode: its own view only."""
+def _agent_system(obs: Observation) -> ChatMessage:
     me = obs.agent
     others = ", ".join(n for a, n in obs.names.items() if a != me.id)
     facts = "\n".join(f"- {f.text}" for f in obs.facts) or "- (none)"
-    system = (
+    return ChatMessage(role="system", content=(
         f"You are {me.name}. {me.persona}\n"
         f"You are talking with {others}. They cannot see your information unless you say it.\n"
         f"Situation: {obs.context}\n"
         f"Your private goal: {me.goal}\n"
         f"What you know (private):\n{facts}\n"
         f"{_commit_rule(obs.task)} Keep each message short."
-    )
-    chat = [ChatMessage(role="system", content=system)]
+    ))
+
+
+def _agent_line(obs: Observation, m: Message, to_all: dict[str, frozenset[str]]) -> ChatMessage:
+    if m.sender == obs.agent.id:
+        return ChatMessage(role="assistant", content=m.content)
+    return ChatMessage(role="user", content=f"{obs.names[m.sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
+
+
+def _to_all(obs: Observation) -> dict[str, frozenset[str]]:
     everyone = frozenset(obs.names)
-    to_all = {a: everyone - {a} for a in everyone}  # once per prompt, not once per message
-    for m in obs.messages:
-        if m.sender == me.id:
-            chat.append(_chat("assistant", m.content))
-        else:
-            label = obs.names[m.sender] + _addressed(m, obs.names, to_all)
-            chat.append(_chat("user", f"{label}: {m.content}"))
-    chat.append(ChatMessage(role="user", content=f"(Your turn, {me.name}. Write your message.)"))
-    return chat
+    return {a: everyone - {a} for a in everyone}
+
+
+def _cue(obs: Observation) -> ChatMessage:
+    return ChatMessage(role="user", content=f"(Your turn, {obs.agent.name}. Write your message.)")
+
+
+def agent_prompt(obs: Observation) -> list[ChatMessage]:
+    """The chat an agent's model sees in ``agents`` mode: its own view only."""
+    to_all = _to_all(obs)  # once per prompt, not once per message
+    return [_agent_system(obs), *[_agent_line(obs, m, to_all) for m in obs.messages], _cue(obs)]
+
+
+class AgentPrompts:
+    """``agent_prompt``, built incrementally over an episode: equal output, linear cost.
+
+    An agent's inbox only grows, so its next prompt is its previous one plus a line per
+    new message. Each agent's built lines are kept with the Observation parts they came
+    from; a call whose Observation does not extend them (another agent's data, an edited
+    inbox) is built from scratch. Like ``agent_prompt``, it reads the Observation only.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[str, _Built] = {}
+
+    def __call__(self, obs: Observation) -> tuple[ChatMessage, ...]:
+        b = self._built.get(obs.agent.id)
+        n = len(b.messages) if b else 0
+        if b is None or not b.extends(obs):
+            b = self._built[obs.agent.id] = _Built(obs)
+            n = 0
+        if len(obs.messages) > n:
+            for m in obs.messages[n:]:
+                b.lines.append(_agent_line(obs, m, b.to_all))
+            b.messages = obs.messages
+        return (*b.lines, b.cue)
+
+
+class _Built:
+    """One agent's prompt so far and what it was built from."""
+
+    __slots__ = ("agent", "names", "facts", "context", "task", "to_all", "lines", "cue", "messages")
+
+    def __init__(self, obs: Observation) -> None:
+        self.agent, self.names, self.facts = obs.agent, obs.names, obs.facts
+        self.context, self.task = obs.context, obs.task
+        self.to_all = _to_all(obs)
+        self.lines = [_agent_system(obs)]
+        self.cue = _cue(obs)
+        self.messages: tuple[Message, ...] = ()
+
+    def extends(self, obs: Observation) -> bool:
+        """Same agent, facts, names, context and task, and an inbox that starts with ours."""
+        n = len(self.messages)
+        return ((obs.agent is self.agent or obs.agent == self.agent)
+                and (obs.facts is self.facts or obs.facts == self.facts)
+                and (obs.names is self.names or obs.names == self.names)
+                and obs.context == self.context
+                and (obs.task is self.task or obs.task == self.task)
+                and len(obs.messages) >= n and obs.messages[:n] == self.messages)
 
 
 def _everything(s: Scenario) -> str:

@@ -17,10 +17,12 @@ from simulator.backends.base import Backend, ChatRequest, Completion
 from simulator.backends.errors import Attempt, BackendError
 from simulator.bus import Message
 from simulator.env import PrivyEnv
-from simulator.episode import Episode, Mode, ModelCall, Timings
+from simulator.episode import EPISODE_FORMAT, Episode, Mode, ModelCall, Timings
 from simulator.modes import Script, clean_turn, request_for, script_request
+from simulator.prompts import AgentPrompts
 from simulator.scenario import Scenario
 from simulator.spaces import Utterance
+from simulator.trusted import trusted
 
 
 def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:
@@ -66,7 +68,8 @@ class _Calls:
         latency = time.perf_counter() - t0
         self.model_s += latency
         text, notes = sanitize(out.text, req.max_tokens) if out else (None, [])
-        self.log.append(ModelCall(
+        self.log.append(trusted(  # from a validated request and completion: typed already
+            ModelCall,
             index=len(self.log), speaker=req.speaker, turn=turn, seed=req.seed,
             max_tokens=req.max_tokens, temperature=req.temperature, input=list(req.messages),
             output=text, latency_s=latency, error=error, notes=notes,
@@ -103,6 +106,7 @@ async def run_episode(
     started, t0 = datetime.now(UTC), time.perf_counter()
     names = {a.id: a.name for a in scenario.agents}
     script: Script | None = None
+    prompts = AgentPrompts()  # each agent's prompt extends its last: linear, not quadratic
     if mode is Mode.SCRIPT:
         text = await calls.send(backend, script_request(env, rng.randrange(2**31)), 0)
         script = Script.parse(text, names) if text is not None else None
@@ -123,7 +127,7 @@ async def run_episode(
             # one controller for everyone in omniscient mode; per-agent backends otherwise
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
             writer = (per_agent or {}).get(agent, backend)
-            req = request_for(env, mode, agent, rng.randrange(2**31))
+            req = request_for(env, mode, agent, rng.randrange(2**31), prompts)
             text = await calls.send(writer, req, env.turn)
             if text is None:
                 env.truncate("error")
@@ -136,13 +140,17 @@ async def run_episode(
     settings = backend.settings()
     if agent_backends:
         settings = {**settings, "per_agent": {a: b.settings() for a, b in agent_backends.items()}}
-    return Episode(
+    # trusted: Episode(...) would validate the whole scenario again (its cross-field checks)
+    return trusted(
+        Episode,
+        format_version=EPISODE_FORMAT,
         id=uuid.uuid4().hex[:12],
+        created_at=datetime.now(UTC),
         scenario=scenario,
-        scenario_path=scenario_path,
+        scenario_path=None if scenario_path is None else str(scenario_path),
         mode=mode,
         backend=settings,
-        seed=seed,
+        seed=int(seed),
         messages=list(env.bus.messages),
         calls=calls.log,
         outcome=env.outcome(),

@@ -9,7 +9,7 @@ Schema (version 1):
   mode, backend label, seed): ``status`` is ``done`` or ``error`` (with ``error``),
   outcome columns (``success``, ``ended_by``, ``turns``), cost columns (``wall_s``,
   ``model_s``, ``calls``, ``prompt_tokens``, ``completion_tokens``, ``retries``,
-  ``cached_calls``) and the whole episode log as JSON (``episode_json``).
+  ``cached_calls``) and the whole episode log as JSON (``episode_json``, ``privy.episode/2``).
 - ``messages(episode_key, idx, turn, sender, recipients, content, actions)``;
   recipients and actions as JSON.
 - ``model_calls(episode_key, idx, speaker, turn, latency_s, prompt_tokens,
@@ -48,14 +48,14 @@ CREATE TABLE IF NOT EXISTS episodes (
 CREATE TABLE IF NOT EXISTS messages (
     episode_key TEXT, idx INTEGER, turn INTEGER, sender TEXT, recipients TEXT, content TEXT, actions TEXT,
     PRIMARY KEY (episode_key, idx)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS model_calls (
     episode_key TEXT, idx INTEGER, speaker TEXT, turn INTEGER, latency_s REAL, prompt_tokens INTEGER,
     completion_tokens INTEGER, retries INTEGER, cached INTEGER, error TEXT, PRIMARY KEY (episode_key, idx)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS scores (
     episode_key TEXT, evaluator TEXT, metric TEXT, value REAL, PRIMARY KEY (episode_key, evaluator, metric)
-);
+) WITHOUT ROWID;
 """
 
 
@@ -113,15 +113,13 @@ class ResultStore:
                episode.seed, status, error, int(o.success), o.ended_by, o.turns, episode.timings.wall_s,
                episode.timings.model_s, len(calls), sum(c.prompt_tokens or 0 for c in calls),
                sum(c.completion_tokens or 0 for c in calls), sum(len(c.attempts) for c in calls),
-               sum(c.cached for c in calls), _now(), episode.model_dump_json())
+               sum(c.cached for c in calls), _now(), episode.to_json())
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._delete(key)
                 self._db.execute(f"INSERT INTO episodes VALUES ({','.join('?' * len(row))})", row)
-                self._db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", [
-                    (key, m.id, m.turn, m.sender, json.dumps(sorted(m.recipients)), m.content,
-                     json.dumps([a.model_dump() for a in m.actions])) for m in episode.messages])
+                self._db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", _message_rows(key, episode))
                 self._db.executemany("INSERT INTO model_calls VALUES (?,?,?,?,?,?,?,?,?,?)", [
                     (key, c.index, c.speaker, c.turn, c.latency_s, c.prompt_tokens, c.completion_tokens,
                      len(c.attempts), int(c.cached), c.error) for c in calls])
@@ -166,6 +164,19 @@ class ResultStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _message_rows(key: str, episode: Episode) -> list[tuple[object, ...]]:
+    """Rows of the messages table; recipients and actions as JSON, each recipient set encoded once."""
+    recipients: dict[frozenset[str], str] = {}
+    rows = []
+    for m in episode.messages:
+        to = recipients.get(m.recipients)
+        if to is None:
+            to = recipients[m.recipients] = json.dumps(sorted(m.recipients))
+        actions = json.dumps([a.model_dump() for a in m.actions]) if m.actions else "[]"
+        rows.append((key, m.id, m.turn, m.sender, to, m.content, actions))
+    return rows
 
 
 def _now() -> str:

@@ -200,7 +200,7 @@ def test_show_rejects_a_wrong_format_version(tmp_path: Path, episode_file: Path)
     result = invoke("show", old)
     assert result.exit_code != 0
     assert str(old) in result.stderr
-    assert "privy.episode/0" in result.stderr and "privy.episode/1" in result.stderr
+    assert "privy.episode/0" in result.stderr and "privy.episode/2" in result.stderr
 
 
 def test_show_reports_a_missing_file(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from simulator import (
     load_scenario,
     run_episode,
 )
+from simulator import env as env_module
 from simulator.backends.base import ChatRequest
 from simulator.backends.mock import MockBackend
 from simulator.backends.scripted import ScriptedBackend
@@ -322,6 +323,9 @@ def test_isolation_oracle_detects_a_leaky_simulator(
         monkeypatch.setattr(MessageBus, "seen_by", lambda self, agent: list(self.messages))
     else:
         monkeypatch.setattr(Scenario, "facts_of", lambda self, agent: list(self.facts))
+        # the environment derives each agent's facts once per scenario object: forget the
+        # clean run's, so that the injected bug reaches the environment
+        monkeypatch.setattr(env_module, "_LAYOUTS", type(env_module._LAYOUTS)())
     leaky = asyncio.run(run_episode(s, "agents", MockBackend(respond=leaky_respond(s)), 0))
     assert any("speaker p100" in v for v in isolation_violations(s, leaky))
 
@@ -546,3 +550,45 @@ def test_agent_without_out_neighbours_reaches_no_one() -> None:
         if call.speaker != "a1":
             assert "one~k1~" not in _input_text(call)
     assert isolation_violations(s, episode) == []
+
+
+# ---------------------------------------------------------------------------------------
+# 5. The runner's incremental prompts are agent_prompt's, turn by turn
+# ---------------------------------------------------------------------------------------
+
+
+def test_incremental_prompts_equal_agent_prompt_at_every_turn() -> None:
+    """``AgentPrompts`` (what the runner sends) builds each prompt by extending the last;
+    it must give exactly ``agent_prompt(obs)`` (a pure function of the Observation)."""
+    from simulator.prompts import AgentPrompts
+
+    stats: Counter[str] = Counter()
+
+    @settings(max_examples=150, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(scenario=scenarios(), seed=st.integers(min_value=0, max_value=2**16))
+    def prop(scenario: Scenario, seed: int) -> None:
+        env = PrivyEnv(scenario)
+        env.reset(seed=seed)
+        prompts = AgentPrompts()
+        respond = leaky_respond(scenario)
+        rng = random.Random(seed)
+        for agent in env.agent_iter():
+            _, _, terminated, truncated, _ = env.last(observe=False)
+            if terminated or truncated:
+                env.step(None)
+                continue
+            obs = env.observe(agent)
+            got = prompts(obs)
+            assert list(got) == agent_prompt(obs)
+            stats["lines"] += len(got)
+            req = ChatRequest(messages=got, view=obs, speaker=agent, seed=rng.randrange(2**31))
+            env.step(Utterance(content=respond(req)))
+        # an Observation that does not extend the agent's last one is built from scratch
+        first = scenario.agent_ids[0]
+        fresh = PrivyEnv(scenario).observe(first)
+        assert list(prompts(fresh)) == agent_prompt(fresh)
+        stats["examples"] += 1
+
+    prop()
+    assert stats["examples"] >= 75 and stats["lines"] > 10 * stats["examples"], dict(stats)
