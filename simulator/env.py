@@ -21,7 +21,6 @@ from simulator.bus import Action, MessageBus, build_graph
 from simulator.deal import DealResult, judge_deal
 from simulator.scenario import Scenario
 from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
-from simulator.trusted import trusted
 from simulator.views import Observation, PublicTask, State
 
 EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
@@ -126,8 +125,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
 
     def observe(self, agent: str) -> Observation:
         lay = self._layout
-        return trusted(  # every part is validated already: the scenario's, or the bus's messages
-            Observation,
+        return Observation(
             agent=lay.specs[agent],
             turn=self.turn,
             family=self.scenario.family,

@@ -124,7 +124,7 @@ _NO_INPUT: Final = {"calls": {"__all__": {"input"}}}
 
 def _common_prefix(a: list[ChatMessage], b: list[ChatMessage]) -> int:
     n = 0
-    for x, y in zip(a, b):  # the runner shares one object per line: mostly ``is``
+    for x, y in zip(a, b, strict=False):  # the runner shares one object per line: mostly ``is``
         if x is not y and (x.role != y.role or x.content != y.content):
             break
         n += 1

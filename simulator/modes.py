@@ -22,7 +22,6 @@ from simulator.backends.base import ChatRequest
 from simulator.env import PrivyEnv
 from simulator.episode import Mode
 from simulator.prompts import AgentPrompts, agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
-from simulator.trusted import trusted
 from simulator.views import Observation
 
 
@@ -37,19 +36,16 @@ def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
     stop = env.stop_lines[agent]
     if mode is Mode.AGENTS:
         obs: Observation = env.observe(agent)
-        messages = prompts(obs) if prompts else tuple(agent_prompt(obs))
-        # every part is typed already (ChatMessages, the Observation, ints): no second validation
-        return trusted(ChatRequest, messages=messages, max_tokens=limits.max_tokens, temperature=_TEMPERATURE,
-                       seed=seed, stop=stop, speaker=agent, view=obs)
+        return ChatRequest(
+            messages=prompts(obs) if prompts else tuple(agent_prompt(obs)), view=obs, speaker=agent, seed=seed,
+            max_tokens=limits.max_tokens, stop=stop,
+        )
     state = env.state()
     build = mindreader_prompt if mode is Mode.MINDREADERS else omniscient_prompt
     return ChatRequest(
         messages=tuple(build(state, agent)), view=state, speaker=agent, seed=seed,
         max_tokens=limits.max_tokens, stop=stop,
     )
-
-
-_TEMPERATURE: float = ChatRequest.model_fields["temperature"].default  # a backend's own setting wins
 
 
 def script_request(env: PrivyEnv, seed: int) -> ChatRequest:

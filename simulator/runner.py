@@ -68,8 +68,7 @@ class _Calls:
         latency = time.perf_counter() - t0
         self.model_s += latency
         text, notes = sanitize(out.text, req.max_tokens) if out else (None, [])
-        self.log.append(trusted(  # from a validated request and completion: typed already
-            ModelCall,
+        self.log.append(ModelCall(
             index=len(self.log), speaker=req.speaker, turn=turn, seed=req.seed,
             max_tokens=req.max_tokens, temperature=req.temperature, input=list(req.messages),
             output=text, latency_s=latency, error=error, notes=notes,

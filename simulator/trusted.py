@@ -1,12 +1,12 @@
 """Build a pydantic model from parts that are already valid, without validating them again.
 
-On the per-message path privy builds an Observation, a ChatRequest and a Message from
-objects that are themselves validated models (AgentSpec, Fact, Message, ChatMessage) and
-plain values it made. Validating them again costs more than everything else the turn
-does, and pydantic's own ``model_construct`` is slower still (it walks every field in
-Python to fill defaults). ``trusted`` takes every field explicitly and sets them as
-``model_construct`` would. Use it only for data privy built itself; anything read from a
-file or a user goes through the model's constructor.
+An Episode is built from a Scenario, messages and calls that are validated models
+already, but ``Episode(...)`` would run the Scenario's cross-field checks again (pydantic
+reruns a nested model's ``after`` validators): more than the rest of an instant-backend
+episode costs. pydantic's own ``model_construct`` fills defaults field by field in
+Python; ``trusted`` takes every field explicitly and sets them as it would. Use it only
+for data privy built itself; anything read from a file or a user goes through the
+model's constructor. (For small models with flat fields, the constructor is as fast.)
 """
 
 from __future__ import annotations

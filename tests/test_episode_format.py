@@ -97,9 +97,10 @@ def test_a_broken_input_from_names_the_call(tmp_path: Path, ref: object) -> None
 
 def test_trusted_builds_what_validation_builds() -> None:
     ep = _episode("mutual_friends", Mode.AGENTS)
-    for call in ep.calls:  # the runner builds ModelCalls with trusted()
-        assert ModelCall.model_validate(call.model_dump()) == call
-        assert list(call.model_dump()) == list(ModelCall.model_fields)  # the model's own field order
+    assert type(ep) is Episode  # the runner builds its Episode with trusted()
+    assert Episode.model_validate(ep.model_dump()) == ep
+    assert list(ep.model_dump()) == list(Episode.model_fields)  # the model's own field order
+    assert ep.model_fields_set == set(Episode.model_fields)
     fields = ep.calls[0].model_dump()
     with pytest.raises(TypeError, match="'output' is missing"):
         trusted(ModelCall, **{k: v for k, v in fields.items() if k != "output"})
