@@ -4,7 +4,9 @@ Two backends, each in its own process on 127.0.0.1: a fake OpenAI-compatible ser
 answers after a fixed delay, and llama-cpp-python's own server with the embedded model.
 For each, the runner (``run_suite``, ``jobs=N``, evaluators and store included) runs 2-agent
 episodes; then N concurrent raw clients (``AsyncOpenAI``, no privy at all) send the very
-same requests. Throughput is model calls per second; the figure is runner / raw.
+same requests, twice: with ``chat.completions.create`` (the usual call) and with
+``client.post`` (the same body, as privy's backend sends it). Throughput is model calls
+per second; the figure is runner / the faster of the two raw loads.
 ChatArena's sequential loop runs against the same fixed-delay server.
 """
 
@@ -97,9 +99,16 @@ def requests_of(episodes: list[Episode]) -> list[dict[str, Any]]:
     return out
 
 
-def run_raw(base_url: str, api_key: str, requests: list[dict[str, Any]], n: int) -> tuple[int, float, int]:
-    """N concurrent raw clients send ``requests``: (calls, wall seconds, completion tokens)."""
+def run_raw(base_url: str, api_key: str, requests: list[dict[str, Any]], n: int,
+            how: str = "create") -> tuple[int, float, int]:
+    """N concurrent raw clients send ``requests``: (calls, wall seconds, completion tokens).
+
+    ``how``: ``create`` is the usual ``client.chat.completions.create(**params)``;
+    ``post`` sends the same body with ``client.post`` as privy's openai backend does
+    (without the SDK's per-call walk of the params).
+    """
     from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletion
 
     async def go() -> tuple[int, float, int]:
         client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=300, max_retries=3)  # as the runner retries
@@ -109,7 +118,11 @@ def run_raw(base_url: str, api_key: str, requests: list[dict[str, Any]], n: int)
         async def worker() -> None:
             nonlocal tokens
             while queue:
-                out = await client.chat.completions.create(**queue.pop())
+                params = queue.pop()
+                if how == "post":
+                    out = await client.post("/chat/completions", body=params, cast_to=ChatCompletion)
+                else:
+                    out = await client.chat.completions.create(**params)
                 tokens += out.usage.completion_tokens if out.usage else 0
 
         t0 = time.perf_counter()
@@ -125,15 +138,19 @@ def _compare(label: str, scenario: Scenario, base_url: str, api_key_env: str | N
              jobs: int, episodes: int, tmp: Path, raw: dict[str, Any]) -> Row:
     calls, wall, eps = run_runner(scenario, base_url, api_key_env, jobs, episodes, tmp)
     reqs = requests_of(eps)
-    rcalls, rwall, rtokens = run_raw(base_url, api_key, reqs, jobs)
-    ours, theirs = calls / wall, rcalls / rwall
+    rcalls, rwall, rtokens = run_raw(base_url, api_key, reqs, jobs, "create")
+    pcalls, pwall, _ = run_raw(base_url, api_key, reqs, jobs, "post")
+    ours, create, post = calls / wall, rcalls / rwall, pcalls / pwall
+    theirs = max(create, post)  # the goal is judged against the faster plain load
     tokens = sum(c.completion_tokens or 0 for e in eps for c in e.calls)
     raw[f"{label} -j {jobs}"] = {"runner_calls": calls, "runner_wall_s": wall, "runner_calls_per_s": ours,
-                                 "raw_calls": rcalls, "raw_wall_s": rwall, "raw_calls_per_s": theirs,
+                                 "raw_calls": rcalls, "raw_wall_s": rwall, "raw_calls_per_s": create,
+                                 "raw_post_wall_s": pwall, "raw_post_calls_per_s": post,
                                  "runner_completion_tokens": tokens, "raw_completion_tokens": rtokens}
     return Row("2 saturation", f"{label}: runner -j {jobs} vs {jobs} raw clients ({calls} calls each)",
-               f"{fmt_rate(ours, 'calls/s')} vs {fmt_rate(theirs, 'calls/s')}",
-               f"{ours / theirs:.0%} of raw", ">= 90%", verdict(ours / theirs >= 0.9))
+               f"{fmt_rate(ours, 'calls/s')} vs {fmt_rate(create, 'calls/s')} (create) / "
+               f"{fmt_rate(post, 'calls/s')} (post)",
+               f"{ours / theirs:.0%} of the faster raw", ">= 90%", verdict(ours / theirs >= 0.9))
 
 
 def run(delay_s: float, jobs: list[int], episodes_per_job: int, llama_jobs: int, llama_episodes: int,
