@@ -25,10 +25,11 @@ class Clairvoyance:
         for m in episode.messages:
             for fid in ledger.unexplained(m):
                 flagged.add(m.id)
+                fact = s.fact(fid)
                 findings.append(Finding(
                     kind="clairvoyance", message_id=m.id, agent=m.sender, fact_id=fid,
-                    reason=(f"{m.sender} mentions {fid} ({s.fact(fid).text!r}), held by "
-                            f"{s.fact(fid).holders}, which no earlier message delivered to {m.sender} mentioned"),
+                    reason=(f"{m.sender} mentions {fid} ({fact.text!r}), held by "
+                            f"{fact.holders}, which no earlier message delivered to {m.sender} mentioned"),
                 ))
         n = len(episode.messages)
         metrics: dict[str, float | None] = {"clairvoyant_messages": float(len(flagged))}

@@ -17,6 +17,7 @@ import re
 
 from evaluators.base import Finding, Score
 from evaluators.ledger import Ledger
+from evaluators.prefilter import lowered, needs
 from simulator.bus import Message
 from simulator.episode import Episode
 
@@ -32,6 +33,7 @@ SHARED = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_ATTRIBUTION_NEEDS, _SHARED_NEEDS = needs(ATTRIBUTION), needs(SHARED)
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -43,23 +45,32 @@ class HallucinatedCommonGround:
 
     async def evaluate(self, episode: Episode) -> Score:
         ledger = Ledger.of(episode)
+        names = {a.id: a.name for a in episode.scenario.agents}
         findings: list[Finding] = []
         for m in episode.messages:
-            findings += self._check(ledger, m)
+            # A sentence matches only if its message does: a sentence starts after ".", "!", "?"
+            # or a newline, and ends in one of ".!?" or before a newline or the end, so a \b at
+            # its edges holds in the message too. Most messages are skipped at once.
+            low = lowered(m.content)
+            if ((_ATTRIBUTION_NEEDS.may_match(low) and ATTRIBUTION.search(m.content))
+                    or (_SHARED_NEEDS.may_match(low) and SHARED.search(m.content))):
+                findings += self._check(ledger, m, names)
         n = len(episode.messages)
         flagged = {f.message_id for f in findings}
         return Score(evaluator=self.name, value=len(flagged) / n if n else None,
                      metrics={"flagged_messages": float(len(flagged))}, findings=findings)
 
-    def _check(self, ledger: Ledger, m: Message) -> list[Finding]:
+    def _check(self, ledger: Ledger, m: Message, names: dict[str, str]) -> list[Finding]:
         out = []
-        names = {a.id: a.name for a in ledger.episode.scenario.agents}
         partners = m.recipients or frozenset(names) - {m.sender}
         for span in sentences(m.content):
             text = m.content[span[0]:span[1]]
+            attribution, shared = ATTRIBUTION.search(text), SHARED.search(text)
+            if not (attribution or shared):
+                continue
             in_sentence = {fid for fid, sps in ledger.mentioned[m.id].items()
                            if any(a < span[1] and span[0] < b for a, b in sps)}
-            if ATTRIBUTION.search(text):
+            if attribution:
                 heard = [h for h in ledger.delivered_to(m.sender, m.id) if h.sender in partners]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
                 if not heard:
@@ -72,7 +83,7 @@ class HallucinatedCommonGround:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to "
                                            f"the others, who never mentioned it to {names[m.sender]}"))
-            if SHARED.search(text):
+            if shared:
                 for r in sorted(partners):
                     unknown = in_sentence - ledger.explained_for(r, m, span)
                     for fid in sorted(unknown):

@@ -12,6 +12,9 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from evaluators.base import Finding, Score
+from evaluators.ledger import Ledger
+from evaluators.prefilter import lowered
+from simulator.bus import Message
 from simulator.episode import Episode
 from simulator.scenario import Mention
 
@@ -28,21 +31,36 @@ def answer_first_named_at(episode: Episode) -> float | None:
     if episode.scenario.task.answer is None:  # deal tasks have no single answer to name
         return None
     answer = Mention(literal=episode.scenario.task.answer)
+    lit = answer.literal.lower() if answer.literal is not None and answer.literal.isascii() else None
     n = len(episode.messages)
     for i, m in enumerate(episode.messages):
-        if answer.found_in(m.content):
+        low = lowered(m.content)
+        # both ASCII: a substring test finds what the pattern finds (see evaluators.ledger.find_all)
+        named = lit in low if low is not None and lit is not None else answer.found_in(m.content)
+        if named:
             return i / n
     return None
 
 
-def exchange(episode: Episode) -> ExchangeScore:
+def _first_mentions(episode: Episode) -> dict[str, Message | None]:
+    """The first message mentioning each needed fact (from the fact ledger: a mention has spans)."""
     s = episode.scenario
-    needed = [s.fact(f) for f in s.task.needed_facts]
+    ids = {f.id for f in s.facts}
+    for fid in s.task.needed_facts:
+        if fid not in ids:
+            raise KeyError(fid)  # as Scenario.fact would
+    ledger = Ledger.of(episode)
+    return {fid: (episode.messages[i] if (i := ledger.first_mention(fid)) is not None else None)
+            for fid in s.task.needed_facts}
+
+
+def exchange(episode: Episode) -> ExchangeScore:
+    needed = episode.scenario.task.needed_facts
+    first = _first_mentions(episode)
     said = [m.content for m in episode.messages]
-    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said))
     words = sum(len(t.split()) for t in said)
     return ExchangeScore(
-        needed_disclosed=disclosed,
+        needed_disclosed=sum(1 for f in needed if first[f] is not None),
         needed_total=len(needed),
         answer_first_named_at=answer_first_named_at(episode),
         words_per_turn=words / len(said) if said else 0.0,
@@ -56,8 +74,9 @@ class InformationExchange:
         x = exchange(episode)
         s = episode.scenario
         findings = []
+        firsts = _first_mentions(episode)
         for fid in s.task.needed_facts:
-            first = next((m for m in episode.messages if s.fact(fid).mentioned_in(m.content)), None)
+            first = firsts[fid]
             if first is not None:
                 findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                         reason=f"{fid} first mentioned by {first.sender}"))

@@ -21,6 +21,7 @@ import json
 import re
 
 from evaluators.base import Finding, Score
+from evaluators.prefilter import lowered, needs
 from simulator.backends.base import Backend, ChatMessage, ChatRequest
 from simulator.episode import Episode
 
@@ -36,18 +37,22 @@ _ACK = re.compile(r"^\W*(ok|okay|got it|i see|thanks|thank you|understood|alrigh
 _CONFIRM = re.compile(r"^\W*(yes|yep|yeah|correct|exactly|that['’]s right|that is right|right|confirmed|"
                       r"indeed|agreed|absolutely)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+_CLARIFY_NEEDS = needs(_CLARIFY)  # strings every clarification request contains
 
 
 def classify(text: str) -> dict[str, str]:
     """The grounding acts in ``text``: act -> the sentence that shows it."""
     acts: dict[str, str] = {}
+    clarify: bool | None = None  # can the text hold a clarification request at all (a sentence is part of it)?
     for m in _SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue
         if sentence.endswith("?"):
             acts.setdefault("question", sentence)
-            if _CLARIFY.search(sentence):
+            if clarify is None:
+                clarify = _CLARIFY_NEEDS.may_match(lowered(text))
+            if clarify and _CLARIFY.search(sentence):
                 acts.setdefault("clarification", sentence)
         if _ACK.search(sentence):
             acts.setdefault("acknowledgement", sentence)

@@ -5,24 +5,148 @@ An agent knows a fact from the start if it is one of its holders, and from messa
 ``mentions``). Several facts may share a mention (two agents' entries for the same
 friend); a mention is *explained* for a speaker when any fact it knows matches the
 same words.
+
+Scanning every message for every mention is the evaluators' main cost, and several of
+them read the same episode, so :meth:`Ledger.of` computes it once per episode and keeps
+it while the episode lives (a weak reference: no episode is kept alive); it computes it
+again if the episode's scenario or messages are replaced, not if a scenario is changed
+in place. The ledger's lists and dicts are shared between those readers: treat them as
+read-only. A search that cannot match a message is skipped (:mod:`evaluators.prefilter`).
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
+from functools import partial
 
+from evaluators.prefilter import Needs, literal, lowered, needs
 from simulator.bus import Message
 from simulator.episode import Episode
-from simulator.scenario import Fact
+from simulator.scenario import Fact, Mention
+
+Span = tuple[int, int]
 
 
-def spans(fact: Fact, text: str) -> list[tuple[int, int]]:
+def spans(fact: Fact, text: str) -> list[Span]:
     """Character spans of ``text`` where the fact is mentioned."""
     return [m.span() for mention in fact.mentions for m in mention.pattern.finditer(text)]
 
 
-def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+def _overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What :meth:`Ledger.of` computes from an episode's messages (nothing refers to the episode)."""
+
+    scenario: object  # the scenario it was computed for (identity check)
+    messages: tuple[Message, ...]  # the messages it was computed from (identity check)
+    mentioned: list[dict[str, list[Span]]]
+    knew: list[dict[str, frozenset[str]]]
+    final: dict[str, frozenset[str]]
+
+
+def mention_needs(mention: Mention) -> Needs:
+    """What any text where ``mention`` is found contains (see :mod:`evaluators.prefilter`)."""
+    return literal(mention.literal) if mention.literal is not None else needs(mention.pattern)
+
+
+def find_all(low: str, word: str) -> list[Span]:
+    """The spans ``re.finditer`` gives for a literal searched case-insensitively, both ASCII.
+
+    ``low`` and ``word`` are the lowercased text and literal: for ASCII, a
+    case-insensitive letter matches exactly its two cases, so these are the same
+    non-overlapping leftmost matches, without compiling or running a pattern.
+    """
+    out = []
+    i = low.find(word)
+    while i >= 0:
+        out.append((i, i + len(word)))
+        i = low.find(word, i + len(word))
+    return out
+
+
+_ANY = Needs()  # needs nothing
+# How to find one fact's mentions: its id; the lowercased ASCII literal that is its only
+# mention, found by find_all in ASCII text; else the one string its only mention needs,
+# if so; and every mention with what it needs (see evaluators.prefilter).
+_Fact = tuple[str, str | None, str | None, list[tuple[Mention, Needs]]]
+
+
+def _fact(fact: Fact) -> _Fact:
+    only = fact.mentions[0] if len(fact.mentions) == 1 else None
+    if only is not None and only.literal is not None and only.literal.isascii():
+        return fact.id, only.literal.lower(), None, [(only, _ANY)]  # _ANY: for non-ASCII text only
+    mentions = [(m, mention_needs(m)) for m in fact.mentions]
+    return fact.id, None, mentions[0][1].only if only is not None else None, mentions
+
+
+def _scan(episode: Episode) -> _Scan:
+    s = episode.scenario
+    facts = [_fact(f) for f in s.facts]
+    known = {a: frozenset(f.id for f in s.facts_of(a)) for a in s.agent_ids}
+    mentioned: list[dict[str, list[Span]]] = []
+    knew: list[dict[str, frozenset[str]]] = []
+    messages = tuple(episode.messages)
+    for m in messages:
+        knew.append(dict(known))
+        text = m.content
+        low = lowered(text)
+        found: dict[str, list[Span]] = {}
+        for fid, lit, gate, mentions in facts:  # in fact order, a later duplicate id overriding, as spans() would
+            if low is not None and lit is not None:
+                if lit not in low:
+                    continue
+                sp = find_all(low, lit)
+            elif low is not None and gate is not None and gate not in low:
+                continue
+            else:
+                sp = [hit.span() for mention, need in mentions if need.may_match(low)
+                      for hit in mention.pattern.finditer(text)]
+            if sp:
+                found[fid] = sp
+        mentioned.append(found)
+        # Delivered means received: a sender's own message teaches it nothing (its
+        # unexplained mentions stay unexplained; naming its own friend does not tell it
+        # that the partner has the same friend).
+        new = frozenset(found)
+        for a in m.recipients:
+            k = known[a]
+            if not new <= k:
+                known[a] = k | new
+    return _Scan(s, messages, mentioned, knew, dict(known))
+
+
+# id(episode) -> (weak reference to it, its scan); an entry goes when its episode does
+_SCANS: dict[int, tuple[weakref.ref[Episode], _Scan]] = {}
+_LOCK = threading.Lock()
+
+
+def _forget(key: int, ref: weakref.ref[Episode]) -> None:
+    with _LOCK:
+        entry = _SCANS.get(key)
+        if entry is not None and entry[0] is ref:
+            del _SCANS[key]
+
+
+def _cached_scan(episode: Episode) -> _Scan:
+    """The episode's scan, computed again only if its scenario or messages changed since."""
+    key = id(episode)
+    entry = _SCANS.get(key)
+    if entry is not None and entry[0]() is episode:
+        scan = entry[1]
+        msgs = episode.messages
+        if (scan.scenario is episode.scenario and len(scan.messages) == len(msgs)
+                and all(a is b for a, b in zip(scan.messages, msgs, strict=True))):
+            return scan
+    scan = _scan(episode)
+    ref = weakref.ref(episode, partial(_forget, key))
+    with _LOCK:
+        _SCANS[key] = (ref, scan)
+    return scan
 
 
 @dataclass
@@ -30,36 +154,26 @@ class Ledger:
     """Facts mentioned in each message and what each agent knew before each message."""
 
     episode: Episode
-    mentioned: list[dict[str, list[tuple[int, int]]]] = field(default_factory=list)
+    mentioned: list[dict[str, list[Span]]] = field(default_factory=list)
     knew: list[dict[str, frozenset[str]]] = field(default_factory=list)  # before message i
     final: dict[str, frozenset[str]] = field(default_factory=dict)  # after the last message
 
     @classmethod
     def of(cls, episode: Episode) -> Ledger:
-        s = episode.scenario
-        ledger = cls(episode)
-        known = {a: {f.id for f in s.facts_of(a)} for a in s.agent_ids}
-        for m in episode.messages:
-            ledger.knew.append({a: frozenset(k) for a, k in known.items()})
-            found = {f.id: sp for f in s.facts if (sp := spans(f, m.content))}
-            ledger.mentioned.append(found)
-            # Delivered means received: a sender's own message teaches it nothing (its
-            # unexplained mentions stay unexplained; naming its own friend does not tell it
-            # that the partner has the same friend).
-            for a in m.recipients:
-                known[a] |= set(found)
-        ledger.final = {a: frozenset(k) for a, k in known.items()}
-        return ledger
+        scan = _cached_scan(episode)
+        return cls(episode, scan.mentioned, scan.knew, scan.final)
 
     def known_before(self, agent: str, message_id: int) -> frozenset[str]:
         return self.knew[message_id][agent]
 
-    def explained_for(self, agent: str, message: Message, span: tuple[int, int] | None = None) -> set[str]:
+    def explained_for(self, agent: str, message: Message, span: Span | None = None) -> set[str]:
         """Facts mentioned in ``message`` (within ``span``) that ``agent`` knew or that share words with one it knew."""
-        found = {fid: [sp for sp in sps if span is None or _overlap(sp, span)]
-                 for fid, sps in self.mentioned[message.id].items()}
-        found = {fid: sps for fid, sps in found.items() if sps}
+        mentioned = self.mentioned[message.id]
         known = self.knew[message.id][agent]
+        if not mentioned:
+            return set()
+        found = {fid: [sp for sp in sps if span is None or _overlap(sp, span)] for fid, sps in mentioned.items()}
+        found = {fid: sps for fid, sps in found.items() if sps}
         known_spans = [sp for fid, sps in found.items() if fid in known for sp in sps]
         return {fid for fid, sps in found.items()
                 if fid in known or any(_overlap(a, b) for a in sps for b in known_spans)}

@@ -169,7 +169,7 @@ class ResultStore:
 def _message_rows(key: str, episode: Episode) -> list[tuple[object, ...]]:
     """Rows of the messages table; recipients and actions as JSON, each recipient set encoded once."""
     recipients: dict[frozenset[str], str] = {}
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for m in episode.messages:
         to = recipients.get(m.recipients)
         if to is None:

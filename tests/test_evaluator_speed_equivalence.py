@@ -1,0 +1,360 @@
+"""The fast deterministic evaluators give exactly what the straightforward computation gives.
+
+The evaluators share one fact ledger per episode, skip searches with
+:mod:`evaluators.prefilter` and skip messages that cannot match a phrase list. Here a
+reference, written the plain way (every mention searched in every message, one ledger
+per evaluator, every sentence tested), scores a few hundred varied episodes: several
+families, the scripted backend and a random one (mixed case, non-ASCII letters that fold
+to ASCII ones, attribution and shared-ground phrases, commitments), the agents,
+mindreaders and omniscient modes, and the hand-labelled transcripts. Every Score
+(value, metrics, findings) must be identical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from labelled import load_all
+
+import evaluators
+from evaluators.base import Finding, Score
+from evaluators.common_ground import ATTRIBUTION, SHARED, sentences
+from evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, _SENTENCE, ACTS
+from evaluators.ledger import _SCANS, Ledger, find_all
+from evaluators.prefilter import literal, lowered, needs
+from evaluators.task_success import TaskSuccess
+from scenarios import families
+from simulator.backends.mock import MockBackend
+from simulator.backends.scripted import ScriptedBackend
+from simulator.bus import Message
+from simulator.episode import Episode, Mode
+from simulator.runner import run_episode
+from simulator.scenario import Mention
+
+# --- the reference: the evaluators as first written, without any shortcut -------------------
+
+
+def _spans(mentions: list[Mention], text: str) -> list[tuple[int, int]]:
+    return [m.span() for mention in mentions for m in mention.pattern.finditer(text)]
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class RefLedger:
+    def __init__(self, episode: Episode) -> None:
+        s = episode.scenario
+        self.episode = episode
+        self.mentioned: list[dict[str, list[tuple[int, int]]]] = []
+        self.knew: list[dict[str, frozenset[str]]] = []
+        known = {a: {f.id for f in s.facts_of(a)} for a in s.agent_ids}
+        for m in episode.messages:
+            self.knew.append({a: frozenset(k) for a, k in known.items()})
+            found = {f.id: sp for f in s.facts if (sp := _spans(f.mentions, m.content))}
+            self.mentioned.append(found)
+            for a in m.recipients:
+                known[a] |= set(found)
+        self.final = {a: frozenset(k) for a, k in known.items()}
+
+    def explained_for(self, agent: str, message: Message, span: tuple[int, int] | None = None) -> set[str]:
+        found = {fid: [sp for sp in sps if span is None or _overlap(sp, span)]
+                 for fid, sps in self.mentioned[message.id].items()}
+        found = {fid: sps for fid, sps in found.items() if sps}
+        known = self.knew[message.id][agent]
+        known_spans = [sp for fid, sps in found.items() if fid in known for sp in sps]
+        return {fid for fid, sps in found.items()
+                if fid in known or any(_overlap(a, b) for a in sps for b in known_spans)}
+
+
+def ref_clairvoyance(ep: Episode) -> Score:
+    ledger, s = RefLedger(ep), ep.scenario
+    findings, flagged = [], set()
+    for m in ep.messages:
+        explained = ledger.explained_for(m.sender, m)
+        for fid in [f for f in ledger.mentioned[m.id] if f not in explained]:
+            flagged.add(m.id)
+            findings.append(Finding(
+                kind="clairvoyance", message_id=m.id, agent=m.sender, fact_id=fid,
+                reason=(f"{m.sender} mentions {fid} ({s.fact(fid).text!r}), held by "
+                        f"{s.fact(fid).holders}, which no earlier message delivered to {m.sender} mentioned")))
+    n = len(ep.messages)
+    metrics: dict[str, float | None] = {"clairvoyant_messages": float(len(flagged))}
+    for fid in s.task.needed_facts:
+        first = next((i for i, found in enumerate(ledger.mentioned) if fid in found), None)
+        metrics[f"first_mention:{fid}"] = None if first is None or not n else first / n
+    return Score(evaluator="clairvoyance", value=len(flagged) / n if n else None, metrics=metrics, findings=findings)
+
+
+def ref_commitment(ep: Episode) -> Score:
+    ledger, needed = RefLedger(ep), ep.scenario.task.needed_facts
+    findings, commitments = [], 0
+    for m in ep.messages:
+        if not m.actions:
+            continue
+        commitments += 1
+        missing = [f for f in needed if f not in ledger.knew[m.id][m.sender]]
+        if missing:
+            findings.append(Finding(
+                kind="premature_commitment", message_id=m.id, agent=m.sender, fact_id=missing[0],
+                reason=(f"{m.sender} commits to {m.actions[-1].value!r} without knowing "
+                        f"{len(missing)} of the {len(needed)} needed facts: {missing}")))
+    return Score(evaluator="premature_commitment", value=len(findings) / commitments if commitments else None,
+                 metrics={"commitments": float(commitments), "premature": float(len(findings))}, findings=findings)
+
+
+def ref_common_ground(ep: Episode) -> Score:
+    ledger = RefLedger(ep)
+    names = {a.id: a.name for a in ep.scenario.agents}
+    out: list[Finding] = []
+    for m in ep.messages:
+        partners = m.recipients or frozenset(names) - {m.sender}
+        found = ledger.mentioned[m.id]
+        for span in sentences(m.content):
+            text = m.content[span[0]:span[1]]
+            in_sentence = {fid for fid, sps in found.items() if any(a < span[1] and span[0] < b for a, b in sps)}
+            if ATTRIBUTION.search(text):
+                heard = [h for h in ep.messages[:m.id] if m.sender in h.recipients and h.sender in partners]
+                said = {fid for h in heard for fid in ledger.mentioned[h.id]}
+                if not heard:
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       reason=f"{text.strip()!r}: attributes to "
+                                              f"{', '.join(names[p] for p in sorted(partners))} something, "
+                                              f"but nothing from them had reached {names[m.sender]}"))
+                else:
+                    said_spans = [sp for fid in said for sp in found.get(fid, [])]
+                    same = {fid for fid, sps in found.items() if any(_overlap(a, b) for a in sps for b in said_spans)}
+                    for fid in sorted(in_sentence - said - same):
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to "
+                                           f"the others, who never mentioned it to {names[m.sender]}"))
+            if SHARED.search(text):
+                for r in sorted(partners):
+                    for fid in sorted(in_sentence - ledger.explained_for(r, m, span)):
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           fact_id=fid, reason=f"{text.strip()!r}: treats {fid} as shared, "
+                                           f"but {names[r]} never had it"))
+    n = len(ep.messages)
+    flagged = {f.message_id for f in out}
+    return Score(evaluator="hallucinated_common_ground", value=len(flagged) / n if n else None,
+                 metrics={"flagged_messages": float(len(flagged))}, findings=out)
+
+
+def ref_classify(text: str) -> dict[str, str]:
+    acts: dict[str, str] = {}
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if not sentence:
+            continue
+        if sentence.endswith("?"):
+            acts.setdefault("question", sentence)
+            if _CLARIFY.search(sentence):
+                acts.setdefault("clarification", sentence)
+        if _ACK.search(sentence):
+            acts.setdefault("acknowledgement", sentence)
+        if _CONFIRM.search(sentence):
+            acts.setdefault("confirmation", sentence)
+    return acts
+
+
+def ref_grounding(ep: Episode) -> Score:
+    findings, counts = [], dict.fromkeys(ACTS, 0)
+    for m in ep.messages:
+        for act, evidence in ref_classify(m.content).items():
+            counts[act] += 1
+            findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
+    n = len(ep.messages)
+    metrics: dict[str, float | None] = {f"{a}_per_turn": (c / n if n else None) for a, c in counts.items()}
+    return Score(evaluator="grounding_acts", value=sum(counts.values()) / n if n else None, metrics=metrics,
+                 findings=findings)
+
+
+def ref_exchange(ep: Episode) -> Score:
+    s = ep.scenario
+    said = [m.content for m in ep.messages]
+    needed = [s.fact(f) for f in s.task.needed_facts]
+    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said))
+    named_at = None
+    if s.task.answer is not None:
+        answer = Mention(literal=s.task.answer)
+        named_at = next((i / len(said) for i, t in enumerate(said) if answer.found_in(t)), None)
+    findings = []
+    for fid in s.task.needed_facts:
+        first = next((m for m in ep.messages if s.fact(fid).mentioned_in(m.content)), None)
+        if first is not None:
+            findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
+                                    reason=f"{fid} first mentioned by {first.sender}"))
+    share = disclosed / len(needed) if needed else None
+    decided = ep.outcome.ended_by == "committed"
+    return Score(evaluator="information_exchange", value=share, metrics={
+        "needed_disclosed": share,
+        "turns_to_decision": float(ep.outcome.turns) if decided else None,
+        "words_per_turn": sum(len(t.split()) for t in said) / len(said) if said else 0.0,
+        "answer_first_named_at": named_at,
+    }, findings=findings)
+
+
+async def reference(ep: Episode) -> dict[str, Score]:
+    return {
+        "task_success": await TaskSuccess().evaluate(ep),  # unchanged: its own reference
+        "clairvoyance": ref_clairvoyance(ep),
+        "hallucinated_common_ground": ref_common_ground(ep),
+        "premature_commitment": ref_commitment(ep),
+        "grounding_acts": ref_grounding(ep),
+        "information_exchange": ref_exchange(ep),
+    }
+
+
+# --- the episodes ------------------------------------------------------------------------------
+
+PHRASES = ["As you said, ", "you MENTIONED ", "We both know ", "Our mutual friend is ", "As we all know, ",
+           "like you said ", "Do you mean ", "Which one? ", "OK. ", "Got it, ", "Yes, ", "Exactly. ", "Sorry? ",
+           "Thanks! ", "I see. ", "Right, ", "as we discussed ", "you already told me ", "", "", ""]
+# letters that fold to ASCII ones under re.IGNORECASE (Kelvin sign, long s, dotted I), and others
+ODD = ["\u212a", "\u017f", "\u0130", "é", "ß", "–"]
+
+
+def _vary(rng: random.Random, text: str) -> str:
+    r = rng.random()
+    if r < 0.15:
+        text = text.upper()
+    elif r < 0.3:
+        text = text.title()
+    elif r < 0.4 and text:
+        i = rng.randrange(len(text))
+        text = text[:i] + rng.choice(ODD) + text[i + 1:]
+    return text
+
+
+def random_backend(scenario: Any, seed: int) -> MockBackend:
+    """Text made of the scenario's mentions and fact texts, phrases, odd letters and commitments."""
+    rng = random.Random(seed)
+    words = [m.literal for f in scenario.facts for m in f.mentions if m.literal] + [f.text for f in scenario.facts]
+    options = list(scenario.task.options) + ([scenario.task.answer] if scenario.task.answer else [])
+    verb = scenario.task.commitment.verb
+
+    def respond(request: Any) -> str:
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            w = _vary(rng, rng.choice(words)) if words and rng.random() < 0.8 else "nothing much"
+            if rng.random() < 0.3 and words:
+                w += rng.choice([" and ", ", ", "\n"]) + _vary(rng, rng.choice(words))
+            parts.append(_vary(rng, rng.choice(PHRASES)) + w + rng.choice([".", "?", "!", "", ". ", "?!", "\n"]))
+        text = " ".join(parts)
+        if rng.random() < 0.2:
+            text += "\n" + verb + ": " + (_vary(rng, rng.choice(options)) if options else "yes")
+        return text
+
+    return MockBackend(respond=respond)
+
+
+async def _episodes() -> list[Episode]:
+    out = []
+    plans: list[tuple[str, dict[str, Any]]] = [(f, {}) for f in families.names()]
+    plans.append(("hidden_profile", {"n_agents": 5}))
+    for fam, values in plans:
+        for i, s in enumerate(families.generate(fam, 4, 11, values)):
+            for mode in (Mode.AGENTS, Mode.MINDREADERS, Mode.OMNISCIENT):
+                for seed, backend in enumerate((ScriptedBackend(), random_backend(s, i * 7 + len(mode.value)),
+                                                random_backend(s, i * 13 + len(mode.value) + 1))):
+                    out.append(await run_episode(s, mode, backend, seed))
+    return out + [labelled.episode for labelled in load_all()]
+
+
+@pytest.fixture(scope="module")
+def episodes() -> list[Episode]:
+    return asyncio.run(_episodes())
+
+
+def test_every_score_is_the_reference_one(episodes: list[Episode]) -> None:
+    async def both(ep: Episode) -> tuple[dict[str, Any], dict[str, Any]]:
+        fast = await evaluators.evaluate(ep)
+        ref = await reference(ep)
+        return ({k: v.model_dump() for k, v in fast.items()}, {k: v.model_dump() for k, v in ref.items()})
+
+    kinds: set[str] = set()
+    for ep in episodes:
+        fast, ref = asyncio.run(both(ep))
+        assert list(fast) == list(evaluators.DETERMINISTIC)
+        assert fast == ref, ep.id
+        kinds |= {f["kind"] for s in fast.values() for f in s["findings"]}
+    # the corpus exercises every rule
+    assert {"clairvoyance", "hallucinated_common_ground", "premature_commitment", "clarification",
+            "acknowledgement", "confirmation", "question", "disclosure", "commitment"} <= kinds
+    assert any(not m.content.isascii() for ep in episodes for m in ep.messages)
+
+
+def test_the_ledger_is_the_reference_one(episodes: list[Episode]) -> None:
+    for ep in episodes:
+        ledger, ref = Ledger.of(ep), RefLedger(ep)
+        assert (ledger.mentioned, ledger.knew, ledger.final) == (ref.mentioned, ref.knew, ref.final), ep.id
+
+
+def test_the_shared_ledger_follows_changes_and_goes_with_its_episode(episodes: list[Episode]) -> None:
+    ep = next(e for e in episodes if len(e.messages) > 2).model_copy(deep=True)
+    first = Ledger.of(ep)
+    assert Ledger.of(ep).mentioned is first.mentioned  # computed once
+    ep.messages = ep.messages[:-1]  # another transcript: computed again
+    assert len(Ledger.of(ep).mentioned) == len(ep.messages)
+    ep.messages[0] = ep.messages[0].model_copy(update={"content": "nothing at all"})
+    assert Ledger.of(ep).mentioned[0] == {}
+    key = id(ep)
+    assert key in _SCANS
+    del ep, first
+    gc.collect()
+    assert key not in _SCANS
+
+
+# --- the prefilter never rejects a text that a pattern matches ------------------------------------
+
+PATTERNS = [ATTRIBUTION, SHARED, _CLARIFY, _ACK, _CONFIRM] + [re.compile(p, re.IGNORECASE) for p in [
+    r"\bCasey\b.{0,60}\b(?:costs|a third)|\b(?:costs|a third).{0,60}\bCasey\b",
+    r"(?m)^(?![\s*]*DEAL[\s*]*:)[^\n]*?\bbooks?\b[^\d\n]{0,20}?\b1\b(?!\.\d)",
+    r"\b(?:it|secret(?: item)?|answer)\s+(?:is|was)\s+(?:the\s+|an?\s+)?football\b",
+    r"ab(c|)d", r"(?:x|y){2,3}z", r"q(?-i:R)s", r"(?x) a \  b  # comment", r"(a)b\1", r"(?>ab|a)c",
+    r"k\u212a", r"\u017fit", r"st(?=ar)", r"(?<=wo)rd", r"[ab]c[d-f]", r"a++b", r"(?:ab)*c", r"(?:ab)+c",
+    r"colou?r", r"(?P<x>a|b)(?(x)c|d)", r"a{0}b", r"(?:long|longer)\s+word", r"\d+ apples",
+]] + [re.compile(re.escape(t), re.IGNORECASE) for t in ["Ravi Novak", "Zoë Kelvin", "ſtar", "K9"]]
+ALPHABET = "abcdeklqrsxyzABCKRSXZ 19\n.?*:\u212a\u017f\u0130é"
+SNIPPETS = ["casey", "CASEY", "costs", "a third", "book", "1", "DEAL:", "it is", "football", "abd", "abcd", "xyz",
+            "qRs", "qrs", "ab", "aab", "k\u212a", "kk", "\u017fit", "sit", "star", "word", "colour", "color", "ac",
+            "bd", "long word", "longer  word", "3 apples", "ravi novak", "RAVI NOVAK", "zoë kelvin", "star", "k9",
+            "as you said", "you mentioned", "we both know", "our mutual friend", "do you mean", "sorry ?", "ok",
+            "yes", "that's right", "that’s right", "Thanks", "which one", "\u0130"]
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(SNIPPETS), st.text(ALPHABET, max_size=4)), max_size=8))
+def test_the_prefilter_keeps_every_match(parts: list[str]) -> None:
+    text = "".join(parts)
+    for variant in (text, text.upper(), text.title()):
+        for p in PATTERNS:
+            if p.search(variant) is not None:
+                assert needs(p).may_match(lowered(variant)), (p.pattern, variant)
+        for t in ["Ravi Novak", "Zoë Kelvin", "ſtar", "K9", "a third"]:
+            if re.search(re.escape(t), variant, re.IGNORECASE):
+                assert literal(t).may_match(lowered(variant)), (t, variant)
+
+
+def test_the_prefilter_rejects_what_it_should() -> None:
+    """It is worth having: the usual non-matching message is rejected without a search."""
+    low = lowered("I know a chef from Oslo called Friend 3. Do any of your friends work as a lawyer?")
+    for p in (ATTRIBUTION, SHARED, _CLARIFY):
+        assert not needs(p).may_match(low), p.pattern
+    assert not needs(PATTERNS[5]).may_match(lowered("Casey speaks three languages."))
+    assert needs(PATTERNS[5]).may_match(lowered("Casey cut costs."))
+    assert needs(PATTERNS[5]).may_match(None)  # not ASCII: always searched
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text("abAB .-+*?\n", max_size=30), st.text("abAB .-+*?", min_size=1, max_size=4))
+def test_find_all_is_finditer_for_ascii(text: str, lit: str) -> None:
+    expected = [m.span() for m in re.finditer(re.escape(lit), text, re.IGNORECASE)]
+    assert find_all(text.lower(), lit.lower()) == expected
