@@ -384,7 +384,7 @@ def bench(
     from simulator.bench import EXECUTORS, run_bench
     from simulator.ray_executor import RayConnectError
     from simulator.store import ResultStore, StoreError
-    from simulator.suite import SuiteError, expand, load_suite
+    from simulator.suite import Grid, SuiteError, load_suite
 
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
@@ -400,7 +400,8 @@ def bench(
             raise
     try:
         suite, base = load_suite(suite_file)
-        cells = expand(suite, base)
+        grid = Grid(suite, base)  # streamed: only the cells' keys are kept, and the episodes in flight
+        planned = grid.keys()  # loads every scenario once: a bad one fails here, before anything runs
         store = ResultStore(out_db)
     except (SuiteError, StoreError, backends.BackendError) as e:
         _fail(str(e))
@@ -408,8 +409,8 @@ def bench(
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=out) as bar:
-        done_before = len(store.done_keys() & {c.key for c in cells})
-        task = bar.add_task(f"{suite.name}", total=len(cells), completed=done_before, rate="")
+        done_before = len(store.done_keys() & set(planned))
+        task = bar.add_task(f"{suite.name}", total=len(planned), completed=done_before, rate="")
 
         def tick(p: Any, cell: Any, error: str | None) -> None:
             elapsed = bar.tasks[0].elapsed or 1e-9
@@ -418,8 +419,8 @@ def bench(
                 bar.console.print(f"[yellow]failed[/yellow] {escape(cell.key)}: {escape(error)}", soft_wrap=True)
 
         try:
-            progress = run_bench(suite, cells, store, jobs, tick, executor, address)
-        except (backends.BackendError, RayConnectError) as e:
+            progress = run_bench(suite, grid, store, jobs, tick, executor, address)
+        except (backends.BackendError, RayConnectError, SuiteError) as e:  # SuiteError: a file changed meanwhile
             _fail(str(e))
             raise
     store.close()

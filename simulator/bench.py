@@ -2,14 +2,16 @@
 
 Finished cells are skipped, so rerunning the same command after a crash, Ctrl-C or
 ``kill -9`` runs only what is missing. A failing episode is recorded with its error and
-does not stop the others.
+does not stop the others. The grid is streamed: given a :class:`~simulator.suite.Grid`,
+the runner holds its keys and the episodes in flight, never the whole grid's scenarios.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import evaluators
@@ -17,7 +19,7 @@ from simulator.backends.base import Backend, aclose
 from simulator.backends.spec import build
 from simulator.runner import run_episode
 from simulator.store import ResultStore
-from simulator.suite import Cell, Suite
+from simulator.suite import Cell, Grid, Suite
 
 
 @dataclass
@@ -42,27 +44,57 @@ def record_failure(store: ResultStore, suite_name: str, cell: Cell, error: str) 
 
 EXECUTORS = ("local", "ray")
 
+# Cells are made this many at a time: in one tight loop a cell costs about half what it
+# costs made alone between episodes (measured: 0.3 against 0.6 ms for a generated
+# MutualFriends instance), and 64 cells are a few hundred KB however large the grid.
+READ_AHEAD = 64
 
-def prepare(suite: Suite, cells: list[Cell], store: ResultStore) -> tuple[list[Cell], Progress]:
-    """Record the run in the store's meta; the cells not yet done, and the starting progress."""
+
+def planned_keys(cells: Iterable[Cell]) -> list[str]:
+    """The key of every cell, in order: a :class:`Grid`'s own, else read from ``cells`` (a list)."""
+    if isinstance(cells, Grid):
+        return cells.keys()
+    if iter(cells) is cells:  # a one-shot iterator: reading its keys would use it up
+        raise TypeError("cells must be a Grid or a list, not an iterator: the runner reads the keys first")
+    return [c.key for c in cells]
+
+
+def prepare(suite: Suite, cells: Iterable[Cell], store: ResultStore) -> tuple[Iterator[Cell], Progress]:
+    """Record the run in the store's meta; the cells not yet done (an iterator, lazy), and the starting progress.
+
+    Nothing is kept per cell but its key: the pending cells are made as the iterator is
+    pulled, :data:`READ_AHEAD` at a time.
+    """
+    keys = planned_keys(cells)
     store.set_meta("suite", suite.name)
     store.set_meta("suite_json", suite.model_dump_json())
-    store.set_meta("planned", json.dumps([c.key for c in cells]))
+    store.set_meta("planned", json.dumps(keys))
     finished = store.done_keys()
-    pending = [c for c in cells if c.key not in finished]
-    return pending, Progress(total=len(cells), skipped=len(cells) - len(pending))
+    progress = Progress(total=len(keys), skipped=sum(k in finished for k in keys))
+    if progress.skipped == progress.total:  # all done: not even a pass over the scenarios
+        return iter(()), progress
+    return read_ahead((c for c in cells if c.key not in finished), READ_AHEAD), progress
+
+
+def read_ahead(cells: Iterator[Cell], n: int) -> Iterator[Cell]:
+    """``cells``, taken from the source ``n`` at a time (at most ``n`` made and not yet handed out)."""
+    while chunk := list(itertools.islice(cells, n)):
+        yield from chunk
 
 
 def run_bench(
     suite: Suite,
-    cells: list[Cell],
+    cells: Iterable[Cell],
     store: ResultStore,
     jobs: int = 1,
     on_progress: Callable[[Progress, Cell, str | None], None] | None = None,
     executor: str = "local",
     address: str | None = None,
 ) -> Progress:
-    """Run the grid with the ``local`` (asyncio, this process) or the ``ray`` executor."""
+    """Run the grid with the ``local`` (asyncio, this process) or the ``ray`` executor.
+
+    ``cells``: a :class:`Grid` (streamed) or a list of cells.
+    """
     if executor == "ray":
         from simulator.ray_executor import run_suite_ray
 
@@ -75,12 +107,15 @@ def run_bench(
 
 async def run_suite(
     suite: Suite,
-    cells: list[Cell],
+    cells: Iterable[Cell],
     store: ResultStore,
     jobs: int = 1,
     on_progress: Callable[[Progress, Cell, str | None], None] | None = None,
 ) -> Progress:
-    """Run every cell not yet done; at most ``jobs`` episodes in flight."""
+    """Run every cell not yet done; at most ``jobs`` episodes in flight (and ``READ_AHEAD`` more cells made).
+
+    ``cells``: a :class:`Grid` (streamed: each cell is made when a worker takes it) or a list.
+    """
     pending, progress = prepare(suite, cells, store)
     built: dict[str, Backend] = {b.label: build(b) for b in suite.backends}  # shared: one limit per backend
     names = suite.evaluators or list(evaluators.DETERMINISTIC)
@@ -102,14 +137,14 @@ async def run_suite(
         if on_progress:
             on_progress(progress, cell, error)
 
-    todo = iter(pending)  # shared by the workers: each cell is taken once
+    todo = pending  # one iterator shared by the workers: each cell is made and taken once
 
     async def worker() -> None:
         for cell in todo:
             await one(cell)
 
     # ``jobs`` workers rather than one task per cell: memory stays flat however large the grid
-    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(jobs, len(pending))))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(jobs, progress.total - progress.skipped)))]
     try:
         await asyncio.gather(*workers)
     finally:

@@ -1,10 +1,12 @@
 """The Ray executor for ``privy bench --executor ray``: the same grid, run as Ray tasks.
 
-The driver (this process) expands the suite and owns the result store, its only writer.
-Each pending cell becomes one Ray task whose argument is plain JSON (the scenario, mode,
-backend spec, seed and evaluator names); the worker rebuilds the backend with
-:func:`simulator.backends.spec.build` (once per worker process and spec), runs the
-episode and its evaluators, and returns the episode and scores as JSON. The driver
+The driver (this process) streams the suite's grid and owns the result store, its only
+writer: it makes a pending cell only when fewer than ``jobs`` tasks are in flight, so it
+holds no more of the grid than the local executor. Each pending cell becomes one Ray
+task whose argument is plain JSON (the scenario, mode, backend spec, seed and evaluator
+names); the worker rebuilds the backend with :func:`simulator.backends.spec.build` (once
+per worker process and spec), runs the episode and its evaluators, and returns the
+episode and scores as JSON. The driver
 collects results with ``ray.wait`` as they finish and writes each to the store at once,
 so a crash loses only the episodes still in flight, exactly like the local executor.
 
@@ -24,7 +26,7 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from simulator.suite import Cell, Suite
@@ -86,7 +88,7 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
             ep = await run_episode(scenario, payload["mode"], _BACKENDS[spec_key], payload["seed"],
                                    scenario_path=payload["source"])
             scores = await evaluators.evaluate(ep, payload["evaluators"])
-            return ep.model_dump_json(), json.dumps({k: s.model_dump(mode="json") for k, s in scores.items()})
+            return ep.to_json(), json.dumps({k: s.model_dump(mode="json") for k, s in scores.items()})
 
         episode_json, scores_json = _LOOP.run_until_complete(go())
         return {"episode": episode_json, "scores": scores_json}
@@ -129,7 +131,7 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
 
 def run_suite_ray(
     suite: Suite,
-    cells: list[Cell],
+    cells: Iterable[Cell],
     store: Any,
     jobs: int = 1,
     on_progress: Callable[[Any, Cell, str | None], None] | None = None,
@@ -137,15 +139,15 @@ def run_suite_ray(
 ) -> Any:
     """Run every cell not yet done as Ray tasks, at most ``jobs`` in flight; same store as locally.
 
-    ``address``: a running Ray cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a
-    local Ray on 127.0.0.1 for this run.
+    ``cells``: a :class:`~simulator.suite.Grid` (streamed) or a list. ``address``: a running Ray
+    cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a local Ray on 127.0.0.1 for this run.
     """
     import evaluators
     from simulator.bench import prepare
 
     ray = import_ray()
     pending, progress = prepare(suite, cells, store)
-    if not pending:
+    if progress.skipped == progress.total:
         return progress
     names = suite.evaluators or list(evaluators.DETERMINISTIC)
     started = False
@@ -166,12 +168,17 @@ def run_suite_ray(
         started = True
     try:
         remote = ray.remote(run_cell)
-        queue = list(reversed(pending))
         in_flight: dict[Any, Cell] = {}
-        while queue or in_flight:
-            while queue and len(in_flight) < max(1, jobs):
-                cell = queue.pop()
-                in_flight[remote.remote(cell_payload(cell, names))] = cell
+        more = True
+        while more or in_flight:
+            while more and len(in_flight) < max(1, jobs):
+                cell = next(pending, None)
+                if cell is None:
+                    more = False
+                else:
+                    in_flight[remote.remote(cell_payload(cell, names))] = cell
+            if not in_flight:
+                break
             ready, _ = ray.wait(list(in_flight), num_returns=1)
             for ref in ready:
                 cell = in_flight.pop(ref)

@@ -18,7 +18,9 @@ evaluators: [task_success, clairvoyance]
 ```
 
 Every cell of the grid has a stable key (scenario, mode, backend label, seed), so a
-rerun knows what is already done.
+rerun knows what is already done. A :class:`Grid` makes the cells as they are pulled, so a
+run of 10,000 episodes holds only the ones in flight; its keys come from a first pass
+that keeps nothing else.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import glob as globlib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,8 +116,7 @@ class Cell:
 
     @property
     def key(self) -> str:
-        instance = instance_key(self.scenario_id, self.scenario_json)
-        return f"{instance}|{self.mode.value}|{self.backend.label}|{self.seed}"
+        return cell_key(instance_key(self.scenario_id, self.scenario_json), self.mode, self.backend, self.seed)
 
 
 def canonical_json(scenario: Scenario) -> str:
@@ -127,35 +129,87 @@ def instance_key(scenario_id: str, scenario_json: str) -> str:
     return f"{scenario_id}:{hashlib.sha256(scenario_json.encode()).hexdigest()[:8]}"
 
 
+def cell_key(instance: str, mode: Mode, backend: SuiteBackend, seed: int) -> str:
+    """``<instance key>|<mode>|<backend label>|<seed>``: one cell of a grid."""
+    return f"{instance}|{mode.value}|{backend.label}|{seed}"
+
+
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
     return load_yaml_model(path, Suite, SuiteError), Path(path).parent
 
 
-def expand(suite: Suite, base: Path) -> list[Cell]:
-    """Every cell of the grid, in a stable order."""
+def instances(suite: Suite, base: Path) -> Iterator[tuple[str, str, str, str]]:
+    """Each scenario instance of the suite, one at a time: (canonical JSON, source, id, family).
+
+    Raises:
+        SuiteError: a source names no file, or a file or family that cannot be loaded.
+    """
     from scenarios import families
 
-    scenarios: list[tuple[str, str, str, str]] = []  # canonical JSON, source, id, family
-
-    def add(s: Scenario, source: str) -> None:
+    def entry(s: Scenario, source: str) -> tuple[str, str, str, str]:
         if suite.limits is not None:
             s = s.model_copy(update={"limits": suite.limits})
-        scenarios.append((canonical_json(s), source, s.id, s.family))
+        return canonical_json(s), source, s.id, s.family
 
     for i, src in enumerate(suite.scenarios):
         try:
             if src.path is not None:
-                add(load_scenario(base / src.path), src.path)
+                yield entry(load_scenario(base / src.path), src.path)
             elif src.glob is not None:
                 matches = sorted(globlib.glob(str(base / src.glob)))
                 if not matches:
                     raise SuiteError(f"scenarios[{i}].glob: no file matches {src.glob!r}")
                 for m in matches:
-                    add(load_scenario(m), str(Path(m).relative_to(base)))
+                    yield entry(load_scenario(m), str(Path(m).relative_to(base)))
             elif src.family is not None:
                 for s in families.iterate(src.family, src.count, src.seed, src.params):  # one at a time
-                    add(s, f"{src.family}:seed{src.seed}")
-        except (ValueError, OSError) as err:
+                    yield entry(s, f"{src.family}:seed{src.seed}")
+        except (ValueError, OSError) as err:  # raised while loading; the consumer's errors never reach here
             raise SuiteError(f"scenarios[{i}]: {err}") from err
-    return [Cell(text, source, mode, b, seed, sid, fam) for text, source, sid, fam in scenarios
-            for mode in suite.modes for b in suite.backends for seed in suite.seeds]
+
+
+def iter_cells(suite: Suite, base: Path) -> Iterator[Cell]:
+    """Every cell of the grid, in a stable order, made as it is pulled (a scenario's cells share its JSON)."""
+    for text, source, sid, fam in instances(suite, base):
+        for mode in suite.modes:
+            for b in suite.backends:
+                for seed in suite.seeds:
+                    yield Cell(text, source, mode, b, seed, sid, fam)
+
+
+def expand(suite: Suite, base: Path) -> list[Cell]:
+    """Every cell of the grid as a list (all in memory: a :class:`Grid` streams them)."""
+    return list(iter_cells(suite, base))
+
+
+class Grid:
+    """A suite's grid: iterable any number of times, each pass making the cells anew as they are pulled.
+
+    ``keys()`` is a first pass over the scenarios that keeps only the cells' keys (about 100
+    bytes a cell, against a few KB with the scenario), so it also checks that every scenario
+    loads before anything runs.
+    """
+
+    def __init__(self, suite: Suite, base: Path) -> None:
+        self.suite, self.base = suite, base
+        self._keys: list[str] | None = None
+
+    def __iter__(self) -> Iterator[Cell]:
+        return iter_cells(self.suite, self.base)
+
+    def keys(self) -> list[str]:
+        """Every cell's key, in the order of iteration (computed once).
+
+        Raises:
+            SuiteError: as :func:`instances`.
+        """
+        if self._keys is None:
+            s, keys = self.suite, []
+            for text, _, sid, _ in instances(s, self.base):
+                instance = instance_key(sid, text)  # one digest per scenario, not per cell
+                keys += [cell_key(instance, mode, b, seed) for mode in s.modes for b in s.backends for seed in s.seeds]
+            self._keys = keys
+        return self._keys
+
+    def __len__(self) -> int:
+        return len(self.keys())

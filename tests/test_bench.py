@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +20,13 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from cli import app
+from simulator import bench
 from simulator.backends import registry
 from simulator.backends.base import ChatRequest, Completion
 from simulator.backends.scripted import ScriptedBackend
+from simulator.bench import Progress, run_suite
 from simulator.store import ResultStore
-from simulator.suite import expand, load_suite
+from simulator.suite import Cell, Grid, SuiteError, expand, load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDE = {"COLUMNS": "2000"}
@@ -208,3 +212,122 @@ def test_a_killed_run_loses_nothing_and_a_rerun_completes_it(tmp_path: Path, sig
     assert len(keys) == total and set(keys) == planned(suite)
     assert rows(db, "SELECT count(*) FROM episodes") == [(total,)]
     assert_consistent(db)
+
+
+class Pulls(Grid):
+    """A grid that counts the passes over it and the cells taken from them."""
+
+    def __init__(self, suite_file: Path) -> None:
+        super().__init__(*load_suite(suite_file))
+        self.passes = 0
+        self.pulled = 0
+
+    def __iter__(self) -> Iterator[Cell]:
+        self.passes += 1
+        for cell in super().__iter__():
+            self.pulled += 1
+            yield cell
+
+
+def run_grid(grid: Grid, db: Path, jobs: int = 1, on_progress: Any = None) -> Progress:
+    store = ResultStore(db)
+    try:
+        return asyncio.run(run_suite(grid.suite, grid, store, jobs, on_progress))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("read_ahead", "most"), [(1, 3), (5, 3 - 1 + 5)])
+def test_the_runner_streams_the_grid_making_cells_only_as_workers_free_up(
+        tmp_path: Path, registered: dict[str, Any], monkeypatch: pytest.MonkeyPatch, read_ahead: int,
+        most: int) -> None:
+    monkeypatch.setattr(bench, "READ_AHEAD", read_ahead)
+    ahead: list[int] = []  # at each model call: cells made but not finished
+    finished = [0]
+
+    class Watched(ScriptedBackend):
+        name = "watched"
+
+        async def complete(self, request: ChatRequest) -> Completion:
+            ahead.append(grid.pulled - finished[0])
+            await asyncio.sleep(0.002)
+            return await super().complete(request)
+
+    def tick(p: Progress, cell: Cell, error: str | None) -> None:
+        finished[0] += 1
+
+    registered["watched"] = Watched
+    grid = Pulls(write_suite(tmp_path / "s.suite.yaml", backend="watched", count=10))  # 40 cells
+    progress = run_grid(grid, tmp_path / "r.db", jobs=3, on_progress=tick)
+    assert (progress.done, progress.failed, progress.skipped, progress.total) == (40, 0, 0, 40)
+    assert grid.passes == 1 and grid.pulled == 40  # one pass for the episodes (the keys pass makes no cells)
+    # -j 3: never more cells made than the episodes in flight and one read-ahead batch
+    assert max(ahead) == most
+
+
+def test_a_resumed_run_streams_past_the_done_cells_and_plans_the_whole_grid(tmp_path: Path) -> None:
+    suite_file, db = write_suite(tmp_path / "s.suite.yaml"), tmp_path / "r.db"
+    first = Pulls(suite_file)
+    keys = first.keys()
+    assert keys == [c.key for c in expand(*load_suite(suite_file))] and len(first) == 12
+    assert run_grid(first, db, jobs=2).done == 12
+    con = sqlite3.connect(db)
+    with con:  # as if the run had been killed before these 5 finished
+        for k in keys[3:8]:
+            for table, col in (("episodes", "key"), ("messages", "episode_key"), ("model_calls", "episode_key"),
+                               ("scores", "episode_key")):
+                con.execute(f"DELETE FROM {table} WHERE {col} = ?", (k,))
+    con.close()
+
+    ran: list[str] = []
+    again = Pulls(suite_file)
+    progress = run_grid(again, db, jobs=2, on_progress=lambda p, c, e: ran.append(c.key))
+    assert (progress.done, progress.failed, progress.skipped, progress.total) == (5, 0, 7, 12)
+    assert sorted(ran) == sorted(keys[3:8]) and again.passes == 1
+    assert json.loads(dict(rows(db, "SELECT key, value FROM meta"))["planned"]) == keys  # the whole grid, in order
+    assert_consistent(db)
+
+    done = Pulls(suite_file)
+    progress = run_grid(done, db, jobs=2)
+    assert (progress.done, progress.skipped, progress.total) == (0, 12, 12)
+    assert done.passes == 0  # nothing to run: no pass over the scenarios at all
+
+
+def test_a_grid_streams_the_same_cells_as_expand(tmp_path: Path) -> None:
+    (tmp_path / "more").mkdir()
+    for name in ("mutual_friends", "hidden_profile"):
+        (tmp_path / "more" / f"{name}.yaml").write_text((ROOT / "scenarios" / f"{name}.yaml").read_text())
+    suite_file = tmp_path / "s.suite.yaml"
+    suite_file.write_text(yaml.safe_dump({
+        "name": "mixed", "scenarios": [{"path": "more/mutual_friends.yaml"}, {"glob": "more/*.yaml"},
+                                       {"family": "hidden_profile", "count": 2, "seed": 4}],
+        "modes": ["agents", "script"], "backends": [{"name": "scripted"}, {"name": "scripted", "label": "b"}],
+        "seeds": [0, 7], "limits": {"max_turns": 4}}), encoding="utf-8")
+    grid, cells = Grid(*load_suite(suite_file)), expand(*load_suite(suite_file))
+    assert list(grid) == cells and list(grid) == cells  # iterable again, the same each time
+    assert grid.keys() == [c.key for c in cells] and len(grid) == len(cells) == 5 * 2 * 2 * 2
+    assert len(set(grid.keys())) == 4 * 2 * 2 * 2  # the same file by path and by glob: one instance
+    assert all(c.scenario.limits.max_turns == 4 for c in cells)
+
+
+def test_the_runner_refuses_a_one_shot_iterator(tmp_path: Path) -> None:
+    suite, base = load_suite(write_suite(tmp_path / "s.suite.yaml"))
+    store = ResultStore(tmp_path / "r.db")
+    try:
+        with pytest.raises(TypeError, match="not an iterator"):
+            asyncio.run(run_suite(suite, iter(expand(suite, base)), store))
+    finally:
+        store.close()
+
+
+def test_a_scenario_that_cannot_load_fails_the_bench_before_anything_runs(tmp_path: Path) -> None:
+    suite_file, db = tmp_path / "s.suite.yaml", tmp_path / "r.db"
+    suite_file.write_text(yaml.safe_dump({
+        "name": "bad", "scenarios": [{"family": "mutual_friends", "count": 2}, {"glob": "nowhere/*.yaml"}],
+        "backends": [{"name": "scripted"}]}), encoding="utf-8")
+    result = invoke("bench", suite_file, "--out", db)
+    assert result.exit_code == 2
+    assert "scenarios[1]" in result.output and "no file matches" in result.output
+    assert not db.exists()
+    with pytest.raises(SuiteError, match="no file matches"):
+        Grid(*load_suite(suite_file)).keys()
