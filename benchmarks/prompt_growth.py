@@ -80,51 +80,31 @@ def token_counts(ep: Episode, tok: Tokenizer) -> dict[str, float]:
             "new_shared_cache": shared_new, "prefix_kept": kept / prev_total if prev_total else 1.0}
 
 
-class _NoReset:
-    """A Llama whose ``reset`` does nothing: llama.cpp then reuses the common prefix."""
-
-    def __init__(self, llm: Any) -> None:
-        self._llm = llm
-
-    def reset(self) -> None:
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._llm, name)
-
-
 def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
-    """Replay ``ep``'s requests through the embedded model: seconds per call, per variant."""
-    import threading
+    """Replay ``ep``'s requests through the embedded model: seconds per call, per variant.
 
-    from llama_cpp import Llama
+    ``reset``: privy's default llama backend (KV state reset before every call);
+    ``shared``: one context never reset, the two agents' prompts alternating in it;
+    ``per_agent``: the backend's ``kv_slots=2``, a context per agent (what users turn on).
+    """
+    from simulator.backends.llama import LlamaBackend, _Slot
 
-    from simulator.backends.llama import LlamaBackend
-
-    base = LlamaBackend()
     names = {a.id: a.name for a in ep.scenario.agents}
     requests = [ChatRequest(messages=tuple(c.input), max_tokens=c.max_tokens, temperature=c.temperature,
                             seed=c.seed, speaker=c.speaker,
                             stop=tuple(f"\n{n}:" for a, n in names.items() if a != c.speaker)) for c in ep.calls]
-    per_agent: dict[str, LlamaBackend] = {}
-
-    def own(speaker: str) -> LlamaBackend:
-        if speaker not in per_agent:
-            b = LlamaBackend()
-            b._llm = _NoReset(Llama(model_path=str(b.model_path), n_ctx=b.n_ctx, n_threads=b.n_threads,
-                                    verbose=False, seed=0))
-            b._lock = threading.Lock()
-            per_agent[speaker] = b
-        return per_agent[speaker]
-
+    reset = LlamaBackend()
     shared = LlamaBackend()
-    shared._llm = _NoReset(base._llm)
+    shared._shared = _Slot(shared._llm, reset=False, lock=shared._lock)  # the one context, kept between calls
+    per_agent = LlamaBackend(kv_slots=2)
+    backends = {"reset": reset, "shared": shared, "per_agent": per_agent}
     out: dict[str, dict[str, Any]] = {}
-    base._complete(requests[0])  # warm up
+    reset._complete(requests[0])  # warm up
     for variant in variants:
+        b = backends[variant]
         times, tokens = [], 0
+        sent, evaluated = b.prompt_tokens_sent, b.prompt_tokens_evaluated
         for r in requests:
-            b = {"reset": base, "shared": shared}.get(variant) or own(r.speaker or "")
             t0 = time.perf_counter()
             c = b._complete(r)
             times.append(time.perf_counter() - t0)
@@ -132,15 +112,15 @@ def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
         third = max(1, len(times) // 3)
         out[variant] = {"s_per_turn": sum(times) / len(times), "last_third_s_per_turn": sum(times[-third:]) / third,
                         "first_third_s_per_turn": sum(times[:third]) / third, "completion_tokens": tokens,
-                        "times": times}
-    for b in per_agent.values():
-        b._llm._llm.close()
+                        "prompt_tokens_sent": b.prompt_tokens_sent - sent,
+                        "prompt_tokens_evaluated": b.prompt_tokens_evaluated - evaluated, "times": times}
+    per_agent.close()
     return out
 
 
 VARIANT_LABEL = {"reset": "KV reset every call (privy's llama backend)",
                  "shared": "one KV state, no reset (agents alternate)",
-                 "per_agent": "one KV state per agent (prefix reuse)"}
+                 "per_agent": "kv_slots=2, one KV state per agent (prefix reuse)"}
 
 
 def run(turns_list: list[int], model_turns_n: int) -> tuple[list[Row], dict[str, Any]]:
@@ -174,6 +154,7 @@ def run(turns_list: list[int], model_turns_n: int) -> tuple[list[Row], dict[str,
         for variant, v in timing.items():
             ms, late = v["s_per_turn"] * 1000, v["last_third_s_per_turn"] * 1000
             rows.append(Row("3 prompts", f"embedded SmolLM2, {len(ep.calls)} turns: {VARIANT_LABEL[variant]}",
-                            f"{ms:.0f} ms/turn (last third {late:.0f})",
+                            f"{ms:.0f} ms/turn (last third {late:.0f}); prompt tokens evaluated "
+                            f"{v['prompt_tokens_evaluated']:,} of {v['prompt_tokens_sent']:,}",
                             f"{v['s_per_turn'] / ref:.2f}x reset"))
     return rows, raw
