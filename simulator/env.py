@@ -91,12 +91,9 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self.render_mode = render_mode
         self.possible_agents = list(scenario.agent_ids)
         lay = self._layout = _layout(scenario)
-        self._graph = lay.graph
-        self._names = lay.names
         self.stop_lines = lay.stop_lines
         self._verb = scenario.task.commitment.verb
         self._pattern = scenario.task.commitment.pattern
-        self._committers = lay.committers
         self._obs_spaces = {a: ObservationSpace(a) for a in self.possible_agents}
         self._act_spaces = {a: UtteranceSpace(lay.neighbours[a]) for a in self.possible_agents}
         self.reset()
@@ -112,7 +109,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             for i, a in enumerate(self.possible_agents):
                 self._act_spaces[a].seed(seed + i)
         self.agents = list(self.possible_agents)
-        self.bus = MessageBus(self._graph, self._layout.neighbours)
+        self.bus = MessageBus(self._layout.graph, self._layout.neighbours)
         self.turn = 0
         self.commitments: dict[str, Action] = {}
         self.ended_by: EndReason = "running"
@@ -179,12 +176,12 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
     @property
     def committers(self) -> set[str]:
         """Agents whose commitments count (the task's ``committers``, default everyone)."""
-        return set(self._committers)
+        return set(self._layout.committers)
 
     def _check_end(self) -> None:
         ends_when = self.scenario.task.ends_when
-        committed = self._committers.intersection(self.commitments)
-        done = committed == self._committers if ends_when == "all_committed" else bool(committed)
+        committed = self._layout.committers.intersection(self.commitments)
+        done = committed == self._layout.committers if ends_when == "all_committed" else bool(committed)
         if done:
             self.ended_by = "committed"
             reward = 1.0 if self.outcome().success else 0.0
@@ -202,7 +199,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
 
     def outcome(self) -> Outcome:
         task = self.scenario.task
-        values = {a: act.value for a, act in self.commitments.items() if a in self._committers}
+        values = {a: act.value for a, act in self.commitments.items() if a in self._layout.committers}
         if task.kind == "deal" and task.deal is not None:
             deal = judge_deal(task.deal.items, task.deal.values, values)
             return Outcome(ended_by=self.ended_by, turns=self.turn, commitments=values,
@@ -210,7 +207,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         decision: str | None = None
         if task.ends_when == "any_committed" and values or values and len({normalize(v) for v in values.values()}) == 1:
             decision = next(iter(values.values()))
-        all_in = set(values) == self._committers or task.ends_when == "any_committed"
+        all_in = set(values) == self._layout.committers or task.ends_when == "any_committed"
         success = (decision is not None and all_in and task.answer is not None
                    and normalize(decision) == normalize(task.answer))
         return Outcome(
@@ -222,7 +219,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         lines = []
         for m in self.bus.messages:
             to = ",".join(sorted(m.recipients))
-            lines.append(f"[{m.turn}] {self._names[m.sender]} -> {to}: {m.content}")
+            lines.append(f"[{m.turn}] {self._layout.names[m.sender]} -> {to}: {m.content}")
         return "\n".join(lines)
 
     def close(self) -> None:
