@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import glob as globlib
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -168,13 +169,16 @@ def instances(suite: Suite, base: Path) -> Iterator[tuple[str, str, str, str]]:
             raise SuiteError(f"scenarios[{i}]: {err}") from err
 
 
+def _axes(suite: Suite) -> itertools.product[tuple[Mode, SuiteBackend, int]]:
+    """A scenario's cells, in the grid's order: every mode x backend x seed."""
+    return itertools.product(suite.modes, suite.backends, suite.seeds)
+
+
 def iter_cells(suite: Suite, base: Path) -> Iterator[Cell]:
     """Every cell of the grid, in a stable order, made as it is pulled (a scenario's cells share its JSON)."""
     for text, source, sid, fam in instances(suite, base):
-        for mode in suite.modes:
-            for b in suite.backends:
-                for seed in suite.seeds:
-                    yield Cell(text, source, mode, b, seed, sid, fam)
+        for mode, b, seed in _axes(suite):
+            yield Cell(text, source, mode, b, seed, sid, fam)
 
 
 def expand(suite: Suite, base: Path) -> list[Cell]:
@@ -204,10 +208,10 @@ class Grid:
             SuiteError: as :func:`instances`.
         """
         if self._keys is None:
-            s, keys = self.suite, []
-            for text, _, sid, _ in instances(s, self.base):
+            keys = []
+            for text, _, sid, _ in instances(self.suite, self.base):
                 instance = instance_key(sid, text)  # one digest per scenario, not per cell
-                keys += [cell_key(instance, mode, b, seed) for mode in s.modes for b in s.backends for seed in s.seeds]
+                keys += [cell_key(instance, mode, b, seed) for mode, b, seed in _axes(self.suite)]
             self._keys = keys
         return self._keys
 
