@@ -33,6 +33,9 @@ from simulator.runner import run_episode
 from simulator.scenario import Scenario
 from simulator.spaces import Utterance
 from simulator.store import ResultStore
+from simulator.trusted import constructor
+
+_utterance = constructor(Utterance)
 
 
 async def bare_loop(scenario: Scenario, backend: Backend, seed: int) -> int:
@@ -49,7 +52,7 @@ async def bare_loop(scenario: Scenario, backend: Backend, seed: int) -> int:
             continue
         req = request_for(env, Mode.AGENTS, agent, rng.randrange(2**31), prompts)
         out = await backend.complete(req)
-        env.step(Utterance(content=clean_turn(out.text, names[agent])))
+        env.step(_utterance(content=clean_turn(out.text, names[agent])))  # as run_episode builds it
     return len(env.bus.messages)
 
 

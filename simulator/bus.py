@@ -11,6 +11,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from simulator.scenario import Scenario
+from simulator.trusted import constructor
 
 
 class Action(BaseModel):
@@ -38,6 +39,9 @@ class Message(BaseModel):
 
     def visible_to(self, agent: str) -> bool:
         return agent == self.sender or agent in self.recipients
+
+
+_message = constructor(Message)
 
 
 class TopologyError(ValueError):
@@ -93,15 +97,18 @@ class MessageBus:
                 f"neighbours {sorted(allowed)}"
             )
         recipients = allowed if to is None else frozenset(to)
-        refused = recipients - allowed
+        refused = recipients - allowed if to is not None else None
         if refused:
             raise TopologyError(
                 f"'{sender}' may not send to {sorted(refused)}: not a neighbour in the topology "
                 f"(neighbours: {sorted(allowed)})"
             )
-        msg = Message(
+        if not isinstance(content, str):
+            raise TypeError(f"message content from '{sender}' must be str, got {type(content).__name__}")
+        # trusted: the parts are checked above; validating would copy the recipients again
+        msg = _message(
             id=len(self.messages), turn=turn, sender=sender, recipients=recipients,
-            content=content, actions=actions,
+            content=content, actions=tuple(actions),
         )
         self.messages.append(msg)
         self._seen[sender].append(msg)

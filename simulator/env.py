@@ -21,6 +21,7 @@ from simulator.bus import Action, MessageBus, build_graph
 from simulator.deal import DealResult, judge_deal
 from simulator.scenario import Scenario
 from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
+from simulator.trusted import constructor
 from simulator.views import Observation, PublicTask, State
 
 EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
@@ -29,6 +30,9 @@ EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "run
 def normalize(value: str) -> str:
     """Compare committed values loosely: case, spacing, quotes and final punctuation."""
     return re.sub(r"\s+", " ", value.strip().strip("\"'*`.!").casefold()).strip()
+
+
+_observation = constructor(Observation)
 
 
 class Outcome(BaseModel):
@@ -122,12 +126,14 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
 
     def observe(self, agent: str) -> Observation:
         lay = self._layout
-        return Observation(
+        # trusted: every part is already typed (the layout's, the bus's); validating would
+        # copy the facts, the names and the inbox on every turn
+        return _observation(
             agent=lay.specs[agent],
             turn=self.turn,
             family=self.scenario.family,
             context=self.scenario.context,
-            names=lay.names,
+            names=dict(lay.names),  # a copy: the layout's own dict stays out of reach
             neighbours=lay.neighbours[agent],
             facts=lay.facts[agent],
             messages=tuple(self.bus.seen_by(agent)),
@@ -179,9 +185,11 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         return set(self._layout.committers)
 
     def _check_end(self) -> None:
-        ends_when = self.scenario.task.ends_when
-        committed = self._layout.committers.intersection(self.commitments)
-        done = committed == self._layout.committers if ends_when == "all_committed" else bool(committed)
+        done = False
+        if self.commitments:
+            committed = self._layout.committers.intersection(self.commitments)
+            all_needed = self.scenario.task.ends_when == "all_committed"
+            done = committed == self._layout.committers if all_needed else bool(committed)
         if done:
             self.ended_by = "committed"
             reward = 1.0 if self.outcome().success else 0.0

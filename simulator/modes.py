@@ -22,7 +22,10 @@ from simulator.backends.base import ChatRequest
 from simulator.env import PrivyEnv
 from simulator.episode import Mode
 from simulator.prompts import AgentPrompts, agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
-from simulator.views import Observation
+from simulator.trusted import constructor
+from simulator.views import Observation, State
+
+_request = constructor(ChatRequest)
 
 
 def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
@@ -34,18 +37,16 @@ def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
     """
     limits = env.scenario.limits
     stop = env.stop_lines[agent]
+    view: Observation | State
     if mode is Mode.AGENTS:
-        obs: Observation = env.observe(agent)
-        return ChatRequest(
-            messages=prompts(obs) if prompts else tuple(agent_prompt(obs)), view=obs, speaker=agent, seed=seed,
-            max_tokens=limits.max_tokens, stop=stop,
-        )
-    state = env.state()
-    build = mindreader_prompt if mode is Mode.MINDREADERS else omniscient_prompt
-    return ChatRequest(
-        messages=tuple(build(state, agent)), view=state, speaker=agent, seed=seed,
-        max_tokens=limits.max_tokens, stop=stop,
-    )
+        view = env.observe(agent)
+        messages = prompts(view) if prompts else tuple(agent_prompt(view))
+    else:
+        view = env.state()
+        build = mindreader_prompt if mode is Mode.MINDREADERS else omniscient_prompt
+        messages = tuple(build(view, agent))
+    # trusted: privy built every part (a tuple of ChatMessages, the scenario's limits)
+    return _request(messages=messages, max_tokens=limits.max_tokens, seed=seed, stop=stop, speaker=agent, view=view)
 
 
 def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
@@ -59,7 +60,10 @@ def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
 
 def clean_turn(text: str, speaker_name: str) -> str:
     """Drop a leading ``Name:`` label a model may write before its own message."""
-    return _label(speaker_name).sub("", text.strip(), count=1)
+    text = text.strip()
+    if ":" not in text:  # no label to drop: skip the regex
+        return text
+    return _label(speaker_name).sub("", text, count=1)
 
 
 @functools.lru_cache(maxsize=1024)

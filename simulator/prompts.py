@@ -16,6 +16,7 @@ from typing import Literal
 from simulator.backends.base import ChatMessage
 from simulator.bus import Message
 from simulator.scenario import Scenario, Task
+from simulator.trusted import constructor
 from simulator.views import Observation, PublicTask, State
 
 
@@ -32,6 +33,9 @@ def _commit_rule(task: Task | PublicTask) -> str:
     return f"When you are sure of the answer, write a line '{verb}: <answer>'."
 
 
+_line = constructor(ChatMessage)  # a message's content is a str already: no need to validate it
+
+
 @functools.lru_cache(maxsize=8192)
 def _chat(role: Literal["user", "assistant"], content: str) -> ChatMessage:
     """One conversation line, shared by every prompt that repeats it.
@@ -40,7 +44,7 @@ def _chat(role: Literal["user", "assistant"], content: str) -> ChatMessage:
     would hold every line once per later turn: quadratic in the turns, in time and memory.
     ChatMessage is frozen, so sharing is safe.
     """
-    return ChatMessage(role=role, content=content)
+    return _line(role=role, content=content)
 
 
 def _addressed(m: Message, names: dict[str, str], to_all: dict[str, frozenset[str]]) -> str:
@@ -66,8 +70,8 @@ def _agent_system(obs: Observation) -> ChatMessage:
 
 def _agent_line(obs: Observation, m: Message, to_all: dict[str, frozenset[str]]) -> ChatMessage:
     if m.sender == obs.agent.id:
-        return ChatMessage(role="assistant", content=m.content)
-    return ChatMessage(role="user", content=f"{obs.names[m.sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
+        return _line(role="assistant", content=m.content)
+    return _line(role="user", content=f"{obs.names[m.sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
 
 
 def _to_all(obs: Observation) -> dict[str, frozenset[str]]:

@@ -22,7 +22,7 @@ from simulator.modes import Script, clean_turn, request_for, script_request
 from simulator.prompts import AgentPrompts
 from simulator.scenario import Scenario
 from simulator.spaces import Utterance
-from simulator.trusted import trusted
+from simulator.trusted import constructor, trusted
 
 
 def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:
@@ -44,6 +44,10 @@ def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:
     if not clean.strip():
         notes.append("empty output")
     return clean, notes
+
+
+_model_call = constructor(ModelCall)
+_utterance = constructor(Utterance)
 
 
 class _Calls:
@@ -68,13 +72,14 @@ class _Calls:
         latency = time.perf_counter() - t0
         self.model_s += latency
         text, notes = sanitize(out.text, req.max_tokens) if out else (None, [])
-        self.log.append(ModelCall(
+        # trusted: the request is privy's and the completion was validated by its constructor;
+        # validating would check every line of the prompt again, on every call
+        self.log.append(_model_call(
             index=len(self.log), speaker=req.speaker, turn=turn, seed=req.seed,
             max_tokens=req.max_tokens, temperature=req.temperature, input=list(req.messages),
-            output=text, latency_s=latency, error=error, notes=notes,
-            attempts=out.attempts if out else attempts, cached=out.cached if out else False,
-            prompt_tokens=out.prompt_tokens if out else None,
-            completion_tokens=out.completion_tokens if out else None,
+            output=text, prompt_tokens=out.prompt_tokens if out else None,
+            completion_tokens=out.completion_tokens if out else None, latency_s=latency, error=error,
+            attempts=list(out.attempts) if out else attempts, cached=out.cached if out else False, notes=notes,
         ))
         return text
 
@@ -132,7 +137,7 @@ async def run_episode(
                 env.truncate("error")
                 continue
             text = clean_turn(text, names[agent])
-        env.step(Utterance(content=text))
+        env.step(_utterance(content=text))  # text: sanitised model output or a script line, a str
         if on_message:
             on_message(env.bus.messages[-1])
 

@@ -1,39 +1,92 @@
 """Build a pydantic model from parts that are already valid, without validating them again.
 
-An Episode is built from a Scenario, messages and calls that are validated models
-already, but ``Episode(...)`` would run the Scenario's cross-field checks again (pydantic
-reruns a nested model's ``after`` validators): more than the rest of an instant-backend
-episode costs. pydantic's own ``model_construct`` fills defaults field by field in
-Python; ``trusted`` takes every field explicitly and sets them as it would. Use it only
-for data privy built itself; anything read from a file or a user goes through the
-model's constructor. (For small models with flat fields, the constructor is as fast.)
+privy builds a few models on every turn from parts it made itself and whose types are
+already right: the Observation (from the scenario's layout and the bus), the ChatRequest
+(from the prompt), the bus's Message, the log's ModelCall, and the Episode. Validating
+them costs more than the rest of a turn with an instant backend: pydantic copies every
+tuple, dict and set, checks every nested model (a prompt's whole chat, on every call),
+and reruns a nested Scenario's cross-field checks. pydantic's own ``model_construct``
+skips the checks but fills the fields one by one in Python, slower than validating.
+
+``constructor(cls)`` compiles, once per model, a function that stores its keyword
+arguments as the validated model would hold them: in the model's field order (so the
+JSON is the same), with the defaults of the fields left out. ``trusted(cls, **fields)``
+calls it.
+
+Use them only for data privy built itself; anything read from a file, a user or a
+backend goes through the model's constructor.
 """
 
 from __future__ import annotations
 
+import copy
+import enum
+import keyword
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 M = TypeVar("M", bound=BaseModel)
-_set = object.__setattr__
+_IMMUTABLE = (str, int, float, bool, type(None), bytes, tuple, frozenset, enum.Enum)
+_CONSTRUCTORS: dict[type[BaseModel], Callable[..., Any]] = {}
 
 
-def trusted(cls: type[M], **fields: Any) -> M:
-    """``cls(**fields)`` without validation; ``fields`` must name every field of ``cls``.
+def constructor(cls: type[M]) -> Callable[..., M]:
+    """A keyword-only function building ``cls`` without validation (compiled once per model).
 
-    The fields are stored in the model's own order, so its JSON is the same as if it had
-    been validated.
+    A field left out takes its default (a fresh copy of a mutable one, a new value from a
+    factory), as with the constructor; leaving out a field with no default, or passing
+    an unknown one, is Python's own TypeError.
     """
-    try:
-        values = {name: fields[name] for name in cls.__pydantic_fields__}
-    except KeyError as err:
-        raise TypeError(f"{cls.__name__}: trusted() needs every field; {err} is missing") from None
-    if len(values) != len(fields):
-        raise TypeError(f"{cls.__name__}: unknown fields {sorted(set(fields) - set(values))}")
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
-    return obj
+    made = _CONSTRUCTORS.get(cls)
+    if made is None:
+        made = _CONSTRUCTORS[cls] = _compile(cls)
+    return made
+
+
+def trusted(cls: type[M], /, **fields: Any) -> M:
+    """``cls(**fields)`` without validation: ``constructor(cls)(**fields)``."""
+    return constructor(cls)(**fields)
+
+
+def _compile(cls: type[BaseModel]) -> Callable[..., Any]:
+    names = tuple(cls.__pydantic_fields__)
+    bad = [n for n in names if not n.isidentifier() or keyword.iskeyword(n)]
+    if bad:
+        raise TypeError(f"{cls.__name__}: fields {bad} cannot be keyword arguments")
+    env: dict[str, Any] = {"_cls": cls, "_new": object.__new__, "_set": object.__setattr__,
+                           "_missing": PydanticUndefined, "_deepcopy": copy.deepcopy}
+    params, fill = [], []
+    for n, f in cls.__pydantic_fields__.items():
+        if f.default_factory is not None:
+            env[f"_factory_{n}"] = f.default_factory
+            params.append(f"{n}=_missing")
+            fill.append(f"    if {n} is _missing:\n        {n} = _factory_{n}()")
+        elif f.default is PydanticUndefined:
+            params.append(n)
+        elif isinstance(f.default, _IMMUTABLE):
+            env[f"_default_{n}"] = f.default
+            params.append(f"{n}=_default_{n}")
+        else:  # a mutable default: each model gets its own copy, as pydantic gives it
+            env[f"_default_{n}"] = f.default
+            params.append(f"{n}=_missing")
+            fill.append(f"    if {n} is _missing:\n        {n} = _deepcopy(_default_{n})")
+    values = ", ".join(f"{n!r}: {n}" for n in names)
+    fields_set = "{" + ", ".join(repr(n) for n in names) + "}" if names else "set()"
+    source = "\n".join([
+        f"def make(*, {', '.join(params)}):",
+        *fill,
+        "    obj = _new(_cls)",
+        f"    _set(obj, '__dict__', {{{values}}})",
+        f"    _set(obj, '__pydantic_fields_set__', {fields_set})",
+        "    _set(obj, '__pydantic_extra__', None)",
+        "    _set(obj, '__pydantic_private__', None)",
+        "    return obj",
+    ])
+    exec(compile(source, f"<trusted {cls.__qualname__}>", "exec"), env)  # noqa: S102
+    make = env["make"]
+    make.__name__ = make.__qualname__ = f"trusted({cls.__name__})"
+    make.__doc__ = f"{cls.__name__}(...) without validation: privy-built parts only."
+    return make  # type: ignore[no-any-return]
