@@ -98,20 +98,36 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self.stop_lines = lay.stop_lines
         self._verb = scenario.task.commitment.verb
         self._pattern = scenario.task.commitment.pattern
-        self._obs_spaces = {a: ObservationSpace(a) for a in self.possible_agents}
-        self._act_spaces = {a: UtteranceSpace(lay.neighbours[a]) for a in self.possible_agents}
+        # the spaces are made when first asked for: a runner never samples them
+        self._obs_spaces: dict[str, ObservationSpace] = {}
+        self._act_spaces: dict[str, UtteranceSpace] = {}
+        self._space_seed: int | None = None
         self.reset()
 
     def observation_space(self, agent: str) -> ObservationSpace:
-        return self._obs_spaces[agent]
+        space = self._obs_spaces.get(agent)
+        if space is None:
+            space = self._obs_spaces[agent] = ObservationSpace(self._known(agent))
+        return space
 
     def action_space(self, agent: str) -> UtteranceSpace:
-        return self._act_spaces[agent]
+        space = self._act_spaces.get(agent)
+        if space is None:
+            space = self._act_spaces[agent] = UtteranceSpace(self._layout.neighbours[self._known(agent)])
+            if self._space_seed is not None:  # as reset(seed) seeded the spaces that existed then
+                space.seed(self._space_seed + self.possible_agents.index(agent))
+        return space
+
+    def _known(self, agent: str) -> str:
+        if agent not in self._layout.specs:
+            raise KeyError(agent)
+        return agent
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         if seed is not None:
-            for i, a in enumerate(self.possible_agents):
-                self._act_spaces[a].seed(seed + i)
+            self._space_seed = seed
+            for a, space in self._act_spaces.items():
+                space.seed(seed + self.possible_agents.index(a))
         self.agents = list(self.possible_agents)
         self.bus = MessageBus(self._layout.graph, self._layout.neighbours)
         self.turn = 0
@@ -168,8 +184,9 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             return
         if not isinstance(action, Utterance):
             raise TypeError(f"expected an Utterance from '{agent}', got {type(action).__name__}")
+        # rewards are set once, when the episode ends (_check_end accumulates them then): a
+        # live step has none to clear, so PettingZoo's _clear_rewards/_accumulate_rewards are not needed
         self._cumulative_rewards[agent] = 0.0
-        self._clear_rewards()
         actions = self.parse_actions(action.content)
         self.bus.send(agent, action.content, self.turn, action.to, actions)
         if actions:
@@ -177,7 +194,6 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self.turn += 1
         self._check_end()
         self.agent_selection = self.possible_agents[self.turn % len(self.possible_agents)]
-        self._accumulate_rewards()
 
     @property
     def committers(self) -> set[str]:
@@ -196,6 +212,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             for a in self.agents:
                 self.terminations[a] = True
                 self.rewards[a] = reward
+            self._accumulate_rewards()
         elif self.turn >= self.scenario.limits.max_turns:
             self.truncate("turn_limit")
 

@@ -11,6 +11,7 @@ conversation in order, then a short cue), so servers with prefix caching can reu
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from typing import Literal
 
 from simulator.backends.base import ChatMessage
@@ -69,9 +70,12 @@ def _agent_system(obs: Observation) -> ChatMessage:
 
 
 def _agent_line(obs: Observation, m: Message, to_all: dict[str, frozenset[str]]) -> ChatMessage:
-    if m.sender == obs.agent.id:
+    sender = m.sender
+    if sender == obs.agent.id:
         return _line(role="assistant", content=m.content)
-    return _line(role="user", content=f"{obs.names[m.sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
+    if m.recipients == to_all.get(sender):  # to everyone else: no address (as _addressed says)
+        return _line(role="user", content=f"{obs.names[sender]}: {m.content}")
+    return _line(role="user", content=f"{obs.names[sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
 
 
 def _to_all(obs: Observation) -> dict[str, frozenset[str]]:
@@ -103,15 +107,38 @@ class AgentPrompts:
 
     def __call__(self, obs: Observation) -> tuple[ChatMessage, ...]:
         b = self._built.get(obs.agent.id)
-        n = len(b.messages) if b else 0
         if b is None or not b.extends(obs):
             b = self._built[obs.agent.id] = _Built(obs)
-            n = 0
+        n = len(b.messages)
         if len(obs.messages) > n:
+            lines, to_all = b.lines, b.to_all
             for m in obs.messages[n:]:
-                b.lines.append(_agent_line(obs, m, b.to_all))
+                lines.append(_agent_line(obs, m, to_all))
             b.messages = obs.messages
         return (*b.lines, b.cue)
+
+
+_Head = tuple[ChatMessage, ChatMessage, dict[str, frozenset[str]]]
+_HEADS: OrderedDict[tuple[object, ...], tuple[tuple[object, ...], _Head]] = OrderedDict()
+
+
+def _head(obs: Observation) -> _Head:
+    """An agent's system line, turn cue and ``to_all``: the same for every episode of a scenario.
+
+    Memoised on the Observation's parts (by identity for the environment's shared objects,
+    by value for the rest); the entry holds those objects, so no id is reused while it lives.
+    """
+    parts = (obs.agent, obs.facts, obs.task)
+    key = (*map(id, parts), obs.context, *obs.names.items())
+    hit = _HEADS.get(key)
+    if hit is not None:
+        _HEADS.move_to_end(key)
+        return hit[1]
+    head = (_agent_system(obs), _cue(obs), _to_all(obs))
+    _HEADS[key] = (parts, head)
+    if len(_HEADS) > 256:
+        _HEADS.popitem(last=False)
+    return head
 
 
 class _Built:
@@ -122,9 +149,8 @@ class _Built:
     def __init__(self, obs: Observation) -> None:
         self.agent, self.names, self.facts = obs.agent, obs.names, obs.facts
         self.context, self.task = obs.context, obs.task
-        self.to_all = _to_all(obs)
-        self.lines = [_agent_system(obs)]
-        self.cue = _cue(obs)
+        system, self.cue, self.to_all = _head(obs)
+        self.lines = [system]
         self.messages: tuple[Message, ...] = ()
 
     def extends(self, obs: Observation) -> bool:
