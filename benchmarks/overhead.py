@@ -27,7 +27,7 @@ from benchmarks.common import InstantBackend, Row, five_agents, fmt_bytes, fmt_r
 from simulator.backends.base import Backend
 from simulator.env import PrivyEnv
 from simulator.episode import Mode
-from simulator.modes import clean_turn, request_for
+from simulator.modes import clean_turn, next_seed, request_for
 from simulator.prompts import AgentPrompts
 from simulator.runner import run_episode
 from simulator.scenario import Scenario
@@ -50,7 +50,7 @@ async def bare_loop(scenario: Scenario, backend: Backend, seed: int) -> int:
         if terminated or truncated:
             env.step(None)
             continue
-        req = request_for(env, Mode.AGENTS, agent, rng.randrange(2**31), prompts)
+        req = request_for(env, Mode.AGENTS, agent, next_seed(rng), prompts)
         out = await backend.complete(req)
         env.step(_utterance(content=clean_turn(out.text, names[agent])))  # as run_episode builds it
     return len(env.bus.messages)

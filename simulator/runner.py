@@ -18,7 +18,7 @@ from simulator.backends.errors import Attempt, BackendError
 from simulator.bus import Message
 from simulator.env import PrivyEnv
 from simulator.episode import EPISODE_FORMAT, Episode, Mode, ModelCall, Timings
-from simulator.modes import Script, clean_turn, request_for, script_request
+from simulator.modes import Script, clean_turn, next_seed, request_for, script_request
 from simulator.prompts import AgentPrompts
 from simulator.scenario import Scenario
 from simulator.spaces import Utterance
@@ -112,7 +112,7 @@ async def run_episode(
     script: Script | None = None
     prompts = AgentPrompts()  # each agent's prompt extends its last: linear, not quadratic
     if mode is Mode.SCRIPT:
-        text = await calls.send(backend, script_request(env, rng.randrange(2**31)), 0)
+        text = await calls.send(backend, script_request(env, next_seed(rng)), 0)
         script = Script.parse(text, names) if text is not None else None
         if script is None:
             env.truncate("error")
@@ -131,7 +131,7 @@ async def run_episode(
             # one controller for everyone in omniscient mode; per-agent backends otherwise
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
             writer = (per_agent or {}).get(agent, backend)
-            req = request_for(env, mode, agent, rng.randrange(2**31), prompts)
+            req = request_for(env, mode, agent, next_seed(rng), prompts)
             text = await calls.send(writer, req, env.turn)
             if text is None:
                 env.truncate("error")

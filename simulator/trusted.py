@@ -38,7 +38,8 @@ def constructor(cls: type[M]) -> Callable[..., M]:
 
     A field left out takes its default (a fresh copy of a mutable one, a new value from a
     factory), as with the constructor; leaving out a field with no default, or passing
-    an unknown one, is Python's own TypeError.
+    an unknown one, is Python's own TypeError. Every field counts as set
+    (``model_fields_set``), defaults included.
     """
     made = _CONSTRUCTORS.get(cls)
     if made is None:
@@ -74,7 +75,12 @@ def _compile(cls: type[BaseModel]) -> Callable[..., Any]:
             params.append(f"{n}=_missing")
             fill.append(f"    if {n} is _missing:\n        {n} = _deepcopy(_default_{n})")
     values = ", ".join(f"{n!r}: {n}" for n in names)
-    fields_set = "{" + ", ".join(repr(n) for n in names) + "}" if names else "set()"
+    if cls.model_config.get("frozen"):
+        # nothing can add to a frozen model's fields set (a copy gets its own): share one
+        env["_fields_set"] = set(names)
+        fields_set = "_fields_set"
+    else:
+        fields_set = "{" + ", ".join(repr(n) for n in names) + "}" if names else "set()"
     source = "\n".join([
         f"def make(*, {', '.join(params)}):",
         *fill,

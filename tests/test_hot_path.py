@@ -1,4 +1,4 @@
-"""``trusted`` / ``constructor``: the hot path's models, built without validation, equal validated ones."""
+"""The per-turn hot path: models built without validation equal validated ones; its shortcuts equal the long way."""
 
 from __future__ import annotations
 
@@ -101,3 +101,21 @@ def test_clean_turn_drops_only_the_speakers_own_label(text: str, expected: str) 
     from simulator.modes import clean_turn
 
     assert clean_turn(text, "Alice") == expected
+
+
+def test_a_copy_of_a_trusted_frozen_model_does_not_share_its_fields_set() -> None:
+    make = constructor(ChatMessage)
+    a, b = make(role="user", content="a"), make(role="user", content="b")
+    c = a.model_copy(update={"content": "c"})
+    assert c.content == "c" and a.content == "a"
+    assert c.model_fields_set is not a.model_fields_set
+    assert a.model_fields_set == b.model_fields_set == {"role", "content"}
+
+
+def test_next_seed_draws_what_randrange_draws() -> None:
+    import random
+
+    from simulator.modes import next_seed
+
+    a, b = random.Random(11), random.Random(11)
+    assert [next_seed(a) for _ in range(5000)] == [b.randrange(2**31) for _ in range(5000)]
