@@ -123,11 +123,15 @@ _NO_INPUT: Final = {"calls": {"__all__": {"input"}}}
 
 
 def _common_prefix(a: list[ChatMessage], b: list[ChatMessage]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):  # the runner shares one object per line: mostly ``is``
+    """How many lines ``a`` and ``b`` start with in common."""
+    n = min(len(a), len(b))
+    # the usual case, a prompt that extends the speaker's last one but for its final cue:
+    # the runner shares one object per line, so the slices compare by identity, in C
+    start = n - 1 if n and a[:n - 1] == b[:n - 1] else 0
+    for i in range(start, n):
+        x, y = a[i], b[i]
         if x is not y and (x.role != y.role or x.content != y.content):
-            break
-        n += 1
+            return i
     return n
 
 

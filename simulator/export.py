@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from simulator.store import SCHEMA_VERSION, StoreError
+from simulator.store import READABLE_VERSIONS, SCHEMA_VERSION, VIEW_TYPES, StoreError
 
 TABLES = ("episodes", "scores", "messages", "model_calls")
 FORMATS = ("csv", "jsonl", "parquet")
@@ -41,15 +41,16 @@ def connect_readonly(path: str | Path) -> sqlite3.Connection:
     try:
         db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
         row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        missing = set(TABLES) - {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        missing = set(TABLES) - have
     except sqlite3.DatabaseError as err:
         raise StoreError(f"{p}: not a privy result store ({err})") from err
     if row is None or missing:
         db.close()
         raise StoreError(f"{p}: not a privy result store (no schema_version or tables {sorted(missing)} missing)")
-    if row[0] != SCHEMA_VERSION:
+    if row[0] not in READABLE_VERSIONS:
         db.close()
-        raise StoreError(f"{p}: schema_version {row[0]}; expected {SCHEMA_VERSION}")
+        raise StoreError(f"{p}: schema_version {row[0]}; expected {SCHEMA_VERSION} (or 1)")
     db.row_factory = sqlite3.Row
     return db
 
@@ -104,6 +105,7 @@ def _parquet(db: sqlite3.Connection, table: str, cols: list[str], out: Path) -> 
                           "(or use --format csv or jsonl, which need nothing)") from err
     data = list(rows(db, table, cols))
     types = {r[1]: r[2].upper() for r in db.execute(f"PRAGMA table_info({table})")}
+    types.update(VIEW_TYPES.get(table, {}))  # a view's columns declare no type
     arrow = {"INTEGER": pa.int64(), "REAL": pa.float64(), "TEXT": pa.string()}
     schema = pa.schema([(c, arrow.get(types[c], pa.string())) for c in cols])
     arrays = [pa.array([r[i] for r in data], type=schema.field(c).type) for i, c in enumerate(cols)]

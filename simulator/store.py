@@ -1,6 +1,6 @@
 """The result store: one SQLite file per benchmark run.
 
-Schema (version 1):
+Schema (version 2):
 
 - ``meta(key, value)``: ``schema_version``; written by ``privy bench`` (the last run's):
   ``suite`` (its name), ``suite_json`` (the suite as JSON) and ``planned`` (a JSON list of
@@ -10,12 +10,17 @@ Schema (version 1):
   outcome columns (``success``, ``ended_by``, ``turns``), cost columns (``wall_s``,
   ``model_s``, ``calls``, ``prompt_tokens``, ``completion_tokens``, ``retries``,
   ``cached_calls``) and the whole episode log as JSON (``episode_json``, ``privy.episode/2``).
-- ``messages(episode_key, idx, turn, sender, recipients, content, actions)``;
-  recipients and actions as JSON.
-- ``model_calls(episode_key, idx, speaker, turn, latency_s, prompt_tokens,
-  completion_tokens, retries, cached, error)``.
 - ``scores(episode_key, evaluator, metric, value)``: ``metric`` is ``''`` for the
   evaluator's headline value.
+- views over ``episode_json`` (SQLite's JSON functions), queried like tables:
+  ``messages(episode_key, idx, turn, sender, recipients, content, actions)``, with
+  recipients and actions as JSON; ``model_calls(episode_key, idx, speaker, turn,
+  latency_s, prompt_tokens, completion_tokens, retries, cached, error)``.
+
+Version 1 kept ``messages`` and ``model_calls`` as tables, a second copy of what
+``episode_json`` holds; writing them was a third of the cost of storing an episode. A
+version 1 store opened for writing is moved to version 2 in one transaction (the tables
+are dropped and the views made: nothing is lost); readers take either version.
 
 Each episode is written in one transaction and the database runs in WAL mode, so a
 crash or ``kill -9`` loses at most the episodes still in flight, never a finished
@@ -26,7 +31,6 @@ then runs them again.)
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -36,8 +40,9 @@ from evaluators.base import Score
 from simulator.episode import Episode
 from simulator.sqlite_wal import connect_wal
 
-SCHEMA_VERSION = "1"
-_SCHEMA = """
+SCHEMA_VERSION = "2"
+READABLE_VERSIONS = ("1", SCHEMA_VERSION)  # 1: messages and model_calls were tables, with the same columns
+_TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS episodes (
     key TEXT PRIMARY KEY, suite TEXT, scenario_id TEXT, family TEXT, source TEXT, mode TEXT,
@@ -45,18 +50,38 @@ CREATE TABLE IF NOT EXISTS episodes (
     turns INTEGER, wall_s REAL, model_s REAL, calls INTEGER, prompt_tokens INTEGER,
     completion_tokens INTEGER, retries INTEGER, cached_calls INTEGER, finished_at TEXT, episode_json TEXT
 );
-CREATE TABLE IF NOT EXISTS messages (
-    episode_key TEXT, idx INTEGER, turn INTEGER, sender TEXT, recipients TEXT, content TEXT, actions TEXT,
-    PRIMARY KEY (episode_key, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS model_calls (
-    episode_key TEXT, idx INTEGER, speaker TEXT, turn INTEGER, latency_s REAL, prompt_tokens INTEGER,
-    completion_tokens INTEGER, retries INTEGER, cached INTEGER, error TEXT, PRIMARY KEY (episode_key, idx)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS scores (
     episode_key TEXT, evaluator TEXT, metric TEXT, value REAL, PRIMARY KEY (episode_key, evaluator, metric)
 ) WITHOUT ROWID;
 """
+# The views: name -> (the array of episode_json they list, [(column, type, JSON path or SQL expression)]).
+# The types are what version 1's tables declared; a view declares none, so exports read them here.
+_VIEW_SPECS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "messages": ("$.messages", [
+        ("idx", "INTEGER", "$.id"), ("turn", "INTEGER", "$.turn"), ("sender", "TEXT", "$.sender"),
+        ("recipients", "TEXT", "$.recipients"), ("content", "TEXT", "$.content"), ("actions", "TEXT", "$.actions"),
+    ]),
+    "model_calls": ("$.calls", [
+        ("idx", "INTEGER", "$.index"), ("speaker", "TEXT", "$.speaker"), ("turn", "INTEGER", "$.turn"),
+        ("latency_s", "REAL", "$.latency_s"), ("prompt_tokens", "INTEGER", "$.prompt_tokens"),
+        ("completion_tokens", "INTEGER", "$.completion_tokens"),
+        ("retries", "INTEGER", "json_array_length(x.value, '$.attempts')"), ("cached", "INTEGER", "$.cached"),
+        ("error", "TEXT", "$.error"),
+    ]),
+}
+VIEW_TYPES: dict[str, dict[str, str]] = {
+    view: {"episode_key": "TEXT", **{c: t for c, t, _ in cols}} for view, (_, cols) in _VIEW_SPECS.items()
+}
+
+
+def _view(name: str) -> str:
+    array, cols = _VIEW_SPECS[name]
+    exprs = ", ".join((f"json_extract(x.value, '{e}')" if e.startswith("$") else e) + f" AS {c}" for c, _, e in cols)
+    return (f"CREATE VIEW IF NOT EXISTS {name} AS SELECT e.key AS episode_key, {exprs} "
+            f"FROM episodes AS e, json_each(e.episode_json, '{array}') AS x")
+
+
+_VIEWS = ";\n".join(_view(v) for v in _VIEW_SPECS)
 
 
 class StoreError(RuntimeError):
@@ -76,14 +101,33 @@ class ResultStore:
             # put). A crash or kill -9 of privy still loses nothing committed; only a power
             # loss or OS crash may roll back the last commits, never corrupt the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            self._db.execute("BEGIN IMMEDIATE")  # one writer sets the schema up, or moves it to version 2
+            try:
+                self._script(_TABLES)
+                self._upgrade()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: not a privy result store ({err})") from err
+
+    def _script(self, sql: str) -> None:
+        """Run ``sql``'s statements inside the open transaction (``executescript`` would commit it)."""
+        for statement in sql.split(";"):
+            if statement.strip():
+                self._db.execute(statement)
+
+    def _upgrade(self) -> None:
+        """Write the schema version to a new store, move a version 1 store to 2; refuse others."""
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: schema_version {row[0]}; expected {SCHEMA_VERSION}")
+        if row is not None and row[0] not in READABLE_VERSIONS:
+            raise StoreError(f"{self.path}: schema_version {row[0]}; expected {SCHEMA_VERSION} (or 1)")
+        if row is not None and row[0] == "1":
+            self._db.execute("DROP TABLE IF EXISTS messages")  # both were copies of episode_json
+            self._db.execute("DROP TABLE IF EXISTS model_calls")
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        self._script(_VIEWS)
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
@@ -119,10 +163,6 @@ class ResultStore:
             try:
                 self._delete(key)
                 self._db.execute(f"INSERT INTO episodes VALUES ({','.join('?' * len(row))})", row)
-                self._db.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", _message_rows(key, episode))
-                self._db.executemany("INSERT INTO model_calls VALUES (?,?,?,?,?,?,?,?,?,?)", [
-                    (key, c.index, c.speaker, c.turn, c.latency_s, c.prompt_tokens, c.completion_tokens,
-                     len(c.attempts), int(c.cached), c.error) for c in calls])
                 self._db.executemany("INSERT INTO scores VALUES (?,?,?,?)", [
                     (key, name, metric, value) for name, s in scores.items()
                     for metric, value in [("", s.value), *s.metrics.items()]])
@@ -149,9 +189,8 @@ class ResultStore:
                 raise
 
     def _delete(self, key: str) -> None:
-        for table, col in (("episodes", "key"), ("messages", "episode_key"), ("model_calls", "episode_key"),
-                           ("scores", "episode_key")):
-            self._db.execute(f"DELETE FROM {table} WHERE {col} = ?", (key,))
+        self._db.execute("DELETE FROM episodes WHERE key = ?", (key,))
+        self._db.execute("DELETE FROM scores WHERE episode_key = ?", (key,))
 
     def query(self, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -164,19 +203,6 @@ class ResultStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _message_rows(key: str, episode: Episode) -> list[tuple[object, ...]]:
-    """Rows of the messages table; recipients and actions as JSON, each recipient set encoded once."""
-    recipients: dict[frozenset[str], str] = {}
-    rows: list[tuple[object, ...]] = []
-    for m in episode.messages:
-        to = recipients.get(m.recipients)
-        if to is None:
-            to = recipients[m.recipients] = json.dumps(sorted(m.recipients))
-        actions = json.dumps([a.model_dump() for a in m.actions]) if m.actions else "[]"
-        rows.append((key, m.id, m.turn, m.sender, to, m.content, actions))
-    return rows
 
 
 def _now() -> str:

@@ -274,8 +274,7 @@ def test_a_resumed_run_streams_past_the_done_cells_and_plans_the_whole_grid(tmp_
     con = sqlite3.connect(db)
     with con:  # as if the run had been killed before these 5 finished
         for k in keys[3:8]:
-            for table, col in (("episodes", "key"), ("messages", "episode_key"), ("model_calls", "episode_key"),
-                               ("scores", "episode_key")):
+            for table, col in (("episodes", "key"), ("scores", "episode_key")):
                 con.execute(f"DELETE FROM {table} WHERE {col} = ?", (k,))
     con.close()
 

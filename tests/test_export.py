@@ -32,7 +32,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = invoke("bench", d / "s.suite.yaml", "--out", d / "r.db")
     assert result.exit_code == 0, result.output
     con = sqlite3.connect(d / "r.db")  # a message with quotes, commas and newlines must survive CSV
-    con.execute("UPDATE messages SET content = ? WHERE idx = 0", (STRINGY,))
+    con.execute("UPDATE episodes SET episode_json = json_set(episode_json, '$.messages[0].content', ?)", (STRINGY,))
     con.commit()
     con.close()
     return d / "r.db"
