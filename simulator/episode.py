@@ -99,15 +99,22 @@ class Episode(BaseModel):
 
     def to_json(self, indent: int | None = None) -> str:
         """The episode as a ``privy.episode/2`` document (each prompt's repeated part written once)."""
-        data = self.model_dump(mode="json", exclude=_NO_INPUT)
+        # the fields as they are, in order, the models among them serialised by pydantic-core in
+        # the same pass (a model_dump first would build the whole document as Python dicts)
+        data = dict(self.__dict__)
         last: dict[str | None, ModelCall] = {}  # each speaker's previous call
-        for d, call in zip(data["calls"], self.calls, strict=True):
+        calls = []
+        for call in self.calls:
+            d = dict(call.__dict__)
+            del d["input"]
             prev = last.get(call.speaker)
             keep = _common_prefix(prev.input, call.input) if prev is not None else 0
             if keep and prev is not None:
                 d["input_from"] = {"call": prev.index, "keep": keep}
-            d["input"] = [{"role": m.role, "content": m.content} for m in call.input[keep:]]
+            d["input"] = call.input[keep:]
+            calls.append(d)
             last[call.speaker] = call
+        data["calls"] = calls
         return to_json(data, indent=indent).decode()
 
     def save(self, path: str | Path) -> Path:
@@ -117,9 +124,6 @@ class Episode(BaseModel):
         tmp.write_text(self.to_json(indent=2), encoding="utf-8")
         tmp.replace(p)  # atomic: a reader never sees half a file
         return p
-
-
-_NO_INPUT: Final = {"calls": {"__all__": {"input"}}}
 
 
 def _common_prefix(a: list[ChatMessage], b: list[ChatMessage]) -> int:
