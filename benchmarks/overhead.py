@@ -56,18 +56,32 @@ async def bare_loop(scenario: Scenario, backend: Backend, seed: int) -> int:
     return len(env.bus.messages)
 
 
+ROUNDS = 5  # each variant, and ChatArena's loops, report their fastest of 5 rounds (as timeit does)
+
+
 def _timed(make: Callable[[int], Awaitable[int]], seconds: float) -> tuple[int, int, float]:
-    """Run episodes one after another for about ``seconds``: (episodes, messages, wall)."""
+    """Run episodes one after another for about ``seconds``, in ``ROUNDS`` rounds.
+
+    Returns the fastest round's (episodes, messages, wall): a pause of the machine slows
+    one round, not the figure.
+    """
 
     async def go() -> tuple[int, int, float]:
         for i in range(3):  # warm up
             await make(i)
-        n = msgs = 0
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            msgs += await make(n)
-            n += 1
-        return n, msgs, time.perf_counter() - t0
+        best: tuple[int, int, float] | None = None
+        n = 0
+        for _ in range(ROUNDS):
+            start, msgs = n, 0
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds / ROUNDS:
+                msgs += await make(n)
+                n += 1
+            r = (n - start, msgs, time.perf_counter() - t0)
+            if best is None or r[2] / r[1] < best[2] / best[1]:
+                best = r
+        assert best is not None
+        return best
 
     return asyncio.run(go())
 
@@ -189,7 +203,7 @@ def run(seconds: float, runner_episodes: int, in_flight: int, embedded_episodes:
                     ref = ca_prompt or ca
                     ratio = f"{f['us_per_message'] / ca:.1f}x ChatArena's trivial loop"
                     if ca_prompt:
-                        ratio = f"{f['us_per_message'] / ca_prompt:.1f}x ChatArena with its prompts; " + ratio
+                        ratio = f"{f['us_per_message'] / ca_prompt:.2f}x ChatArena with its prompts; " + ratio
                     if variant == "log off":
                         goal, ok = "<= 1x ChatArena", verdict(f["us_per_message"] <= ref)
                     elif variant == "log + store":

@@ -36,15 +36,28 @@ def _arena(backend_cls: type, **kwargs: object) -> object:
     return Arena(players=players, environment=Conversation(player_names=names))
 
 
-def _episodes(arena: object, seconds: float) -> tuple[int, float]:
-    """Run 20-step conversations for about ``seconds``: (episodes, wall seconds)."""
-    n, t0 = 0, time.perf_counter()
-    while True:
-        arena.reset()  # type: ignore[attr-defined]
-        arena.run(num_steps=TURNS)  # type: ignore[attr-defined]
-        n += 1
-        if time.perf_counter() - t0 >= seconds:
-            return n, time.perf_counter() - t0
+ROUNDS = 5  # as privy's side: the fastest of 5 rounds
+
+
+def _episodes(arena: object, seconds: float, rounds: int = 1) -> tuple[int, float]:
+    """Run 20-step conversations for about ``seconds`` in ``rounds`` rounds.
+
+    Returns the fastest round's (episodes, wall seconds).
+    """
+    best: tuple[int, float] | None = None
+    for _ in range(rounds):
+        n, t0 = 0, time.perf_counter()
+        while True:
+            arena.reset()  # type: ignore[attr-defined]
+            arena.run(num_steps=TURNS)  # type: ignore[attr-defined]
+            n += 1
+            if time.perf_counter() - t0 >= seconds / rounds:
+                break
+        r = (n, time.perf_counter() - t0)
+        if best is None or r[1] / r[0] < best[1] / best[0]:
+            best = r
+    assert best is not None
+    return best
 
 
 def overhead(seconds: float) -> dict[str, object]:
@@ -78,7 +91,7 @@ def overhead(seconds: float) -> dict[str, object]:
     for label, cls in (("trivial", Instant), ("prompt", PromptInstant)):
         arena = _arena(cls)
         _episodes(arena, 0.3)  # warm up
-        n, wall = _episodes(arena, seconds)
+        n, wall = _episodes(arena, seconds, ROUNDS)
         msgs = len(arena.environment.message_pool.get_all_messages())  # type: ignore[attr-defined]
         out[label] = {"episodes": n, "wall_s": wall, "messages_per_episode": msgs,
                       "us_per_message": wall / (n * msgs) * 1e6, "episodes_per_min": n / wall * 60}

@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
                f"{platform.python_version()}")
     doc = (f"# privy benchmarks\n\nCommand: `{command.strip()}`  \nDate: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
            f"{machine}; whole run {wall:.0f} s.\n\n{markdown(rows)}\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(doc, encoding="utf-8")
     raw.update({"command": command.strip(), "machine": machine, "wall_s": wall, "rows": [r.as_dict() for r in rows]})
     args.out.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str), encoding="utf-8")
