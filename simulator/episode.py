@@ -115,7 +115,9 @@ class Episode(BaseModel):
             calls.append(d)
             last[call.speaker] = call
         data["calls"] = calls
-        return to_json(data, indent=indent).decode()
+        # inf and nan as null, as the models write theirs (a timeout of .inf in the backend's
+        # settings): "Infinity" is not JSON, and SQLite's JSON functions would refuse the log
+        return to_json(data, indent=indent, inf_nan_mode="null").decode()
 
     def save(self, path: str | Path) -> Path:
         p = Path(path)

@@ -64,7 +64,9 @@ class _Calls:
         error: str | None = None
         attempts: list[Attempt] = []
         try:
-            out = await backend.complete(req)
+            got = await backend.complete(req)
+            # a plugin's look-alike has its fields checked here; a bad one is a failed call
+            out = got if isinstance(got, Completion) else Completion.model_validate(got, from_attributes=True)
         except BackendError as err:  # recorded in the log; the episode ends cleanly
             error, attempts = str(err), err.attempts
         except Exception as err:  # a backend bug must not lose the episode either

@@ -20,7 +20,9 @@ Schema (version 2):
 Version 1 kept ``messages`` and ``model_calls`` as tables, a second copy of what
 ``episode_json`` holds; writing them was a third of the cost of storing an episode. A
 version 1 store opened for writing is moved to version 2 in one transaction (the tables
-are dropped and the views made: nothing is lost); readers take either version.
+are dropped and the views made: nothing is lost); readers take either version. Two
+differences a reader may see: the views' JSON text is compact (``["a","b"]``, version 1
+wrote ``["a", "b"]``), and a privy from before version 2 can no longer write to the store.
 
 Each episode is written in one transaction and the database runs in WAL mode, so a
 crash or ``kill -9`` loses at most the episodes still in flight, never a finished
@@ -123,9 +125,11 @@ class ResultStore:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is not None and row[0] not in READABLE_VERSIONS:
             raise StoreError(f"{self.path}: schema_version {row[0]}; expected {SCHEMA_VERSION} (or 1)")
-        if row is not None and row[0] == "1":
-            self._db.execute("DROP TABLE IF EXISTS messages")  # both were copies of episode_json
-            self._db.execute("DROP TABLE IF EXISTS model_calls")
+        # version 1's copies of episode_json, also in a version 1 store that never got its
+        # version row (it was written after the tables): drop them, the views list the same
+        for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                        "AND name IN ('messages', 'model_calls')").fetchall():
+            self._db.execute(f"DROP TABLE {name}")
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         self._script(_VIEWS)
 

@@ -61,6 +61,8 @@ def _compile(cls: type[BaseModel]) -> Callable[..., Any]:
                            "_missing": PydanticUndefined, "_deepcopy": copy.deepcopy}
     params, fill = [], []
     for n, f in cls.__pydantic_fields__.items():
+        if getattr(f, "default_factory_takes_validated_data", False):
+            raise TypeError(f"{cls.__name__}.{n}: a default_factory that takes the data needs validation")
         if f.default_factory is not None:
             env[f"_factory_{n}"] = f.default_factory
             params.append(f"{n}=_missing")
@@ -84,12 +86,12 @@ def _compile(cls: type[BaseModel]) -> Callable[..., Any]:
     source = "\n".join([
         f"def make(*, {', '.join(params)}):",
         *fill,
-        "    obj = _new(_cls)",
-        f"    _set(obj, '__dict__', {{{values}}})",
-        f"    _set(obj, '__pydantic_fields_set__', {fields_set})",
-        "    _set(obj, '__pydantic_extra__', None)",
-        "    _set(obj, '__pydantic_private__', None)",
-        "    return obj",
+        "    _obj = _new(_cls)",  # a field's name never starts with '_': no parameter is shadowed
+        f"    _set(_obj, '__dict__', {{{values}}})",
+        f"    _set(_obj, '__pydantic_fields_set__', {fields_set})",
+        "    _set(_obj, '__pydantic_extra__', None)",
+        "    _set(_obj, '__pydantic_private__', None)",
+        "    return _obj",
     ])
     exec(compile(source, f"<trusted {cls.__qualname__}>", "exec"), env)  # noqa: S102
     make = env["make"]

@@ -119,3 +119,46 @@ def test_next_seed_draws_what_randrange_draws() -> None:
 
     a, b = random.Random(11), random.Random(11)
     assert [next_seed(a) for _ in range(5000)] == [b.randrange(2**31) for _ in range(5000)]
+
+
+def test_a_field_named_like_the_generated_code_is_kept() -> None:
+    class Odd(BaseModel):
+        obj: int
+        make: str = "m"
+
+    o = trusted(Odd, obj=3)
+    assert (o.obj, o.make) == (3, "m") and o == Odd(obj=3)
+
+
+def test_a_factory_that_takes_the_data_is_refused_at_compile_time() -> None:
+    class Derived(BaseModel):
+        a: int
+        b: int = Field(default_factory=lambda data: data["a"] + 1)
+
+    with pytest.raises(TypeError, match=r"Derived\.b: a default_factory that takes the data"):
+        constructor(Derived)
+
+
+def test_a_look_alike_completion_is_checked_and_a_bad_one_is_a_recorded_error() -> None:
+    class LookAlike:
+        def __init__(self, tokens: object) -> None:
+            self.text, self.prompt_tokens, self.completion_tokens = "hello", tokens, 2
+            self.finish_reason, self.attempts, self.cached = "stop", [], False
+
+    class Plugin:
+        name = "plugin"
+
+        def __init__(self, tokens: object) -> None:
+            self.tokens = tokens
+
+        def settings(self) -> dict[str, str]:
+            return {"backend": self.name}
+
+        async def complete(self, request: ChatRequest) -> LookAlike:
+            return LookAlike(self.tokens)
+
+    scenario = families.generate("mutual_friends", 1, 5, {})[0]
+    good = asyncio.run(run_episode(scenario, Mode.AGENTS, Plugin(7), seed=5))  # type: ignore[arg-type]
+    assert good.calls[0].prompt_tokens == 7 and good.calls[0].output == "hello"
+    bad = asyncio.run(run_episode(scenario, Mode.AGENTS, Plugin("many"), seed=5))  # type: ignore[arg-type]
+    assert bad.outcome.ended_by == "error" and "prompt_tokens" in (bad.calls[0].error or "")

@@ -152,3 +152,41 @@ def test_an_unknown_schema_version_is_refused_by_name(tmp_path: Path) -> None:
     con = sqlite3.connect(db)
     assert con.execute("SELECT value FROM meta").fetchall() == [("7",)]  # left as it was
     con.close()
+
+
+class _Endless(_Flaky):
+    """Settings with an infinite timeout, as ``timeout_s: .inf`` in a suite gives."""
+
+    def settings(self) -> dict[str, object]:  # type: ignore[override]
+        return {"backend": self.name, "timeout_s": float("inf"), "jitter": float("nan")}
+
+
+def test_an_infinite_setting_keeps_the_log_json_and_the_views_readable(tmp_path: Path) -> None:
+    scenario = families.generate("mutual_friends", 1, 0, {})[0]
+    ep = asyncio.run(run_episode(scenario, Mode.AGENTS, _Endless(), 0))
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    doc = json.loads(ep.to_json(), parse_constant=refuse)
+    assert doc["backend"]["timeout_s"] is None and doc["backend"]["jitter"] is None
+    store = ResultStore(tmp_path / "r.db")
+    store.put("k", "s", "src", "endless", ep, {})
+    store.close()
+    msgs, calls = _view_rows(tmp_path / "r.db")
+    assert len(msgs) == len(ep.messages) and len(calls) == len(ep.calls)
+
+
+def test_a_version_1_store_without_its_version_row_is_moved_over_too(tmp_path: Path) -> None:
+    ep, db = _episode(3), tmp_path / "half.db"
+    _v1_store(db, ep)
+    con = sqlite3.connect(db)
+    con.execute("DELETE FROM meta")  # as a crash between the tables and the version row left it
+    con.commit()
+    con.close()
+    ResultStore(db).close()
+    con = sqlite3.connect(db)
+    kinds = dict(con.execute("SELECT name, type FROM sqlite_master WHERE name IN ('messages', 'model_calls')"))
+    con.close()
+    assert kinds == {"messages": "view", "model_calls": "view"}
+    assert _view_rows(db)[0] == [(*r[:4], r[4], r[5], r[6]) for r in _expected_messages("k", ep)]
