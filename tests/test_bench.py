@@ -196,8 +196,8 @@ def test_a_killed_run_loses_nothing_and_a_rerun_completes_it(tmp_path: Path, sig
         time.sleep(0.02)
     assert proc.poll() is None, "the run finished before it could be killed"
     proc.send_signal(sig)
-    proc.communicate(timeout=60)
-    assert proc.returncode != 0
+    output = proc.communicate(timeout=60)[0].decode(errors="replace")
+    assert proc.returncode != 0, f"exit code {proc.returncode} after {sig.name}:\n{output[-3000:]}"
 
     store = ResultStore(db)  # opens after the kill, and reads
     kept = store.done_keys()
