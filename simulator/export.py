@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from simulator.store import READABLE_VERSIONS, SCHEMA_VERSION, VIEW_TYPES, StoreError
+from simulator.store import VIEW_TYPES, StoreError, check_version
 
 TABLES = ("episodes", "scores", "messages", "model_calls")
 FORMATS = ("csv", "jsonl", "parquet")
@@ -48,9 +48,11 @@ def connect_readonly(path: str | Path) -> sqlite3.Connection:
     if row is None or missing:
         db.close()
         raise StoreError(f"{p}: not a privy result store (no schema_version or tables {sorted(missing)} missing)")
-    if row[0] not in READABLE_VERSIONS:
+    try:
+        check_version(p, row[0])
+    except StoreError:
         db.close()
-        raise StoreError(f"{p}: schema_version {row[0]}; expected {SCHEMA_VERSION} (or 1)")
+        raise
     db.row_factory = sqlite3.Row
     return db
 

@@ -33,8 +33,10 @@ then runs them again.)
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -83,7 +85,10 @@ def _view(name: str) -> str:
             f"FROM episodes AS e, json_each(e.episode_json, '{array}') AS x")
 
 
-_VIEWS = ";\n".join(_view(v) for v in _VIEW_SPECS)
+def check_version(path: Path, version: str) -> None:
+    """Refuse a store whose schema version privy cannot read."""
+    if version not in READABLE_VERSIONS:
+        raise StoreError(f"{path}: schema_version {version}; expected {SCHEMA_VERSION} (or 1)")
 
 
 class StoreError(RuntimeError):
@@ -103,35 +108,38 @@ class ResultStore:
             # put). A crash or kill -9 of privy still loses nothing committed; only a power
             # loss or OS crash may roll back the last commits, never corrupt the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("BEGIN IMMEDIATE")  # one writer sets the schema up, or moves it to version 2
-            try:
-                self._script(_TABLES)
+            with self._transaction():  # one writer sets the schema up, or moves it to version 2
+                for statement in _TABLES.split(";"):  # not executescript: it would commit
+                    if statement.strip():
+                        self._db.execute(statement)
                 self._upgrade()
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path}: not a privy result store ({err})") from err
 
-    def _script(self, sql: str) -> None:
-        """Run ``sql``'s statements inside the open transaction (``executescript`` would commit it)."""
-        for statement in sql.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error or interrupt."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def _upgrade(self) -> None:
         """Write the schema version to a new store, move a version 1 store to 2; refuse others."""
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is not None and row[0] not in READABLE_VERSIONS:
-            raise StoreError(f"{self.path}: schema_version {row[0]}; expected {SCHEMA_VERSION} (or 1)")
+        if row is not None:
+            check_version(self.path, row[0])
         # version 1's copies of episode_json, also in a version 1 store that never got its
         # version row (it was written after the tables): drop them, the views list the same
         for (name,) in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                         "AND name IN ('messages', 'model_calls')").fetchall():
             self._db.execute(f"DROP TABLE {name}")
         self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        self._script(_VIEWS)
+        for view in _VIEW_SPECS:
+            self._db.execute(_view(view))
 
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
@@ -162,35 +170,23 @@ class ResultStore:
                episode.timings.model_s, len(calls), sum(c.prompt_tokens or 0 for c in calls),
                sum(c.completion_tokens or 0 for c in calls), sum(len(c.attempts) for c in calls),
                sum(c.cached for c in calls), _now(), episode.to_json())
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._delete(key)
-                self._db.execute(f"INSERT INTO episodes VALUES ({','.join('?' * len(row))})", row)
-                self._db.executemany("INSERT INTO scores VALUES (?,?,?,?)", [
-                    (key, name, metric, value) for name, s in scores.items()
-                    for metric, value in [("", s.value), *s.metrics.items()]])
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._delete(key)
+            self._db.execute(f"INSERT INTO episodes VALUES ({','.join('?' * len(row))})", row)
+            self._db.executemany("INSERT INTO scores VALUES (?,?,?,?)", [
+                (key, name, metric, value) for name, s in scores.items()
+                for metric, value in [("", s.value), *s.metrics.items()]])
         return error
 
     def put_error(self, key: str, suite: str, source: str, backend: str, scenario_id: str, family: str,
                   mode: str, seed: int, error: str) -> None:
         """Record a failed episode (it will be retried by the next run)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._delete(key)
-                self._db.execute(
-                    "INSERT INTO episodes (key, suite, scenario_id, family, source, mode, backend, seed, status, "
-                    "error, finished_at) VALUES (?,?,?,?,?,?,?,?,'error',?,?)",
-                    (key, suite, scenario_id, family, source, mode, backend, seed, error, _now()))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._lock, self._transaction():
+            self._delete(key)
+            self._db.execute(
+                "INSERT INTO episodes (key, suite, scenario_id, family, source, mode, backend, seed, status, "
+                "error, finished_at) VALUES (?,?,?,?,?,?,?,?,'error',?,?)",
+                (key, suite, scenario_id, family, source, mode, backend, seed, error, _now()))
 
     def _delete(self, key: str) -> None:
         self._db.execute("DELETE FROM episodes WHERE key = ?", (key,))
