@@ -70,12 +70,9 @@ def _agent_system(obs: Observation) -> ChatMessage:
 
 
 def _agent_line(obs: Observation, m: Message, to_all: dict[str, frozenset[str]]) -> ChatMessage:
-    sender = m.sender
-    if sender == obs.agent.id:
+    if m.sender == obs.agent.id:
         return _line(role="assistant", content=m.content)
-    if m.recipients == to_all.get(sender):  # to everyone else: no address (as _addressed says)
-        return _line(role="user", content=f"{obs.names[sender]}: {m.content}")
-    return _line(role="user", content=f"{obs.names[sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
+    return _line(role="user", content=f"{obs.names[m.sender]}{_addressed(m, obs.names, to_all)}: {m.content}")
 
 
 def _to_all(obs: Observation) -> dict[str, frozenset[str]]:
