@@ -16,9 +16,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-import evaluators
-from evaluators.exchange import exchange
-from simulator import (
+from privy import evaluators
+from privy.evaluators.exchange import exchange
+from privy.simulator import (
     Episode,
     EpisodeError,
     Message,
@@ -31,8 +31,8 @@ from simulator import (
     run_episode,
     validate_files,
 )
-from simulator.backends.base import aclose
-from simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
+from privy.simulator.backends.base import aclose
+from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 
 T = TypeVar("T")
 
@@ -381,17 +381,17 @@ def bench(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
-    from simulator.bench import EXECUTORS, run_bench
-    from simulator.ray_executor import RayConnectError
-    from simulator.store import ResultStore, StoreError
-    from simulator.suite import Grid, SuiteError, load_suite
+    from privy.bench.ray_executor import RayConnectError
+    from privy.bench.run import EXECUTORS, run_bench
+    from privy.bench.store import ResultStore, StoreError
+    from privy.bench.suite import Grid, SuiteError, load_suite
 
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if address is not None and executor != "ray":
         _fail("--address needs --executor ray")
     if executor == "ray":
-        from simulator.ray_executor import RayMissingError, import_ray
+        from privy.bench.ray_executor import RayMissingError, import_ray
 
         try:
             import_ray()
@@ -440,8 +440,8 @@ def report(
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 5000,
 ) -> None:
     """Means with 95% bootstrap CIs per mode, paired gaps between modes, cost, Simulation Card."""
-    from evaluators.report import build_report, print_report, to_html, to_markdown
-    from simulator.store import StoreError
+    from privy.bench.report import build_report, print_report, to_html, to_markdown
+    from privy.bench.store import StoreError
 
     try:
         r = build_report(db, price_per_1k=price_per_1k, n_resamples=resamples)
@@ -467,9 +467,9 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
 ) -> None:
     """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
-    from evaluators.view import ViewError, from_episodes, from_store
-    from evaluators.view_html import render, serve
-    from simulator.store import StoreError
+    from privy.bench.store import StoreError
+    from privy.bench.view import ViewError, from_episodes, from_store
+    from privy.bench.view_html import render, serve
 
     stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
     if stores and len(inputs) > 1:
@@ -523,8 +523,8 @@ def export_cmd(
         "--episode-json", help="Keep the whole episode log column of the episodes table.")] = False,
 ) -> None:
     """Write the store's tables as CSV, JSON Lines or Parquet, for pandas."""
-    from simulator.export import FORMATS, TABLES, ExportError, export
-    from simulator.store import StoreError
+    from privy.bench.export import FORMATS, TABLES, ExportError, export
+    from privy.bench.store import StoreError
 
     if fmt not in FORMATS:
         _fail(f"--format {fmt!r}: expected one of {list(FORMATS)}")
@@ -545,7 +545,7 @@ app.add_typer(scenarios_app, name="scenarios")
 @scenarios_app.command("list")
 def scenarios_list() -> None:
     """List the scenario families and their parameters."""
-    from scenarios import families
+    from privy.scenarios import families
 
     table = Table(box=box.SIMPLE_HEAD)
     for col in ("family", "description", "parameters (default)"):
@@ -567,7 +567,7 @@ def scenarios_generate(
         "--param", "-p", help="Difficulty parameter as KEY=VALUE, repeatable (see `privy scenarios list`).")] = None,
 ) -> None:
     """Generate scenario files of a family; impossible parameters fail before anything is written."""
-    from scenarios import families
+    from privy.scenarios import families
 
     values = _key_values(param, "--param")
     try:
@@ -585,7 +585,7 @@ def scenarios_import_sotopia(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files to.")] = Path("imported"),
 ) -> None:
     """Convert Sotopia episodes (environment + agent profiles) into privy scenarios."""
-    from scenarios import families, sotopia
+    from privy.scenarios import families, sotopia
 
     try:
         converted = sotopia.import_file(file)

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make privy's packages importable
     sys.path.insert(0, str(ROOT))
 
-from simulator.backends.base import ChatRequest, Completion  # noqa: E402
-from simulator.scenario import Limits, Scenario  # noqa: E402
+from privy.simulator.backends.base import ChatRequest, Completion  # noqa: E402
+from privy.simulator.scenario import Limits, Scenario  # noqa: E402
 
 REPLY = "Hello there, nice to meet you."  # the same reply ChatArena's instant backend gives
 
@@ -84,7 +84,7 @@ class ChattyBackend(InstantBackend):
 
 def two_agents(turns: int = 20, max_tokens: int = 64, seed: int = 0) -> Scenario:
     """A generated MutualFriends instance (2 agents), cut at ``turns`` messages."""
-    from scenarios import families
+    from privy.scenarios import families
 
     s = families.generate("mutual_friends", 1, seed, {})[0]
     return s.model_copy(update={"limits": Limits(max_turns=turns, max_tokens=max_tokens)})
@@ -92,7 +92,7 @@ def two_agents(turns: int = 20, max_tokens: int = 64, seed: int = 0) -> Scenario
 
 def five_agents(turns: int = 20, max_tokens: int = 64, seed: int = 0) -> Scenario:
     """A generated HiddenProfile instance with 5 committee members."""
-    from scenarios import families
+    from privy.scenarios import families
 
     s = families.generate("hidden_profile", 1, seed, {"n_agents": 5})[0]
     return s.model_copy(update={"limits": Limits(max_turns=turns, max_tokens=max_tokens)})

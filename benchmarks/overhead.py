@@ -24,16 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import InstantBackend, Row, five_agents, fmt_bytes, fmt_rate, two_agents, verdict
-from simulator.backends.base import Backend
-from simulator.env import PrivyEnv
-from simulator.episode import Mode
-from simulator.modes import clean_turn, next_seed, request_for
-from simulator.prompts import AgentPrompts
-from simulator.runner import run_episode
-from simulator.scenario import Scenario
-from simulator.spaces import Utterance
-from simulator.store import ResultStore
-from simulator.trusted import constructor
+from privy.bench.store import ResultStore
+from privy.simulator.backends.base import Backend
+from privy.simulator.env import PrivyEnv
+from privy.simulator.modes import Mode, clean_turn, next_seed, request_for
+from privy.simulator.prompts import AgentPrompts
+from privy.simulator.runner import run_episode
+from privy.simulator.scenario import Scenario
+from privy.simulator.spaces import Utterance
+from privy.simulator.trusted import constructor
 
 _utterance = constructor(Utterance)
 
@@ -103,9 +102,9 @@ def _variants(scenario: Scenario, store: ResultStore) -> dict[str, Callable[[int
 
 def _runner(scenario: Scenario, episodes: int, tmp: Path) -> tuple[int, int, float]:
     """``run_suite`` over ``episodes`` seeds of ``scenario``, evaluators and store included."""
-    from simulator.backends import registry
-    from simulator.bench import run_suite
-    from simulator.suite import Cell, ScenarioSource, Suite, SuiteBackend
+    from privy.bench.run import run_suite
+    from privy.bench.suite import Cell, ScenarioSource, Suite, SuiteBackend
+    from privy.simulator.backends import registry
 
     registry.register("bench-instant", lambda **_: InstantBackend())
     suite = Suite(name="overhead", scenarios=[ScenarioSource(family="mutual_friends")],
@@ -141,8 +140,8 @@ def memory_per_episode(scenario: Scenario, in_flight: int) -> float:
 
 def embedded_share(episodes: int, turns: int) -> dict[str, float]:
     """Share of wall time outside the model, embedded SmolLM2, log + evaluators + store."""
-    import evaluators
-    from simulator.backends.llama import LlamaBackend
+    from privy import evaluators
+    from privy.simulator.backends.llama import LlamaBackend
 
     backend = LlamaBackend(temperature=0.7)
     scenario = two_agents(turns=turns, max_tokens=32)

@@ -20,9 +20,10 @@ import time
 from typing import Any
 
 from benchmarks.common import ChattyBackend, Row, two_agents, verdict
-from simulator.backends.base import ChatRequest
-from simulator.episode import Episode, Mode
-from simulator.runner import run_episode
+from privy.simulator.backends.base import ChatRequest
+from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode
+from privy.simulator.runner import run_episode
 
 
 def _episode(turns: int) -> Episode:
@@ -36,7 +37,7 @@ class Tokenizer:
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        from simulator.backends.llama import default_model_path
+        from privy.simulator.backends.llama import default_model_path
 
         self._llm = Llama(model_path=str(default_model_path()), vocab_only=True, verbose=False)
         eos, bos = self._llm.token_eos(), self._llm.token_bos()
@@ -87,7 +88,7 @@ def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
     ``shared``: one context never reset, the two agents' prompts alternating in it;
     ``per_agent``: the backend's ``kv_slots=2``, a context per agent (what users turn on).
     """
-    from simulator.backends.llama import LlamaBackend, _Slot
+    from privy.simulator.backends.llama import LlamaBackend, _Slot
 
     names = {a.id: a.name for a in ep.scenario.agents}
     requests = [ChatRequest(messages=tuple(c.input), max_tokens=c.max_tokens, temperature=c.temperature,

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import ROOT, Row, fmt_rate, two_agents, verdict
-from simulator.bench import run_suite
-from simulator.episode import Episode, Mode
-from simulator.scenario import Scenario
-from simulator.store import ResultStore
-from simulator.suite import Cell, ScenarioSource, Suite, SuiteBackend
+from privy.bench.run import run_suite
+from privy.bench.store import ResultStore
+from privy.bench.suite import Cell, ScenarioSource, Suite, SuiteBackend
+from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode
+from privy.simulator.scenario import Scenario
 
 KEY_ENV = "PRIVY_BENCH_KEY"  # a made-up key for the local llama server, not a credential
 LOCAL_KEY = "bench-local-key"

@@ -2,7 +2,7 @@
 
 Each size runs in a fresh process (``python -m benchmarks.scale N JOBS``), so its peak
 resident memory is its own. It takes the path of ``privy bench``: a streamed
-:class:`~simulator.suite.Grid` of generated MutualFriends scenarios (its keys first, then
+:class:`~privy.bench.suite.Grid` of generated MutualFriends scenarios (its keys first, then
 the cells made as the ``-j`` workers pull them), ``run_bench`` with the local executor,
 the scripted backend, every deterministic evaluator and the SQLite store.
 """
@@ -30,9 +30,9 @@ def _kib(field: str) -> int:
 
 
 def child(n: int, jobs: int) -> dict[str, Any]:
-    from simulator.bench import run_bench
-    from simulator.store import ResultStore
-    from simulator.suite import Grid, ScenarioSource, Suite, SuiteBackend
+    from privy.bench.run import run_bench
+    from privy.bench.store import ResultStore
+    from privy.bench.suite import Grid, ScenarioSource, Suite, SuiteBackend
 
     rss0 = _kib("VmHWM")
     suite = Suite(name="scale", scenarios=[ScenarioSource(family="mutual_friends", count=n, seed=0)],

@@ -2,7 +2,7 @@
 
 Register your own in a few lines::
 
-    from evaluators import Score, register
+    from privy.evaluators import Score, register
 
     @register("shouting")
     class Shouting:
@@ -16,18 +16,18 @@ or from a package, through the ``privy.evaluators`` entry-point group.
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from evaluators.base import Evaluator, Finding, Score
-from evaluators.clairvoyance import Clairvoyance
-from evaluators.commitment import PrematureCommitment
-from evaluators.common_ground import HallucinatedCommonGround
-from evaluators.exchange import InformationExchange
-from evaluators.grounding import GroundingActs
-from evaluators.task_success import TaskSuccess
-from simulator.episode import Episode
+from privy.evaluators.base import Evaluator, Finding, Score
+from privy.evaluators.clairvoyance import Clairvoyance
+from privy.evaluators.commitment import PrematureCommitment
+from privy.evaluators.common_ground import HallucinatedCommonGround
+from privy.evaluators.exchange import InformationExchange
+from privy.evaluators.grounding import GroundingActs
+from privy.evaluators.task_success import TaskSuccess
+from privy.simulator.episode import Episode
+from privy.simulator.plugins import entry_points
 
 ENTRY_POINT_GROUP = "privy.evaluators"
 _REGISTRY: dict[str, Callable[..., Evaluator]] = {
@@ -53,22 +53,18 @@ def register(name: str) -> Callable[[T], T]:
     return deco
 
 
-def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def available() -> list[str]:
-    return sorted(set(_REGISTRY) | set(_entry_points()) | {"llm_judge"})
+    return sorted(set(_REGISTRY) | set(entry_points(ENTRY_POINT_GROUP)) | {"llm_judge"})
 
 
 def create(name: str, **options: Any) -> Evaluator:
     if name == "llm_judge" and name not in _REGISTRY:
-        from evaluators.judge import LLMJudge
+        from privy.evaluators.judge import LLMJudge
 
         return LLMJudge(**options)
     if name in _REGISTRY:
         return _REGISTRY[name](**options)
-    eps = _entry_points()
+    eps = entry_points(ENTRY_POINT_GROUP)
     if name in eps:
         factory: Callable[..., Evaluator] = eps[name].load()
         return factory(**options)

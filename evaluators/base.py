@@ -1,6 +1,6 @@
 """What every evaluator returns: a typed score with per-message evidence.
 
-An evaluator reads an :class:`~simulator.episode.Episode` and returns a :class:`Score`.
+An evaluator reads an :class:`~privy.simulator.episode.Episode` and returns a :class:`Score`.
 Each :class:`Finding` names the message, the fact and the reason, so every number can
 be checked against the transcript.
 """
@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from simulator.episode import Episode
+from privy.simulator.episode import Episode
 
 
 class Finding(BaseModel):

@@ -1,7 +1,7 @@
 """clairvoyance: a message mentions a fact its sender could not know at that point.
 
 A sender knows a fact if it holds it or an earlier message delivered to it mentioned
-it (see :mod:`evaluators.ledger`). The value is the share of messages with at least one
+it (see :mod:`privy.evaluators.ledger`). The value is the share of messages with at least one
 clairvoyant reference. The metrics also give the relative position (0..1) of the first
 mention of each needed fact, the measure of Zhou et al. (2024): the shared friend was
 first named at 0.13 of the dialogue by an omniscient writer, 0.39 by separate agents.
@@ -9,9 +9,9 @@ first named at 0.13 of the dialogue by an omniscient writer, 0.39 by separate ag
 
 from __future__ import annotations
 
-from evaluators.base import Finding, Score
-from evaluators.ledger import Ledger
-from simulator.episode import Episode
+from privy.evaluators.base import Finding, Score
+from privy.evaluators.ledger import Ledger
+from privy.simulator.episode import Episode
 
 
 class Clairvoyance:

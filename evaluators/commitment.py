@@ -8,9 +8,9 @@ or not it happens to be right. The value is the share of commitments that were.
 
 from __future__ import annotations
 
-from evaluators.base import Finding, Score
-from evaluators.ledger import Ledger
-from simulator.episode import Episode
+from privy.evaluators.base import Finding, Score
+from privy.evaluators.ledger import Ledger
+from privy.simulator.episode import Episode
 
 
 class PrematureCommitment:

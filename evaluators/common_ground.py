@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 
-from evaluators.base import Finding, Score
-from evaluators.ledger import Ledger
-from evaluators.prefilter import lowered, needs
-from simulator.bus import Message
-from simulator.episode import Episode
+from privy.evaluators.base import Finding, Score
+from privy.evaluators.ledger import Ledger
+from privy.evaluators.prefilter import lowered, needs
+from privy.simulator.bus import Message
+from privy.simulator.episode import Episode
 
 ATTRIBUTION = re.compile(
     r"\b(as you (said|say|mentioned|told me|noted|pointed out|suggested|know)|"

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from evaluators.base import Finding, Score
-from evaluators.ledger import Ledger
-from evaluators.prefilter import lowered
-from simulator.bus import Message
-from simulator.episode import Episode
-from simulator.scenario import Mention
+from privy.evaluators.base import Finding, Score
+from privy.evaluators.ledger import Ledger
+from privy.evaluators.prefilter import lowered
+from privy.simulator.bus import Message
+from privy.simulator.episode import Episode
+from privy.simulator.scenario import Mention
 
 
 class ExchangeScore(BaseModel):

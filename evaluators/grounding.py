@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 import re
 
-from evaluators.base import Finding, Score
-from evaluators.prefilter import lowered, needs
-from simulator.backends.base import Backend, ChatMessage, ChatRequest
-from simulator.episode import Episode
+from privy.evaluators.base import Finding, Score
+from privy.evaluators.prefilter import lowered, needs
+from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
+from privy.simulator.episode import Episode
 
 ACTS = ("question", "clarification", "acknowledgement", "confirmation")
 _CLARIFY = re.compile(

@@ -41,11 +41,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from evaluators.base import Finding, Score
-from simulator import backends
-from simulator.backends.base import Backend, ChatMessage, ChatRequest
-from simulator.backends.errors import BackendError
-from simulator.episode import Episode
+from privy.evaluators.base import Finding, Score
+from privy.simulator import backends
+from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
+from privy.simulator.backends.errors import BackendError
+from privy.simulator.episode import Episode
 
 _DIMENSIONS: dict[str, tuple[int, int, str]] = {  # range and the hint shown to the judge
     "believability": (0, 10, "does {name} act naturally and in character? 0 = not at all, 10 = fully"),

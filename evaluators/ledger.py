@@ -11,7 +11,7 @@ them read the same episode, so :meth:`Ledger.of` computes it once per episode an
 it while the episode lives (a weak reference: no episode is kept alive); it computes it
 again if the episode's scenario or messages are replaced, not if a scenario is changed
 in place. The ledger's lists and dicts are shared between those readers: treat them as
-read-only. A search that cannot match a message is skipped (:mod:`evaluators.prefilter`).
+read-only. A search that cannot match a message is skipped (:mod:`privy.evaluators.prefilter`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import weakref
 from dataclasses import dataclass, field
 from functools import partial
 
-from evaluators.prefilter import Needs, literal, lowered, needs
-from simulator.bus import Message
-from simulator.episode import Episode
-from simulator.scenario import Fact, Mention
+from privy.evaluators.prefilter import Needs, literal, lowered, needs
+from privy.simulator.bus import Message
+from privy.simulator.episode import Episode
+from privy.simulator.scenario import Fact, Mention
 
 Span = tuple[int, int]
 
@@ -50,7 +50,7 @@ class _Scan:
 
 
 def mention_needs(mention: Mention) -> Needs:
-    """What any text where ``mention`` is found contains (see :mod:`evaluators.prefilter`)."""
+    """What any text where ``mention`` is found contains (see :mod:`privy.evaluators.prefilter`)."""
     return literal(mention.literal) if mention.literal is not None else needs(mention.pattern)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from evaluators.base import Finding, Score
-from simulator.env import normalize
-from simulator.episode import Episode
+from privy.evaluators.base import Finding, Score
+from privy.simulator.episode import Episode
+from privy.simulator.task import agreed, normalize
 
 
 class TaskSuccess:
@@ -24,7 +24,6 @@ class TaskSuccess:
         answer = normalize(s.task.answer or "")
         agents = s.task.committers or s.agent_ids
         values = o.commitments
-        agreed = set(values) == set(agents) and len({normalize(v) for v in values.values()}) == 1
         findings = []
         for agent, value in values.items():
             msg = next((m.id for m in reversed(episode.messages) if m.sender == agent and m.actions), None)
@@ -39,7 +38,7 @@ class TaskSuccess:
             value=1.0 if o.success else 0.0,
             metrics={
                 "success": float(o.success),
-                "agreed": float(agreed),
+                "agreed": float(agreed(values, agents)),
                 "committed": len(values) / len(agents),
                 "correct": correct / len(agents),
             },

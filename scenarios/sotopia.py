@@ -64,7 +64,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simulator.scenario import AgentSpec, Commitment, Fact, Limits, Mention, Scenario, Task
+from privy.simulator.scenario import AgentSpec, Commitment, Fact, Limits, Mention, Scenario, Task
 
 FAMILY = "sotopia"
 VERB, DONE = "LEAVE", "done"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from simulator.scenario import Scenario
-from simulator.trusted import constructor
+from privy.simulator.scenario import Scenario
+from privy.simulator.trusted import constructor
 
 
 class Action(BaseModel):

@@ -1,49 +1,28 @@
 """privy's PettingZoo AEC environment.
 
 Every mode runs through this one environment. ``observe(agent)`` is the agent's
-private :class:`~simulator.views.Observation`; ``state()`` is the omniscient
-:class:`~simulator.views.State`. An action is an :class:`~simulator.spaces.Utterance`,
-delivered through the :class:`~simulator.bus.MessageBus`. The episode terminates when
+private :class:`~privy.simulator.views.Observation`; ``state()`` is the omniscient
+:class:`~privy.simulator.views.State`. An action is an :class:`~privy.simulator.spaces.Utterance`,
+delivered through the :class:`~privy.simulator.bus.MessageBus`. The episode terminates when
 agents commit (``SELECT: <name>``, ``DECIDE: <option>``, as the task says) and is
 truncated at the turn limit.
 """
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
-from typing import Any, Literal
+from typing import Any
 
 from pettingzoo import AECEnv
-from pydantic import BaseModel
 
-from simulator.bus import Action, MessageBus, build_graph
-from simulator.deal import DealResult, judge_deal
-from simulator.scenario import Scenario
-from simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
-from simulator.trusted import constructor
-from simulator.views import Observation, PublicTask, State
-
-EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
-
-
-def normalize(value: str) -> str:
-    """Compare committed values loosely: case, spacing, quotes and final punctuation."""
-    return re.sub(r"\s+", " ", value.strip().strip("\"'*`.!").casefold()).strip()
-
+from privy.simulator.bus import Action, MessageBus, build_graph
+from privy.simulator.scenario import Scenario
+from privy.simulator.spaces import ObservationSpace, Utterance, UtteranceSpace
+from privy.simulator.task import EndReason, Outcome, outcome
+from privy.simulator.trusted import constructor
+from privy.simulator.views import Observation, PublicTask, State
 
 _observation = constructor(Observation)
-
-
-class Outcome(BaseModel):
-    """How an episode ended and whether the task was solved."""
-
-    ended_by: EndReason
-    turns: int
-    commitments: dict[str, str]
-    decision: str | None
-    success: bool
-    deal: DealResult | None = None  # for deal tasks: validity, each side's points, Pareto optimality
 
 
 class _Layout:
@@ -195,11 +174,6 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         self._check_end()
         self.agent_selection = self.possible_agents[self.turn % len(self.possible_agents)]
 
-    @property
-    def committers(self) -> set[str]:
-        """Agents whose commitments count (the task's ``committers``, default everyone)."""
-        return set(self._layout.committers)
-
     def _check_end(self) -> None:
         done = False
         if self.commitments:
@@ -223,22 +197,8 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             self.truncations[a] = True
 
     def outcome(self) -> Outcome:
-        task = self.scenario.task
         values = {a: act.value for a, act in self.commitments.items() if a in self._layout.committers}
-        if task.kind == "deal" and task.deal is not None:
-            deal = judge_deal(task.deal.items, task.deal.values, values)
-            return Outcome(ended_by=self.ended_by, turns=self.turn, commitments=values,
-                           decision=None, success=deal.valid, deal=deal)
-        decision: str | None = None
-        if task.ends_when == "any_committed" and values or values and len({normalize(v) for v in values.values()}) == 1:
-            decision = next(iter(values.values()))
-        all_in = set(values) == self._layout.committers or task.ends_when == "any_committed"
-        success = (decision is not None and all_in and task.answer is not None
-                   and normalize(decision) == normalize(task.answer))
-        return Outcome(
-            ended_by=self.ended_by, turns=self.turn, commitments=values,
-            decision=decision, success=success,
-        )
+        return outcome(self.scenario.task, self._layout.committers, values, self.ended_by, self.turn)
 
     def render(self) -> str:
         lines = []

@@ -16,30 +16,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import to_json
 
-from simulator.backends.base import ChatMessage
-from simulator.backends.errors import Attempt
-from simulator.bus import Message
-from simulator.env import Outcome
-from simulator.scenario import Scenario
+from privy.simulator.backends.base import ChatMessage
+from privy.simulator.backends.errors import Attempt
+from privy.simulator.bus import Message
+from privy.simulator.modes import Mode
+from privy.simulator.scenario import Scenario
+from privy.simulator.task import Outcome
 
 EPISODE_FORMAT: Final = "privy.episode/2"
 READABLE_FORMATS: Final = ("privy.episode/1", EPISODE_FORMAT)  # /1: the same, with every input whole
-
-
-class Mode(StrEnum):
-    """Who writes each turn and what the writer sees (see DESIGN.md)."""
-
-    AGENTS = "agents"
-    MINDREADERS = "mindreaders"
-    OMNISCIENT = "omniscient"
-    SCRIPT = "script"
 
 
 class ModelCall(BaseModel):

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulator.scenario import Loc, Scenario, _dotted, semantic_problems
+from privy.simulator.scenario import Loc, Scenario, _dotted, semantic_problems
 
 SUITE_SUFFIXES = (".suite.yaml", ".suite.yml")  # benchmark suites live beside scenarios
 

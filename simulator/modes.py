@@ -18,13 +18,24 @@ import functools
 import random
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from simulator.backends.base import ChatRequest
-from simulator.env import PrivyEnv
-from simulator.episode import Mode
-from simulator.prompts import AgentPrompts, agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
-from simulator.trusted import constructor
-from simulator.views import Observation, State
+from privy.simulator.backends.base import ChatRequest
+from privy.simulator.env import PrivyEnv
+from privy.simulator.prompts import AgentPrompts, agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
+from privy.simulator.trusted import constructor
+from privy.simulator.views import Observation, State
+
+
+class Mode(StrEnum):
+    """Who writes each turn and what the writer sees (see DESIGN.md)."""
+
+    AGENTS = "agents"
+    MINDREADERS = "mindreaders"
+    OMNISCIENT = "omniscient"
+    SCRIPT = "script"
+
+
 
 _request = constructor(ChatRequest)
 

@@ -14,11 +14,11 @@ import functools
 from collections import OrderedDict
 from typing import Literal
 
-from simulator.backends.base import ChatMessage
-from simulator.bus import Message
-from simulator.scenario import Scenario, Task
-from simulator.trusted import constructor
-from simulator.views import Observation, PublicTask, State
+from privy.simulator.backends.base import ChatMessage
+from privy.simulator.bus import Message
+from privy.simulator.scenario import Scenario, Task
+from privy.simulator.trusted import constructor
+from privy.simulator.views import Observation, PublicTask, State
 
 
 def _commit_rule(task: Task | PublicTask) -> str:

@@ -13,16 +13,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from simulator.backends.base import Backend, ChatRequest, Completion
-from simulator.backends.errors import Attempt, BackendError
-from simulator.bus import Message
-from simulator.env import PrivyEnv
-from simulator.episode import EPISODE_FORMAT, Episode, Mode, ModelCall, Timings
-from simulator.modes import Script, clean_turn, next_seed, request_for, script_request
-from simulator.prompts import AgentPrompts
-from simulator.scenario import Scenario
-from simulator.spaces import Utterance
-from simulator.trusted import constructor, trusted
+from privy.simulator.backends.base import Backend, ChatRequest, Completion
+from privy.simulator.backends.errors import Attempt, BackendError
+from privy.simulator.bus import Message
+from privy.simulator.env import PrivyEnv
+from privy.simulator.episode import EPISODE_FORMAT, Episode, ModelCall, Timings
+from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_for, script_request
+from privy.simulator.prompts import AgentPrompts
+from privy.simulator.scenario import Scenario
+from privy.simulator.spaces import Utterance
+from privy.simulator.trusted import constructor, trusted
 
 
 def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:

@@ -13,7 +13,7 @@ import numpy as np
 from gymnasium.spaces import Space
 from pydantic import BaseModel, ConfigDict
 
-from simulator.views import Observation
+from privy.simulator.views import Observation
 
 _SAMPLE_CHARS = list("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789.,?!:éßçøñ中文ü😀")
 

@@ -8,7 +8,7 @@ Both carry ``dtype = object``. PettingZoo's ``api_test`` compares an observation
 ``dtype`` with its space's; a plain ``str`` has none, and gymnasium's ``Text`` space
 only admits a fixed charset while model output is any Unicode. So privy's observation
 is a typed object with numpy's dtype for Python objects, and its space
-(:class:`simulator.spaces.ObservationSpace`) declares the same dtype.
+(:class:`privy.simulator.spaces.ObservationSpace`) declares the same dtype.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from simulator.bus import Action, Message
-from simulator.scenario import AgentSpec, Commitment, Fact, Scenario
+from privy.simulator.bus import Action, Message
+from privy.simulator.scenario import AgentSpec, Commitment, Fact, Scenario
 
 
 class PublicTask(BaseModel):
@@ -27,7 +27,7 @@ class PublicTask(BaseModel):
 
     The ground truth (``answer``) and the ids of the facts that determine it
     (``needed_facts``, which name other agents' facts) are not in it; they stay in the
-    omniscient :class:`State`. Built from a :class:`~simulator.scenario.Task` by
+    omniscient :class:`State`. Built from a :class:`~privy.simulator.scenario.Task` by
     ``PublicTask.model_validate(task)`` (or by passing a Task where one is expected).
     """
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.loader import SUITE_SUFFIXES
+from privy.simulator.loader import SUITE_SUFFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO_DIR = ROOT / "scenarios"

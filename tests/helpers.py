@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulator import Scenario, load_scenario
+from privy.simulator import Scenario, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -22,7 +22,7 @@ def regenerate_example(path: Path, family: str, out: Path) -> Path:
 
     import yaml
 
-    from scenarios import families
+    from privy.scenarios import families
 
     line = next(x for x in path.read_text().splitlines() if x.startswith("#") and "privy scenarios generate" in x)
     cmd = shlex.split(line.lstrip("# "))

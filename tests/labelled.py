@@ -15,7 +15,7 @@ One transcript per file::
         ambiguous: [question]                 # optional: labels a careful human could argue
                                               # either way (true: all of them)
 
-The messages are played through :class:`~simulator.env.PrivyEnv` in order, so the
+The messages are played through :class:`~privy.simulator.env.PrivyEnv` in order, so the
 sender must be the agent whose turn it is (round robin), recipients must be reachable
 in the topology, and no message may follow the end of the episode. ``actions`` and the
 outcome come from the environment exactly as in a real run.
@@ -33,13 +33,14 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-import evaluators
-from evaluators.base import Score
-from simulator.bus import TopologyError
-from simulator.env import PrivyEnv
-from simulator.episode import Episode, Mode, Timings
-from simulator.loader import load_scenario
-from simulator.spaces import Utterance
+from privy import evaluators
+from privy.evaluators.base import Score
+from privy.simulator.bus import TopologyError
+from privy.simulator.env import PrivyEnv
+from privy.simulator.episode import Episode, Timings
+from privy.simulator.loader import load_scenario
+from privy.simulator.modes import Mode
+from privy.simulator.spaces import Utterance
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELLED_DIR = Path(__file__).resolve().parent / "data" / "labelled"

@@ -23,7 +23,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from simulator.backends.llama import default_model_path
+from privy.simulator.backends.llama import default_model_path
 
 
 def free_port() -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from simulator.backends.base import aclose
-from simulator.backends.limit import LimitedBackend
-from simulator.backends.mock import MockBackend
-from simulator.backends.openai_compat import OpenAIBackend
-from simulator.backends.retry import RetryingBackend
+from privy.simulator.backends.base import aclose
+from privy.simulator.backends.limit import LimitedBackend
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.backends.openai_compat import OpenAIBackend
+from privy.simulator.backends.retry import RetryingBackend
 
 
 class Closing(MockBackend):

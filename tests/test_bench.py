@@ -19,14 +19,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from cli import app
-from simulator import bench
-from simulator.backends import registry
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.scripted import ScriptedBackend
-from simulator.bench import Progress, run_suite
-from simulator.store import ResultStore
-from simulator.suite import Cell, Grid, SuiteError, expand, load_suite
+from privy.bench import run as bench_run
+from privy.bench.run import Progress, run_suite
+from privy.bench.store import ResultStore
+from privy.bench.suite import Cell, Grid, SuiteError, expand, load_suite
+from privy.cli import app
+from privy.scenarios.baselines import ScriptedBackend
+from privy.simulator.backends import registry
+from privy.simulator.backends.base import ChatRequest, Completion
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDE = {"COLUMNS": "2000"}
@@ -159,8 +159,8 @@ def test_jobs_run_episodes_concurrently(tmp_path: Path, registered: dict[str, An
 SLOW_BENCH = textwrap.dedent("""\
     import asyncio, sys
     sys.path.insert(0, {root!r})
-    from simulator import backends
-    from simulator.backends.scripted import ScriptedBackend
+    from privy.simulator import backends
+    from privy.scenarios.baselines import ScriptedBackend
 
     class Slow(ScriptedBackend):
         name = "slow"
@@ -170,7 +170,7 @@ SLOW_BENCH = textwrap.dedent("""\
             return await super().complete(request)
 
     backends.register("slow", Slow)
-    import cli
+    from privy import cli
     cli.app(sys.argv[1:])
 """)
 
@@ -245,7 +245,7 @@ def run_grid(grid: Grid, db: Path, jobs: int = 1, on_progress: Any = None) -> Pr
 def test_the_runner_streams_the_grid_making_cells_only_as_workers_free_up(
         tmp_path: Path, registered: dict[str, Any], monkeypatch: pytest.MonkeyPatch, read_ahead: int,
         most: int) -> None:
-    monkeypatch.setattr(bench, "READ_AHEAD", read_ahead)
+    monkeypatch.setattr(bench_run, "READ_AHEAD", read_ahead)
     ahead: list[int] = []  # at each model call: cells made but not finished
     finished = [0]
 

@@ -17,8 +17,8 @@ import pytest
 
 from benchmarks import overhead
 from benchmarks.common import InstantBackend, five_agents, two_agents
-from simulator.episode import Mode
-from simulator.runner import run_episode
+from privy.simulator.modes import Mode
+from privy.simulator.runner import run_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 

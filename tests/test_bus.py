@@ -7,8 +7,8 @@ import json
 import networkx as nx
 import pytest
 
-from simulator import Message, MessageBus, Scenario, TopologyError
-from simulator.bus import build_graph
+from privy.simulator import Message, MessageBus, Scenario, TopologyError
+from privy.simulator.bus import build_graph
 
 
 def graph(nodes: list[str], edges: list[tuple[str, str]]) -> nx.DiGraph:

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from conftest import SCENARIO_DIR
 
-from simulator import load_scenario, run_episode
-from simulator.backends.base import ChatMessage, ChatRequest, Completion
-from simulator.backends.cache import CachedBackend, ResponseCache, cache_key, identity
-from simulator.backends.errors import TransientError
-from simulator.backends.limit import LimitedBackend
-from simulator.backends.mock import MockBackend
-from simulator.backends.retry import RetryingBackend, RetryPolicy
+from privy.simulator import load_scenario, run_episode
+from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion
+from privy.simulator.backends.cache import CachedBackend, ResponseCache, cache_key, identity
+from privy.simulator.backends.errors import TransientError
+from privy.simulator.backends.limit import LimitedBackend
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 WINNING = ["My friends: Maya Chen; Tess Moreau.", "We both know Tess Moreau.\nSELECT: Tess Moreau",
@@ -92,7 +92,7 @@ def test_key_ignores_speaker_and_view() -> None:
 
 
 async def _a_view() -> Any:
-    from simulator import PrivyEnv
+    from privy.simulator import PrivyEnv
 
     return PrivyEnv(load_scenario(MUTUAL)).observe("alice")
 

@@ -15,8 +15,8 @@ import yaml
 from conftest import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
-from cli import app
-from simulator import Episode, Scenario, backends, load_episode, load_scenario, run_episode
+from privy.cli import app
+from privy.simulator import Episode, Scenario, backends, load_episode, load_scenario, run_episode
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 WIDE = {"COLUMNS": "2000"}

@@ -11,7 +11,7 @@ from conftest import SCENARIO_DIR, SCENARIO_FILES
 from gymnasium.utils.env_checker import data_equivalence
 from pettingzoo.test import api_test, seed_test
 
-from simulator import (
+from privy.simulator import (
     Observation,
     PrivyEnv,
     Scenario,
@@ -20,7 +20,7 @@ from simulator import (
     Utterance,
     load_scenario,
 )
-from simulator.views import PublicTask
+from privy.simulator.views import PublicTask
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 HIDDEN = SCENARIO_DIR / "hidden_profile.yaml"

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import families
-from simulator import Episode, EpisodeError, load_episode, run_episode
-from simulator.backends.base import ChatRequest
-from simulator.backends.mock import MockBackend
-from simulator.backends.scripted import ScriptedBackend
-from simulator.episode import Mode, ModelCall
-from simulator.trusted import trusted
+from privy.scenarios import families
+from privy.scenarios.baselines import ScriptedBackend
+from privy.simulator import Episode, EpisodeError, load_episode, run_episode
+from privy.simulator.backends.base import ChatRequest
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.episode import ModelCall
+from privy.simulator.modes import Mode
+from privy.simulator.trusted import trusted
 
 CASES = [(f, m, b) for f in ("mutual_friends", "hidden_profile", "deal_or_no_deal") for m in Mode
          for b in ("scripted", "chatter")]

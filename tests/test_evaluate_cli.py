@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import evaluators
-from cli import app
-from evaluators import Score, register
-from simulator import Episode, backends, load_scenario, run_episode
+from privy import evaluators
+from privy.cli import app
+from privy.evaluators import Score, register
+from privy.simulator import Episode, backends, load_scenario, run_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 

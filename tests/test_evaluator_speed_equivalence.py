@@ -1,7 +1,7 @@
 """The fast deterministic evaluators give exactly what the straightforward computation gives.
 
 The evaluators share one fact ledger per episode, skip searches with
-:mod:`evaluators.prefilter` and skip messages that cannot match a phrase list. Here a
+:mod:`privy.evaluators.prefilter` and skip messages that cannot match a phrase list. Here a
 reference, written the plain way (every mention searched in every message, one ledger
 per evaluator, every sentence tested), scores a few hundred varied episodes: several
 families, the scripted backend and a random one (mixed case, non-ASCII letters that fold
@@ -23,20 +23,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from labelled import load_all
 
-import evaluators
-from evaluators.base import Finding, Score
-from evaluators.common_ground import ATTRIBUTION, SHARED, sentences
-from evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, _SENTENCE, ACTS
-from evaluators.ledger import _SCANS, Ledger, find_all
-from evaluators.prefilter import literal, lowered, needs
-from evaluators.task_success import TaskSuccess
-from scenarios import families
-from simulator.backends.mock import MockBackend
-from simulator.backends.scripted import ScriptedBackend
-from simulator.bus import Message
-from simulator.episode import Episode, Mode
-from simulator.runner import run_episode
-from simulator.scenario import Mention
+from privy import evaluators
+from privy.evaluators.base import Finding, Score
+from privy.evaluators.common_ground import ATTRIBUTION, SHARED, sentences
+from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, _SENTENCE, ACTS
+from privy.evaluators.ledger import _SCANS, Ledger, find_all
+from privy.evaluators.prefilter import literal, lowered, needs
+from privy.evaluators.task_success import TaskSuccess
+from privy.scenarios import families
+from privy.scenarios.baselines import ScriptedBackend
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.bus import Message
+from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode
+from privy.simulator.runner import run_episode
+from privy.simulator.scenario import Mention
 
 # --- the reference: the evaluators as first written, without any shortcut -------------------
 

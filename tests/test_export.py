@@ -12,8 +12,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from cli import app
-from simulator.export import TABLES
+from privy.bench.export import TABLES
+from privy.cli import app
 
 STRINGY = 'He said "hi",\nthen left; 1,2,3 — ünïcode'
 

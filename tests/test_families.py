@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pettingzoo.test import api_test
 
-from scenarios import families
-from simulator import PrivyEnv, backends, load_scenario, run_episode
+from privy.scenarios import families
+from privy.simulator import PrivyEnv, backends, load_scenario, run_episode
 
 N = 100
 FAMILIES = families.names()

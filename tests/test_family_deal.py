@@ -11,10 +11,10 @@ import pytest
 from conftest import SCENARIO_DIR
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import families
-from scenarios.families.base import PolicyInput
-from scenarios.families.deal_or_no_deal import (
+from privy.cli import app
+from privy.scenarios import families
+from privy.scenarios.families.base import PolicyInput
+from privy.scenarios.families.deal_or_no_deal import (
     FAMILY,
     VAGUE,
     both_can_score,
@@ -22,10 +22,10 @@ from scenarios.families.deal_or_no_deal import (
     parse_values,
     reference_split,
 )
-from simulator import PrivyEnv, Scenario, Utterance, backends, load_scenario, run_episode
-from simulator.bus import Message
-from simulator.deal import judge_deal
-from simulator.views import PublicTask
+from privy.simulator import PrivyEnv, Scenario, Utterance, backends, load_scenario, run_episode
+from privy.simulator.bus import Message
+from privy.simulator.task import judge_deal
+from privy.simulator.views import PublicTask
 
 NAME = "deal_or_no_deal"
 EXAMPLES = SCENARIO_DIR / "examples" / NAME

@@ -14,11 +14,11 @@ from conftest import SCENARIO_DIR
 from helpers import regenerate_example
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import families
-from scenarios.families.hidden_profile import CANDIDATES, CONS, PROS, favourite, mention, parse_fact, scores
-from simulator import Scenario, backends, load_scenario, run_episode
-from simulator.scenario import Fact
+from privy.cli import app
+from privy.scenarios import families
+from privy.scenarios.families.hidden_profile import CANDIDATES, CONS, PROS, favourite, mention, parse_fact, scores
+from privy.simulator import Scenario, backends, load_scenario, run_episode
+from privy.simulator.scenario import Fact
 
 NAME = "hidden_profile"
 FAM = families.family(NAME)

@@ -14,11 +14,11 @@ from conftest import SCENARIO_DIR
 from helpers import regenerate_example
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import families
-from scenarios.families.mutual_friends import FIRST_NAMES, LAST_NAMES, MutualFriendsParams
-from simulator import Scenario, backends, load_scenario, run_episode
-from simulator.views import PublicTask
+from privy.cli import app
+from privy.scenarios import families
+from privy.scenarios.families.mutual_friends import FIRST_NAMES, LAST_NAMES, MutualFriendsParams
+from privy.simulator import Scenario, backends, load_scenario, run_episode
+from privy.simulator.views import PublicTask
 
 NAME = "mutual_friends"
 FAM = families.family(NAME)

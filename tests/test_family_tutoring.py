@@ -14,10 +14,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import families
-from scenarios.families.tutoring import FAMILY, evaluate_working
-from simulator import Episode, Scenario, backends, load_scenario, run_episode
+from privy.cli import app
+from privy.scenarios import families
+from privy.scenarios.families.tutoring import FAMILY, evaluate_working
+from privy.simulator import Episode, Scenario, backends, load_scenario, run_episode
 
 N = 100
 EXAMPLES = Path(__file__).resolve().parent.parent / "scenarios" / "examples" / "tutoring"
@@ -121,9 +121,9 @@ def test_ground_truth_is_recomputed_from_the_student_working() -> None:
 
 def test_policy_reads_only_its_own_view() -> None:
     """The teacher's reply does not change when the student's private facts change."""
-    from scenarios.families.base import PolicyInput
-    from simulator import Message
-    from simulator.views import PublicTask
+    from privy.scenarios.families.base import PolicyInput
+    from privy.simulator import Message
+    from privy.simulator.views import PublicTask
 
     s = families.generate("tutoring", 1, seed=16)[0]
     proposal = Message(id=0, turn=0, sender="student", recipients=frozenset({"teacher"}), content="My answer is 1.")

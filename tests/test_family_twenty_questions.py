@@ -11,10 +11,10 @@ import pytest
 from conftest import SCENARIO_DIR
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import families
-from scenarios.families.base import PolicyInput
-from scenarios.families.twenty_questions import (
+from privy.cli import app
+from privy.scenarios import families
+from privy.scenarios.families.base import PolicyInput
+from privy.scenarios.families.twenty_questions import (
     FAMILY,
     FORGOTTEN,
     POOL,
@@ -25,9 +25,9 @@ from scenarios.families.twenty_questions import (
     secret_mention,
     strategy_depth,
 )
-from simulator import Scenario, backends, load_scenario, run_episode
-from simulator.bus import Message
-from simulator.views import PublicTask
+from privy.simulator import Scenario, backends, load_scenario, run_episode
+from privy.simulator.bus import Message
+from privy.simulator.views import PublicTask
 
 NAME = "twenty_questions"
 EXAMPLES = SCENARIO_DIR / "examples" / NAME

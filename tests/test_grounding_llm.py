@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluators.grounding import ACTS, GroundingActs
-from simulator import Episode, backends, load_scenario, run_episode
+from privy.evaluators.grounding import ACTS, GroundingActs
+from privy.simulator import Episode, backends, load_scenario, run_episode
 
 ROOT = Path(__file__).resolve().parent.parent
 

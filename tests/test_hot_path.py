@@ -7,18 +7,18 @@ import asyncio
 import pytest
 from pydantic import BaseModel, Field
 
-from scenarios import families
-from simulator.backends.base import ChatMessage, ChatRequest
-from simulator.backends.scripted import ScriptedBackend
-from simulator.bus import Message
-from simulator.env import PrivyEnv
-from simulator.episode import Episode, Mode
-from simulator.modes import request_for
-from simulator.prompts import AgentPrompts
-from simulator.runner import run_episode
-from simulator.spaces import Utterance
-from simulator.trusted import constructor, trusted
-from simulator.views import Observation
+from privy.scenarios import families
+from privy.scenarios.baselines import ScriptedBackend
+from privy.simulator.backends.base import ChatMessage, ChatRequest
+from privy.simulator.bus import Message
+from privy.simulator.env import PrivyEnv
+from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode, request_for
+from privy.simulator.prompts import AgentPrompts
+from privy.simulator.runner import run_episode
+from privy.simulator.spaces import Utterance
+from privy.simulator.trusted import constructor, trusted
+from privy.simulator.views import Observation
 
 
 class _Defaults(BaseModel):
@@ -98,7 +98,7 @@ def test_a_trusted_frozen_model_stays_frozen() -> None:
     ("  SELECT: Jordan  ", "SELECT: Jordan"),
 ])
 def test_clean_turn_drops_only_the_speakers_own_label(text: str, expected: str) -> None:
-    from simulator.modes import clean_turn
+    from privy.simulator.modes import clean_turn
 
     assert clean_turn(text, "Alice") == expected
 
@@ -115,7 +115,7 @@ def test_a_copy_of_a_trusted_frozen_model_does_not_share_its_fields_set() -> Non
 def test_next_seed_draws_what_randrange_draws() -> None:
     import random
 
-    from simulator.modes import next_seed
+    from privy.simulator.modes import next_seed
 
     a, b = random.Random(11), random.Random(11)
     assert [next_seed(a) for _ in range(5000)] == [b.randrange(2**31) for _ in range(5000)]

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import (
+from privy.scenarios.baselines import ScriptedBackend
+from privy.simulator import (
     Episode,
     MessageBus,
     ModelCall,
@@ -35,11 +36,10 @@ from simulator import (
     load_scenario,
     run_episode,
 )
-from simulator import env as env_module
-from simulator.backends.base import ChatRequest
-from simulator.backends.mock import MockBackend
-from simulator.backends.scripted import ScriptedBackend
-from simulator.prompts import agent_prompt
+from privy.simulator import env as env_module
+from privy.simulator.backends.base import ChatRequest
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.prompts import agent_prompt
 
 MUTUAL_FRIENDS = Path(__file__).resolve().parent.parent / "scenarios" / "mutual_friends.yaml"
 
@@ -560,7 +560,7 @@ def test_agent_without_out_neighbours_reaches_no_one() -> None:
 def test_incremental_prompts_equal_agent_prompt_at_every_turn() -> None:
     """``AgentPrompts`` (what the runner sends) builds each prompt by extending the last;
     it must give exactly ``agent_prompt(obs)`` (a pure function of the Observation)."""
-    from simulator.prompts import AgentPrompts
+    from privy.simulator.prompts import AgentPrompts
 
     stats: Counter[str] = Counter()
 

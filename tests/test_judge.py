@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from conftest import SCENARIO_DIR
 
-import evaluators
-from evaluators.base import Score
-from evaluators.judge import RANGES, LLMJudge, build_prompt, parse, response_format
-from simulator import Episode, backends, load_scenario, run_episode
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.errors import BackendError
-from simulator.backends.llama import LlamaBackend
-from simulator.backends.mock import MockBackend
+from privy import evaluators
+from privy.evaluators.base import Score
+from privy.evaluators.judge import RANGES, LLMJudge, build_prompt, parse, response_format
+from privy.simulator import Episode, backends, load_scenario, run_episode
+from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.errors import BackendError
+from privy.simulator.backends.llama import LlamaBackend
+from privy.simulator.backends.mock import MockBackend
 
 DATA = Path(__file__).parent / "data" / "judge"
 GOOD = {"good_fenced.txt": 9, "good_prose.txt": 10, "good_wrapped.txt": 10}  # file -> its goal score

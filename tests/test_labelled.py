@@ -31,9 +31,9 @@ from labelled import (
     predicted_labels,
 )
 
-from evaluators.base import Finding, Score
-from simulator import Episode
-from simulator.env import PrivyEnv
+from privy.evaluators.base import Finding, Score
+from privy.simulator import Episode
+from privy.simulator.env import PrivyEnv
 
 MIN_FILES = 20
 MIN_POSITIVES = 5

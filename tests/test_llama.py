@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from helpers import short
 
-from simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
-from simulator.backends.llama import LlamaBackend, default_model_path
+from privy.simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
+from privy.simulator.backends.llama import LlamaBackend, default_model_path
 
 pytestmark = pytest.mark.llm
 
@@ -95,7 +95,7 @@ def test_cli_run_on_embedded_model(tmp_path: Path) -> None:
     """`privy run` with the default backend, end to end (the shortest example file)."""
     from typer.testing import CliRunner
 
-    from cli import app
+    from privy.cli import app
 
     s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml", turns=2)
     src = tmp_path / "s.yaml"
@@ -133,7 +133,7 @@ def test_kv_slots_reuse_each_agents_prompt_prefix() -> None:
 
 
 def test_kv_slots_evict_the_least_recently_used_agent() -> None:
-    from simulator.backends.base import ChatMessage, ChatRequest
+    from privy.simulator.backends.base import ChatMessage, ChatRequest
 
     b = LlamaBackend(kv_slots=1)
     try:

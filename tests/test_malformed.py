@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from conftest import SCENARIO_DIR
 
-from simulator import Episode, load_episode, load_scenario, run_episode
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.mock import MockBackend
-from simulator.runner import sanitize
+from privy.simulator import Episode, load_episode, load_scenario, run_episode
+from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.runner import sanitize
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 SELECT = "SELECT: Tess Moreau"

@@ -18,10 +18,10 @@ from helpers import short
 from servers import FaultProxy, LlamaServer
 from typer.testing import CliRunner
 
-from cli import app
-from simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
-from simulator.backends import BackendSpec, build
-from simulator.backends.retry import RetryPolicy
+from privy.cli import app
+from privy.simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
+from privy.simulator.backends import BackendSpec, build
+from privy.simulator.backends.retry import RetryPolicy
 
 pytestmark = pytest.mark.llm
 
@@ -190,7 +190,7 @@ def test_json_schema_response_format_is_sent_and_obeyed(server: LlamaServer) -> 
     """llama.cpp's server takes the schema in a `json_object` response format."""
     import json
 
-    from simulator.backends import ChatMessage, ChatRequest
+    from privy.simulator.backends import ChatMessage, ChatRequest
 
     schema = {"type": "object", "properties": {"choice": {"type": "string", "enum": ["Avery", "Blake"]}},
               "required": ["choice"]}

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 import yaml
 
-from simulator.bench import run_bench
-from simulator.ray_executor import cell_payload, record, run_cell
-from simulator.store import ResultStore
-from simulator.suite import expand, load_suite
+from privy.bench.ray_executor import cell_payload, record, run_cell
+from privy.bench.run import run_bench
+from privy.bench.store import ResultStore
+from privy.bench.suite import expand, load_suite
 
 ray = pytest.importorskip("ray")
 

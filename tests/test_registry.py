@@ -14,16 +14,16 @@ import yaml
 from conftest import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
-from cli import app
-from simulator import load_episode
-from simulator.backends import registry
-from simulator.backends.base import ChatMessage, ChatRequest, Completion
-from simulator.backends.cache import CachedBackend
-from simulator.backends.errors import BackendError
-from simulator.backends.limit import LimitedBackend
-from simulator.backends.mock import MockBackend
-from simulator.backends.retry import RetryingBackend, RetryPolicy
-from simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
+from privy.cli import app
+from privy.simulator import load_episode
+from privy.simulator.backends import registry
+from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion
+from privy.simulator.backends.cache import CachedBackend
+from privy.simulator.backends.errors import BackendError
+from privy.simulator.backends.limit import LimitedBackend
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
+from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 
 BUILTINS = {"llama", "openai", "scripted", "mock", "replay"}
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
@@ -62,10 +62,16 @@ def test_available_lists_the_builtins() -> None:
 
 
 def test_describe_marks_the_pure_python_builtins_usable() -> None:
-    for name in ("scripted", "mock", "replay"):
+    for name in ("mock", "replay"):
         i = info(name)
         assert (i.origin, i.available) == ("built-in", True)
-        assert i.detail == f"simulator.backends.{name}"
+        assert i.detail == f"privy.simulator.backends.{name}"
+
+
+def test_the_scripted_references_come_from_the_scenarios_layer_by_entry_point() -> None:
+    i = info("scripted")
+    assert (i.origin, i.available) == ("privy.scenarios.baselines:ScriptedBackend", True)
+    assert i.detail == "entry point from privy-sim"
 
 
 def test_create_builds_a_builtin_with_its_options() -> None:
@@ -115,7 +121,8 @@ def test_register_overrides_a_builtin(no_registered: None) -> None:
 def test_a_missing_package_is_reported_by_describe_and_create(monkeypatch: pytest.MonkeyPatch) -> None:
     # the target module imports fine (as llama.py and openai_compat.py do: they import their
     # package lazily), so only the `needs` check can tell that the backend cannot work here
-    entry = registry._Builtin("simulator.backends.mock:MockBackend", "privy_no_such_module_xyz", "privy-no-such-pkg")
+    entry = registry._Builtin("privy.simulator.backends.mock:MockBackend", "privy_no_such_module_xyz",
+                              "privy-no-such-pkg")
     monkeypatch.setitem(registry._BUILTIN, "needy", entry)
     i = info("needy")
     assert i.available is False
@@ -138,7 +145,7 @@ def test_a_missing_backend_module_is_reported_by_create(monkeypatch: pytest.Monk
 # --- entry points from a throwaway distribution --------------------------------------------------
 
 FAKE_MODULE = '''
-from simulator.backends.base import Completion
+from privy.simulator.backends.base import Completion
 
 
 class EchoBackend:
@@ -219,7 +226,8 @@ def test_cli_backends_lists_builtins_and_entry_points(fake_dist: Path) -> None:
 
 
 def test_cli_backends_shows_a_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    entry = registry._Builtin("simulator.backends.mock:MockBackend", "privy_no_such_module_xyz", "privy-no-such-pkg")
+    entry = registry._Builtin("privy.simulator.backends.mock:MockBackend", "privy_no_such_module_xyz",
+                              "privy-no-such-pkg")
     monkeypatch.setitem(registry._BUILTIN, "needy", entry)
     row = table_row(invoke("backends").stdout, "needy")
     assert row.split()[1] == "no" and "pip install privy-no-such-pkg" in row
@@ -262,7 +270,7 @@ def test_build_with_a_retry_policy_puts_retries_innermost(tmp_path: Path) -> Non
 
 
 def test_build_retries_network_backends_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.backends import spec
+    from privy.simulator.backends import spec
 
     monkeypatch.setattr(spec, "_NETWORK", {"mock"})
     b = build(BackendSpec(name="mock"))

@@ -11,11 +11,11 @@ import pytest
 from conftest import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
-from cli import app
-from simulator import Episode, Scenario, backends, load_episode, load_scenario, run_episode
-from simulator.backends.errors import BackendError, PermanentError
-from simulator.backends.mock import MockBackend
-from simulator.backends.replay import ReplayBackend
+from privy.cli import app
+from privy.simulator import Episode, Scenario, backends, load_episode, load_scenario, run_episode
+from privy.simulator.backends.errors import BackendError, PermanentError
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.backends.replay import ReplayBackend
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 HIDDEN = SCENARIO_DIR / "hidden_profile.yaml"

@@ -11,13 +11,13 @@ import yaml
 from conftest import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
-from cli import app
-from evaluators import Score
-from evaluators.report import SECTIONS, build_report, to_html, to_markdown
-from simulator import Mode, load_scenario, run_episode
-from simulator.backends.errors import Attempt
-from simulator.backends.scripted import ScriptedBackend
-from simulator.store import ResultStore
+from privy.bench.report import SECTIONS, build_report, to_html, to_markdown
+from privy.bench.store import ResultStore
+from privy.cli import app
+from privy.evaluators import Score
+from privy.scenarios.baselines import ScriptedBackend
+from privy.simulator import Mode, load_scenario, run_episode
+from privy.simulator.backends.errors import Attempt
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert(1)</script>"

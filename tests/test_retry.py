@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from conftest import SCENARIO_DIR
 
-from simulator import Episode, backends, load_episode, load_scenario, run_episode
-from simulator.backends.base import ChatMessage, ChatRequest, Completion
-from simulator.backends.errors import BackendError, PermanentError, TransientError
-from simulator.backends.limit import LimitedBackend
-from simulator.backends.mock import MockBackend
-from simulator.backends.retry import RetryingBackend, RetryPolicy
+from privy.simulator import Episode, backends, load_episode, load_scenario, run_episode
+from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion
+from privy.simulator.backends.errors import BackendError, PermanentError, TransientError
+from privy.simulator.backends.limit import LimitedBackend
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 REQ = ChatRequest(messages=(ChatMessage(role="user", content="Hello?"),), speaker="alice", seed=1)

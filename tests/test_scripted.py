@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from conftest import SCENARIO_DIR
 
-from simulator import Episode, Scenario, backends, load_scenario, run_episode
+from privy.simulator import Episode, Scenario, backends, load_scenario, run_episode
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from scenarios import families, sotopia
-from simulator import PrivyEnv, Scenario, load_scenario, run_episode
-from simulator.backends.mock import MockBackend
+from privy.cli import app
+from privy.scenarios import families, sotopia
+from privy.simulator import PrivyEnv, Scenario, load_scenario, run_episode
+from privy.simulator.backends.mock import MockBackend
 
 DATA = Path(__file__).resolve().parent / "data" / "sotopia"
 BUNDLE, EPISODES, EMBEDDED = DATA / "bundle.json", DATA / "episodes.jsonl", DATA / "embedded.json"

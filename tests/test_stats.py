@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluators.stats import Estimate, bootstrap_mean, paired_difference
+from privy.bench.stats import Estimate, bootstrap_mean, paired_difference
 
 
 def coverage(draw: object, true_mean: float, reps: int = 400, level: float = 0.95, seed: int = 1) -> float:

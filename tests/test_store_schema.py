@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import families
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.errors import Attempt
-from simulator.episode import Episode, Mode
-from simulator.export import connect_readonly, export
-from simulator.runner import run_episode
-from simulator.store import SCHEMA_VERSION, ResultStore, StoreError
+from privy.bench.export import connect_readonly, export
+from privy.bench.store import SCHEMA_VERSION, ResultStore, StoreError
+from privy.scenarios import families
+from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.errors import Attempt
+from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode
+from privy.simulator.runner import run_episode
 
 # what privy 0.x wrote before the views: messages and model_calls as tables
 _V1 = """

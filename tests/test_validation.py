@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import cli
-from cli import app
-from simulator.loader import Problem, ScenarioError, load_scenario, parse_scenario, validate_files
+from privy import cli
+from privy.cli import app
+from privy.simulator.loader import Problem, ScenarioError, load_scenario, parse_scenario, validate_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"

@@ -26,16 +26,16 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import evaluators
-from cli import app
-from evaluators.view import FAILURES, from_episodes, from_store
-from evaluators.view_html import _SCRIPT, render
-from simulator.backends.base import ChatRequest
-from simulator.backends.mock import MockBackend
-from simulator.episode import Episode
-from simulator.loader import load_scenario
-from simulator.runner import run_episode
-from simulator.store import ResultStore
+from privy import evaluators
+from privy.bench.store import ResultStore
+from privy.bench.view import FAILURES, from_episodes, from_store
+from privy.bench.view_html import _SCRIPT, render
+from privy.cli import app
+from privy.simulator.backends.base import ChatRequest
+from privy.simulator.backends.mock import MockBackend
+from privy.simulator.episode import Episode
+from privy.simulator.loader import load_scenario
+from privy.simulator.runner import run_episode
 
 EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> Tuesday works.'
 SCENARIO = {

@@ -16,15 +16,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scenarios.families.base import Family, FamilyParams, PolicyInput
-from simulator.scenario import Scenario
+from privy.scenarios.families.base import Family, FamilyParams, PolicyInput
+from privy.simulator.scenario import Scenario
 
 _MODULES = {
-    "mutual_friends": "scenarios.families.mutual_friends",
-    "hidden_profile": "scenarios.families.hidden_profile",
-    "deal_or_no_deal": "scenarios.families.deal_or_no_deal",
-    "tutoring": "scenarios.families.tutoring",
-    "twenty_questions": "scenarios.families.twenty_questions",
+    "mutual_friends": "privy.scenarios.families.mutual_friends",
+    "hidden_profile": "privy.scenarios.families.hidden_profile",
+    "deal_or_no_deal": "privy.scenarios.families.deal_or_no_deal",
+    "tutoring": "privy.scenarios.families.tutoring",
+    "twenty_questions": "privy.scenarios.families.twenty_questions",
 }
 
 

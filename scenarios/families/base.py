@@ -13,9 +13,9 @@ from typing import ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from simulator.bus import Message
-from simulator.scenario import Fact, Scenario
-from simulator.views import PublicTask
+from privy.simulator.bus import Message
+from privy.simulator.scenario import Fact, Scenario
+from privy.simulator.views import PublicTask
 
 
 class FamilyParams(BaseModel):

@@ -7,7 +7,7 @@ are worth exactly ``total_value`` points to each of them (Lewis et al.: 10). Eac
 agent's values are one fact held by it alone, and the ground truth ``deal.values``.
 An agent commits with ``DEAL: book=1 hat=0 ball=2``, what *it* takes; the deal is valid
 when both committed and the takes add up to the counts, item by item. Each side scores
-the value of what it takes; no deal scores zero (``simulator.deal.judge_deal``, which
+the value of what it takes; no deal scores zero (``privy.simulator.task.judge_deal``, which
 also says whether the split is Pareto optimal). Success in the environment: a valid deal.
 
 Ground truth (``check``): the counts are >= 1; each agent's value fact states exactly
@@ -39,9 +39,9 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from scenarios.families.base import FamilyParams, PolicyInput
-from simulator.deal import judge_deal
-from simulator.scenario import Fact, Mention, Scenario
+from privy.scenarios.families.base import FamilyParams, PolicyInput
+from privy.simulator.scenario import Fact, Mention, Scenario
+from privy.simulator.task import judge_deal
 
 ITEMS = ("book", "hat", "ball", "pen", "cup", "key")  # plural: + "s" (parse_allocation strips it)
 AGENT_NAMES = ("Alice", "Bob", "Carmen", "David", "Elena", "Frank", "Gwen", "Henry", "Iris", "Jack", "Kira", "Liam")

@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from scenarios.families.base import FamilyParams, PolicyInput
-from simulator.scenario import Fact, Scenario
+from privy.scenarios.families.base import FamilyParams, PolicyInput
+from privy.simulator.scenario import Fact, Scenario
 
 # (key, sentence with {o} for the candidate, keywords that identify the sentence in free text)
 PROS: tuple[tuple[str, str, str], ...] = (

@@ -25,8 +25,8 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from scenarios.families.base import FamilyParams, PolicyInput
-from simulator.scenario import Fact, Scenario
+from privy.scenarios.families.base import FamilyParams, PolicyInput
+from privy.simulator.scenario import Fact, Scenario
 
 FIRST_NAMES = (
     "Maya", "Omar", "Lena", "Ravi", "Tess", "Ivan", "Sofia", "Kenji", "Nora", "Diego",

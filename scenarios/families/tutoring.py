@@ -48,9 +48,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from scenarios.families.base import FamilyParams, PolicyInput
-from simulator.bus import Message
-from simulator.scenario import AgentSpec, Commitment, Fact, Limits, Mention, Scenario, Task
+from privy.scenarios.families.base import FamilyParams, PolicyInput
+from privy.simulator.bus import Message
+from privy.simulator.scenario import AgentSpec, Commitment, Fact, Limits, Mention, Scenario, Task
 
 STUDENT, TEACHER = "student", "teacher"
 VERB = "ANSWER"

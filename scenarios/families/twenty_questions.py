@@ -33,8 +33,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from scenarios.families.base import FamilyParams, PolicyInput
-from simulator.scenario import Fact, Mention, Scenario
+from privy.scenarios.families.base import FamilyParams, PolicyInput
+from privy.simulator.scenario import Fact, Mention, Scenario
 
 QUESTIONS = (
     "Is it an animal?",

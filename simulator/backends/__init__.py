@@ -1,9 +1,9 @@
 """Model backends: the async seam (:class:`Backend`) and a registry by name."""
 
-from simulator.backends.base import Backend, ChatMessage, ChatRequest, Completion
-from simulator.backends.errors import Attempt, BackendError, PermanentError, TransientError
-from simulator.backends.registry import BackendInfo, available, create, describe, register
-from simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
+from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest, Completion
+from privy.simulator.backends.errors import Attempt, BackendError, PermanentError, TransientError
+from privy.simulator.backends.registry import BackendInfo, available, create, describe, register
+from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 
 __all__ = [
     "Attempt",

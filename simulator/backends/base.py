@@ -10,8 +10,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulator.backends.errors import Attempt
-from simulator.views import Observation, State
+from privy.simulator.backends.errors import Attempt
+from privy.simulator.views import Observation, State
 
 
 class ChatMessage(BaseModel):

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from simulator.backends.base import Backend, ChatRequest, Completion
-from simulator.sqlite_wal import connect_wal
+from privy.simulator.backends.base import Backend, ChatRequest, Completion
+from privy.simulator.sqlite_wal import connect_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (

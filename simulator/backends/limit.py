@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from simulator.backends.base import Backend, ChatRequest, Completion
+from privy.simulator.backends.base import Backend, ChatRequest, Completion
 
 
 class LimitedBackend:

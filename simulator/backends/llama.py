@@ -26,8 +26,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.errors import BackendError
+from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.errors import BackendError
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.base import ChatRequest, Completion
 
 
 class MockBackend:

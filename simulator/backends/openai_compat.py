@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.errors import PermanentError, TransientError, redact
+from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.errors import PermanentError, TransientError, redact
 
 
 def _retry_after(err: Any) -> float | None:

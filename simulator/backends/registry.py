@@ -9,14 +9,14 @@ Third-party packages add backends through the ``privy.backends`` entry-point gro
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.backends.base import Backend
-from simulator.backends.errors import BackendError
+from privy.simulator.backends.base import Backend
+from privy.simulator.backends.errors import BackendError
+from privy.simulator.plugins import entry_points
 
 ENTRY_POINT_GROUP = "privy.backends"
 
@@ -29,11 +29,10 @@ class _Builtin:
 
 
 _BUILTIN: dict[str, _Builtin] = {
-    "llama": _Builtin("simulator.backends.llama:LlamaBackend", "llama_cpp", "llama-cpp-python"),
-    "openai": _Builtin("simulator.backends.openai_compat:OpenAIBackend", "openai", "openai"),
-    "scripted": _Builtin("simulator.backends.scripted:ScriptedBackend", None, None),
-    "mock": _Builtin("simulator.backends.mock:MockBackend", None, None),
-    "replay": _Builtin("simulator.backends.replay:ReplayBackend", None, None),
+    "llama": _Builtin("privy.simulator.backends.llama:LlamaBackend", "llama_cpp", "llama-cpp-python"),
+    "openai": _Builtin("privy.simulator.backends.openai_compat:OpenAIBackend", "openai", "openai"),
+    "mock": _Builtin("privy.simulator.backends.mock:MockBackend", None, None),
+    "replay": _Builtin("privy.simulator.backends.replay:ReplayBackend", None, None),
 }
 _FACTORIES: dict[str, Callable[..., Backend]] = {}
 
@@ -51,10 +50,6 @@ def register(name: str, factory: Callable[..., Backend]) -> None:
     _FACTORIES[name] = factory
 
 
-def _entry_points() -> dict[str, importlib.metadata.EntryPoint]:
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def _missing(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is None
@@ -63,13 +58,13 @@ def _missing(module: str) -> bool:
 
 
 def available() -> list[str]:
-    return sorted(set(_BUILTIN) | set(_FACTORIES) | set(_entry_points()))
+    return sorted(set(_BUILTIN) | set(_FACTORIES) | set(entry_points(ENTRY_POINT_GROUP)))
 
 
 def describe() -> list[BackendInfo]:
     """Every known backend, whether it can be used here, and why not."""
     out = []
-    eps = _entry_points()
+    eps = entry_points(ENTRY_POINT_GROUP)
     for name in available():
         if name in _FACTORIES:
             out.append(BackendInfo(name, "registered", True, "registered in this process"))
@@ -104,7 +99,7 @@ def create(name: str, **options: Any) -> Backend:
             hint = f" (pip install {b.install})" if b.install else ""
             raise BackendError(f"backend '{name}' needs the package {err.name}{hint}") from err
         factory: Callable[..., Backend] = getattr(module, attr)
-    elif name in (eps := _entry_points()):
+    elif name in (eps := entry_points(ENTRY_POINT_GROUP)):
         try:
             factory = eps[name].load()
         except Exception as err:  # ImportError, or AttributeError for a wrong object name

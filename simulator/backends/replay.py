@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from simulator.backends.base import ChatRequest, Completion
-from simulator.backends.errors import PermanentError
+from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.errors import PermanentError
 
 
 class ReplayBackend:
@@ -20,7 +20,7 @@ class ReplayBackend:
     name = "replay"
 
     def __init__(self, episode: str | Path) -> None:
-        from simulator.episode import EpisodeError, load_episode
+        from privy.simulator.episode import EpisodeError, load_episode
 
         self.path = Path(episode)
         try:

@@ -1,6 +1,6 @@
 """Retries with exponential backoff and jitter (tenacity), honouring ``Retry-After``.
 
-Only :class:`~simulator.backends.errors.TransientError` is retried. Every failed try
+Only :class:`~privy.simulator.backends.errors.TransientError` is retried. Every failed try
 is kept (attempt, error, wait) and handed to the episode log with the completion, or
 with the final :class:`BackendError` when the call gives up.
 """
@@ -21,8 +21,8 @@ from tenacity import (
     stop_before_delay,
 )
 
-from simulator.backends.base import Backend, ChatRequest, Completion
-from simulator.backends.errors import Attempt, BackendError, TransientError
+from privy.simulator.backends.base import Backend, ChatRequest, Completion
+from privy.simulator.backends.errors import Attempt, BackendError, TransientError
 
 
 class RetryPolicy(BaseModel):

@@ -12,13 +12,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from simulator.backends.base import Backend
-from simulator.backends.cache import CachedBackend
-from simulator.backends.errors import BackendError
-from simulator.backends.limit import LimitedBackend
-from simulator.backends.registry import create
-from simulator.backends.retry import RetryingBackend, RetryPolicy
-from simulator.yamlio import load_yaml_model
+from privy.simulator.backends.base import Backend
+from privy.simulator.backends.cache import CachedBackend
+from privy.simulator.backends.errors import BackendError
+from privy.simulator.backends.limit import LimitedBackend
+from privy.simulator.backends.registry import create
+from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
+from privy.simulator.yamlio import load_yaml_model
 
 _NETWORK = {"openai"}
 

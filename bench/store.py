@@ -40,9 +40,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evaluators.base import Score
-from simulator.episode import Episode
-from simulator.sqlite_wal import connect_wal
+from privy.evaluators.base import Score
+from privy.simulator.episode import Episode
+from privy.simulator.sqlite_wal import connect_wal
 
 SCHEMA_VERSION = "2"
 READABLE_VERSIONS = ("1", SCHEMA_VERSION)  # 1: messages and model_calls were tables, with the same columns

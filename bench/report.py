@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from evaluators.stats import DEFAULT_RESAMPLES, bootstrap_mean, paired_difference
+from privy.bench.stats import DEFAULT_RESAMPLES, bootstrap_mean, paired_difference
 
 PAIRS = (("agents", "omniscient"), ("agents", "mindreaders"), ("mindreaders", "omniscient"),
          ("script", "omniscient"))
@@ -153,7 +153,7 @@ class Report(BaseModel):
 def build_report(db_path: str | Path, *, price_per_1k: float = 0.0, n_resamples: int = DEFAULT_RESAMPLES,
                  seed: int = 0) -> Report:
     """Read the store at ``db_path`` (read-only) into a :class:`Report`."""
-    from simulator.export import connect_readonly
+    from privy.bench.export import connect_readonly
 
     db = connect_readonly(db_path)
     try:
@@ -212,7 +212,7 @@ def _values(db: sqlite3.Connection, scenarios: dict[str, dict[str, Any]]) -> Val
 
 
 def _metric_order(name: str) -> tuple[int, str, int, str]:
-    import evaluators
+    from privy import evaluators
 
     ev, _, sub = name.partition(".")
     known = evaluators.DETERMINISTIC
@@ -271,10 +271,10 @@ def _usage(db: sqlite3.Connection, price_per_1k: float) -> list[Usage]:
 
 
 def _describe_evaluator(name: str) -> str:
-    import evaluators
+    from privy import evaluators
 
     try:
-        module = "evaluators.judge" if name == "llm_judge" else type(evaluators.create(name)).__module__
+        module = "privy.evaluators.judge" if name == "llm_judge" else type(evaluators.create(name)).__module__
         doc = (sys.modules.get(module) or importlib.import_module(module)).__doc__ or ""
     except Exception:  # an evaluator that is not installed here still gets a row
         return ""

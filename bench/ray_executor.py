@@ -4,7 +4,7 @@ The driver (this process) streams the suite's grid and owns the result store, it
 writer: it makes a pending cell only when fewer than ``jobs`` tasks are in flight, so it
 holds no more of the grid than the local executor. Each pending cell becomes one Ray
 task whose argument is plain JSON (the scenario, mode, backend spec, seed and evaluator
-names); the worker rebuilds the backend with :func:`simulator.backends.spec.build` (once
+names); the worker rebuilds the backend with :func:`privy.simulator.backends.spec.build` (once
 per worker process and spec), runs the episode and its evaluators, and returns the
 episode and scores as JSON. The driver
 collects results with ``ray.wait`` as they finish and writes each to the store at once,
@@ -29,7 +29,7 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from simulator.suite import Cell, Suite
+from privy.bench.suite import Cell, Suite
 
 _INSTALL_HINT = "the Ray executor needs Ray: pip install 'privy[ray]'"
 
@@ -70,11 +70,11 @@ _BACKENDS: dict[str, Any] = {}
 def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     """Run one cell (in a Ray worker): ``{"episode": json, "scores": json}`` or ``{"error": str}``."""
     global _LOOP
-    import evaluators
-    from simulator.backends.spec import build
-    from simulator.runner import run_episode
-    from simulator.scenario import Scenario
-    from simulator.suite import SuiteBackend
+    from privy import evaluators
+    from privy.bench.suite import SuiteBackend
+    from privy.simulator.backends.spec import build
+    from privy.simulator.runner import run_episode
+    from privy.simulator.scenario import Scenario
 
     try:
         spec_key = json.dumps(payload["backend"], sort_keys=True)
@@ -98,9 +98,9 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
 
 def record(store: Any, suite_name: str, cell: Cell, result: dict[str, Any]) -> str | None:
     """Write a worker's result for ``cell`` to the store; its error (None if the episode is done)."""
-    from evaluators.base import Score
-    from simulator.bench import record_failure
-    from simulator.episode import Episode
+    from privy.bench.run import record_failure
+    from privy.evaluators.base import Score
+    from privy.simulator.episode import Episode
 
     error = result.get("error")
     if error is None:
@@ -139,11 +139,11 @@ def run_suite_ray(
 ) -> Any:
     """Run every cell not yet done as Ray tasks, at most ``jobs`` in flight; same store as locally.
 
-    ``cells``: a :class:`~simulator.suite.Grid` (streamed) or a list. ``address``: a running Ray
+    ``cells``: a :class:`~privy.bench.suite.Grid` (streamed) or a list. ``address``: a running Ray
     cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a local Ray on 127.0.0.1 for this run.
     """
-    import evaluators
-    from simulator.bench import prepare
+    from privy import evaluators
+    from privy.bench.run import prepare
 
     ray = import_ray()
     pending, progress = prepare(suite, cells, store)

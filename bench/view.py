@@ -10,7 +10,7 @@ they are the same whether the episode came from a store or a file. At the top, t
 headline metric of each evaluator per backend and mode, with a 95% bootstrap interval
 and the runs behind it.
 
-:func:`evaluators.view_html.render` turns it into one self-contained HTML page.
+:func:`privy.bench.view_html.render` turns it into one self-contained HTML page.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-import evaluators
-from evaluators.base import Score
-from evaluators.ledger import Ledger
-from evaluators.report import MODE_ORDER, MetricStat
-from evaluators.stats import bootstrap_mean
-from simulator.episode import Episode, load_episode
-from simulator.suite import canonical_json, instance_key
+from privy import evaluators
+from privy.bench.report import MODE_ORDER, MetricStat
+from privy.bench.stats import bootstrap_mean
+from privy.bench.suite import canonical_json, instance_key
+from privy.evaluators.base import Score
+from privy.evaluators.ledger import Ledger
+from privy.simulator.episode import Episode, load_episode
 
 FAILURES = {
     "clairvoyance": "clairvoyant reference",
@@ -264,7 +264,7 @@ def from_episodes(paths: list[str | Path]) -> ViewData:
 
 def from_store(db_path: str | Path) -> ViewData:
     """Every stored episode of a result store (read-only); failed ones with their error."""
-    from simulator.export import connect_readonly
+    from privy.bench.export import connect_readonly
 
     db = connect_readonly(db_path)
     try:

@@ -18,14 +18,14 @@ import http.server
 import re
 from importlib import resources
 
-from evaluators.view import ViewData
+from privy.bench.view import ViewData
 
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _MARKER = re.compile(r"__(SCRIPT_HASH|TITLE|DATA)__")
 
 
 def _template() -> str:
-    return resources.files("evaluators").joinpath("view_page.html").read_text(encoding="utf-8")
+    return resources.files("privy.bench").joinpath("view_page.html").read_text(encoding="utf-8")
 
 
 def render(data: ViewData) -> str:

@@ -2,7 +2,7 @@
 
 Finished cells are skipped, so rerunning the same command after a crash, Ctrl-C or
 ``kill -9`` runs only what is missing. A failing episode is recorded with its error and
-does not stop the others. The grid is streamed: given a :class:`~simulator.suite.Grid`,
+does not stop the others. The grid is streamed: given a :class:`~privy.bench.suite.Grid`,
 the runner holds its keys and the episodes in flight, never the whole grid's scenarios.
 """
 
@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-import evaluators
-from simulator.backends.base import Backend, aclose
-from simulator.backends.spec import build
-from simulator.runner import run_episode
-from simulator.store import ResultStore
-from simulator.suite import Cell, Grid, Suite
+from privy import evaluators
+from privy.bench.store import ResultStore
+from privy.bench.suite import Cell, Grid, Suite
+from privy.simulator.backends.base import Backend, aclose
+from privy.simulator.backends.spec import build
+from privy.simulator.runner import run_episode
 
 
 @dataclass
@@ -96,7 +96,7 @@ def run_bench(
     ``cells``: a :class:`Grid` (streamed) or a list of cells.
     """
     if executor == "ray":
-        from simulator.ray_executor import run_suite_ray
+        from privy.bench.ray_executor import run_suite_ray
 
         result: Progress = run_suite_ray(suite, cells, store, jobs, on_progress, address)
         return result

@@ -1,16 +1,37 @@
-"""Negotiation outcomes (Deal or No Deal, Lewis et al. 2017).
+"""Task rules: how committed values are compared, when an episode is decided, and how a deal is judged.
 
-Item counts are public; each agent's values are private. An agent commits with
-``DEAL: book=1 hat=2 ball=0``: what *it* takes. The deal is valid when every agent
-committed and, item by item, the takes add up to the counts. No deal scores zero.
+The environment calls :func:`outcome` when an episode ends; ``task_success`` reads the
+same rules (:func:`normalize`, :func:`agreed`), so a decision is worked out in one place.
+
+Negotiations (Deal or No Deal, Lewis et al. 2017): item counts are public; each agent's
+values are private. An agent commits with ``DEAL: book=1 hat=2 ball=0``: what *it*
+takes. The deal is valid when every agent committed and, item by item, the takes add up
+to the counts. No deal scores zero.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection
+from typing import Literal
 
 from pydantic import BaseModel
+
+from privy.simulator.scenario import Task
+
+EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
+
+
+def normalize(value: str) -> str:
+    """Compare committed values loosely: case, spacing, quotes and final punctuation."""
+    return re.sub(r"\s+", " ", value.strip().strip("\"'*`.!").casefold()).strip()
+
+
+def agreed(commitments: dict[str, str], committers: Collection[str]) -> bool:
+    """Every committer committed, and all to the same value."""
+    return set(commitments) == set(committers) and len({normalize(v) for v in commitments.values()}) == 1
+
 
 _PAIR = re.compile(r"([A-Za-z_]+)\s*[=:x×]\s*(\d+)")
 
@@ -72,6 +93,30 @@ def _dominated(items: dict[str, int], values: dict[str, dict[str, int]], points:
     return False
 
 
-def splits_exist(items: dict[str, int]) -> bool:
-    """At least one valid split (always, for non-negative counts)."""
-    return all(n >= 0 for n in items.values())
+
+class Outcome(BaseModel):
+    """How an episode ended and whether the task was solved."""
+
+    ended_by: EndReason
+    turns: int
+    commitments: dict[str, str]
+    decision: str | None
+    success: bool
+    deal: DealResult | None = None  # for deal tasks: validity, each side's points, Pareto optimality
+
+
+def outcome(task: Task, committers: Collection[str], commitments: dict[str, str], ended_by: EndReason,
+            turns: int) -> Outcome:
+    """The outcome of ``commitments`` (the committers' only) under ``task``'s rules."""
+    if task.kind == "deal" and task.deal is not None:
+        deal = judge_deal(task.deal.items, task.deal.values, commitments)
+        return Outcome(ended_by=ended_by, turns=turns, commitments=commitments,
+                       decision=None, success=deal.valid, deal=deal)
+    any_counts = task.ends_when == "any_committed"
+    decision: str | None = None
+    if commitments and (any_counts or len({normalize(v) for v in commitments.values()}) == 1):
+        decision = next(iter(commitments.values()))
+    all_in = any_counts or set(commitments) == set(committers)
+    success = (decision is not None and all_in and task.answer is not None
+               and normalize(decision) == normalize(task.answer))
+    return Outcome(ended_by=ended_by, turns=turns, commitments=commitments, decision=decision, success=success)

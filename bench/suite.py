@@ -36,11 +36,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simulator.backends.spec import BackendSpec
-from simulator.episode import Mode
-from simulator.loader import load_scenario
-from simulator.scenario import Limits, Scenario
-from simulator.yamlio import load_yaml_model
+from privy.simulator.backends.spec import BackendSpec
+from privy.simulator.loader import load_scenario
+from privy.simulator.modes import Mode
+from privy.simulator.scenario import Limits, Scenario
+from privy.simulator.yamlio import load_yaml_model
 
 
 class ScenarioSource(BaseModel):
@@ -145,7 +145,7 @@ def instances(suite: Suite, base: Path) -> Iterator[tuple[str, str, str, str]]:
     Raises:
         SuiteError: a source names no file, or a file or family that cannot be loaded.
     """
-    from scenarios import families
+    from privy.scenarios import families
 
     def entry(s: Scenario, source: str) -> tuple[str, str, str, str]:
         if suite.limits is not None:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from simulator.store import VIEW_TYPES, StoreError, check_version
+from privy.bench.store import VIEW_TYPES, StoreError, check_version
 
 TABLES = ("episodes", "scores", "messages", "model_calls")
 FORMATS = ("csv", "jsonl", "parquet")

@@ -1,0 +1,1 @@
+"""Running grids and presenting results: suites, executors, the result store, report, viewer."""
