@@ -1,16 +1,11 @@
-"""Shared fixtures."""
+"""Shared fixtures (paths and helpers that tests import live in ``tests/helpers``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from privy.simulator.loader import SUITE_SUFFIXES
-
-ROOT = Path(__file__).resolve().parent.parent
-SCENARIO_DIR = ROOT / "scenarios"
-SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.rglob("*.yaml") if not p.name.endswith(SUITE_SUFFIXES))
+from helpers import SCENARIO_DIR
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ import random
 import string
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from helpers import SCENARIO_DIR
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,7 +41,7 @@ from privy.simulator.backends.base import ChatRequest
 from privy.simulator.backends.mock import MockBackend
 from privy.simulator.prompts import agent_prompt
 
-MUTUAL_FRIENDS = Path(__file__).resolve().parent.parent / "scenarios" / "mutual_friends.yaml"
+MUTUAL_FRIENDS = SCENARIO_DIR / "mutual_friends.yaml"
 
 # Agent id schemes. "p1"/"p10"/"p100" are substrings of each other: a visibility check
 # written as a substring test ("p1" in "p10,p100") would leak between them.

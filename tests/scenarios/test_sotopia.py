@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import DATA
 from typer.testing import CliRunner
 
 from privy.cli import app
@@ -19,8 +20,8 @@ from privy.scenarios import families, sotopia
 from privy.simulator import PrivyEnv, Scenario, load_scenario, run_episode
 from privy.simulator.backends.mock import MockBackend
 
-DATA = Path(__file__).resolve().parent / "data" / "sotopia"
-BUNDLE, EPISODES, EMBEDDED = DATA / "bundle.json", DATA / "episodes.jsonl", DATA / "embedded.json"
+SOTOPIA = DATA / "sotopia"
+BUNDLE, EPISODES, EMBEDDED = SOTOPIA / "bundle.json", SOTOPIA / "episodes.jsonl", SOTOPIA / "embedded.json"
 WIDE = {"COLUMNS": "2000"}
 
 

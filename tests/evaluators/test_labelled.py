@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from labelled import (
+from helpers.labelled import (
     EPISODE_KINDS,
     EVALUATOR_OF,
     LABELS,

@@ -10,8 +10,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIO_DIR
-from helpers import regenerate_example
+from helpers import SCENARIO_DIR, regenerate_example
 from typer.testing import CliRunner
 
 from privy.cli import app

@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 from typer.testing import CliRunner
 
 from privy import evaluators
 from privy.cli import app
 from privy.evaluators import Score, register
 from privy.simulator import Episode, backends, load_scenario, run_episode
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

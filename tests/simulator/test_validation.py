@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 from typer.testing import CliRunner
 
 from privy import cli
 from privy.cli import app
 from privy.simulator.loader import Problem, ScenarioError, load_scenario, parse_scenario, validate_files
 
-ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"
 
 UNKNOWN_AGENT = "unknown agent id '{}'; expected one of ['alice', 'bob']"

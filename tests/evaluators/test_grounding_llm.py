@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from privy.evaluators.grounding import ACTS, GroundingActs
 from privy.simulator import Episode, backends, load_scenario, run_episode
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIO_DIR, SCENARIO_FILES
 from gymnasium.utils.env_checker import data_equivalence
+from helpers import SCENARIO_DIR, SCENARIO_FILES
 from pettingzoo.test import api_test, seed_test
 
 from privy.simulator import (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SCENARIO_DIR
+from helpers import ROOT, SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
 from privy.bench.report import SECTIONS, build_report, to_html, to_markdown
@@ -19,7 +19,6 @@ from privy.scenarios.baselines import ScriptedBackend
 from privy.simulator import Mode, load_scenario, run_episode
 from privy.simulator.backends.errors import Attempt
 
-ROOT = Path(__file__).resolve().parent.parent
 EVIL = "<script>alert(1)</script>"
 CALLS = 3  # model calls of the scripted mutual_friends run
 

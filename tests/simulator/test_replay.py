@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
 from privy.cli import app

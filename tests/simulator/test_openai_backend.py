@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import short
-from servers import FaultProxy, LlamaServer
+from helpers import SCENARIO_DIR, short
+from helpers.servers import FaultProxy, LlamaServer
 from typer.testing import CliRunner
 
 from privy.cli import app
@@ -160,7 +160,7 @@ def test_planted_key_never_reaches_a_file_or_the_terminal(
     server: LlamaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    scenario_file = Path(__file__).resolve().parent.parent / "scenarios" / "mutual_friends.yaml"
+    scenario_file = SCENARIO_DIR / "mutual_friends.yaml"
     outputs = []
     with FaultProxy(server.base_url, ["429", "500"]) as proxy:
         common = ["--backend", "openai", "--model", "smollm2", "--base-url", proxy.base_url,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 
 from privy.simulator import load_scenario, run_episode
 from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 from typer.testing import CliRunner
 
 from privy.cli import app

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import ROOT
 from typer.testing import CliRunner, Result
 
 from privy.bench import run as bench_run
@@ -28,7 +29,6 @@ from privy.scenarios.baselines import ScriptedBackend
 from privy.simulator.backends import registry
 from privy.simulator.backends.base import ChatRequest, Completion
 
-ROOT = Path(__file__).resolve().parent.parent
 WIDE = {"COLUMNS": "2000"}
 
 

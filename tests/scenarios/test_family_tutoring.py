@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import SCENARIO_DIR
 from typer.testing import CliRunner
 
 from privy.cli import app
@@ -20,7 +21,7 @@ from privy.scenarios.families.tutoring import FAMILY, evaluate_working
 from privy.simulator import Episode, Scenario, backends, load_scenario, run_episode
 
 N = 100
-EXAMPLES = Path(__file__).resolve().parent.parent / "scenarios" / "examples" / "tutoring"
+EXAMPLES = SCENARIO_DIR / "examples" / "tutoring"
 
 
 def solve(s: Scenario) -> Episode:

@@ -19,9 +19,9 @@ import re
 from typing import Any
 
 import pytest
+from helpers.labelled import load_all
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from labelled import load_all
 
 from privy import evaluators
 from privy.evaluators.base import Finding, Score

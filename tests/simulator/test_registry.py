@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
 from privy.cli import app

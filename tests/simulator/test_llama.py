@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from helpers import short
+from helpers import SCENARIO_DIR, short
 
 from privy.simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
 from privy.simulator.backends.llama import LlamaBackend, default_model_path
@@ -48,7 +48,7 @@ def test_weights_loaded_once_per_process(llama: LlamaBackend) -> None:
 def test_mode_completes_real_episode(
     name: str, mode: Mode, llama: LlamaBackend, tmp_path: Path
 ) -> None:
-    s = short(Path(__file__).parent.parent / "scenarios" / name)
+    s = short(SCENARIO_DIR / name)
     ep = run(s, mode, llama, seed=3)
 
     assert ep.outcome.ended_by in {"committed", "turn_limit", "script_exhausted"}
@@ -76,7 +76,7 @@ def test_mode_completes_real_episode(
 
 @pytest.mark.parametrize("mode", [Mode.AGENTS, Mode.SCRIPT])
 def test_same_seed_same_episode(mode: Mode, llama: LlamaBackend) -> None:
-    s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml")
+    s = short(SCENARIO_DIR / "mutual_friends.yaml")
     a, b = run(s, mode, llama, seed=11), run(s, mode, llama, seed=11)
     other = run(s, mode, llama, seed=12)
 
@@ -97,7 +97,7 @@ def test_cli_run_on_embedded_model(tmp_path: Path) -> None:
 
     from privy.cli import app
 
-    s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml", turns=2)
+    s = short(SCENARIO_DIR / "mutual_friends.yaml", turns=2)
     src = tmp_path / "s.yaml"
     import yaml
 
@@ -113,7 +113,7 @@ def test_cli_run_on_embedded_model(tmp_path: Path) -> None:
 
 def test_kv_slots_reuse_each_agents_prompt_prefix() -> None:
     """With a context per agent, llama.cpp evaluates only the new part of each prompt."""
-    s = short(Path(__file__).parent.parent / "scenarios" / "mutual_friends.yaml")
+    s = short(SCENARIO_DIR / "mutual_friends.yaml")
     plain = LlamaBackend()
     slotted = LlamaBackend(kv_slots=2)
     try:

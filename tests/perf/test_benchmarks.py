@@ -14,13 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from benchmarks import overhead
 from benchmarks.common import InstantBackend, five_agents, two_agents
 from privy.simulator.modes import Mode
 from privy.simulator.runner import run_episode
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("make", [two_agents, five_agents])

@@ -33,6 +33,7 @@ from typing import Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from helpers import DATA, ROOT
 from privy import evaluators
 from privy.evaluators.base import Score
 from privy.simulator.bus import TopologyError
@@ -42,8 +43,7 @@ from privy.simulator.loader import load_scenario
 from privy.simulator.modes import Mode
 from privy.simulator.spaces import Utterance
 
-ROOT = Path(__file__).resolve().parent.parent
-LABELLED_DIR = Path(__file__).resolve().parent / "data" / "labelled"
+LABELLED_DIR = DATA / "labelled"
 
 Label = Literal[
     "clairvoyance", "hallucinated_common_ground", "premature_commitment",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 from typer.testing import CliRunner, Result
 
 from privy.cli import app

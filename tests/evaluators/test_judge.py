@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCENARIO_DIR
+from helpers import DATA, SCENARIO_DIR
 
 from privy import evaluators
 from privy.evaluators.base import Score
@@ -24,7 +23,7 @@ from privy.simulator.backends.errors import BackendError
 from privy.simulator.backends.llama import LlamaBackend
 from privy.simulator.backends.mock import MockBackend
 
-DATA = Path(__file__).parent / "data" / "judge"
+JUDGE = DATA / "judge"
 GOOD = {"good_fenced.txt": 9, "good_prose.txt": 10, "good_wrapped.txt": 10}  # file -> its goal score
 # file -> what the rejection must say (agent / dimension, and what was expected)
 BAD = {
@@ -50,7 +49,7 @@ BAD = {
 
 
 def reply(name: str) -> str:
-    return (DATA / name).read_text(encoding="utf-8")
+    return (JUDGE / name).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +73,7 @@ def assert_in_range(score: Score) -> None:
 
 
 def test_every_recorded_reply_is_covered() -> None:
-    assert {p.name for p in DATA.glob("*.txt")} == set(GOOD) | set(BAD)
+    assert {p.name for p in JUDGE.glob("*.txt")} == set(GOOD) | set(BAD)
 
 
 @pytest.mark.parametrize("name", sorted(GOOD))

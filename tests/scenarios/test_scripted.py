@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 
 from privy.simulator import Episode, Scenario, backends, load_scenario, run_episode
 

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import SCENARIO_DIR
+from helpers import SCENARIO_DIR
 
 from privy.simulator import Episode, backends, load_episode, load_scenario, run_episode
 from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion

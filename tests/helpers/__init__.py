@@ -1,17 +1,26 @@
-"""Small helpers shared by test modules."""
+"""What test modules share: the repository's paths and small scenario helpers.
+
+``tests/`` is on pytest's ``pythonpath``, so a test imports ``helpers`` (this), and
+``helpers.labelled`` (hand-labelled transcripts) and ``helpers.servers`` (real servers on
+127.0.0.1) when it needs them. Fixtures live in ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from privy.simulator import Scenario, load_scenario
+from privy.simulator.loader import SUITE_SUFFIXES
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+DATA = ROOT / "tests" / "data"
+SCENARIO_DIR = ROOT / "scenarios"
+SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.rglob("*.yaml") if not p.name.endswith(SUITE_SUFFIXES))
 
 
 def short(path: Path | str, turns: int = 4, tokens: int = 40) -> Scenario:
     """A scenario file with lower turn and token limits, to keep real-model tests quick."""
-    s = load_scenario(SCENARIOS / path if isinstance(path, str) else path)
+    s = load_scenario(SCENARIO_DIR / path if isinstance(path, str) else path)
     limits = s.limits.model_copy(update={"max_turns": turns, "max_tokens": tokens})
     return s.model_copy(update={"limits": limits})
 
