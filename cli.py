@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from privy import evaluators
+from privy.bench.evaluate import evaluate_files
 from privy.evaluators.exchange import exchange
 from privy.simulator import (
     Episode,
@@ -46,19 +50,57 @@ out = Console(emoji=False, highlight=False)
 err = Console(stderr=True, emoji=False, highlight=False)
 
 ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
-BackendOpt = Annotated[str, typer.Option("--backend", "-b", help="Backend name (llama, scripted).")]
-ModelOpt = Annotated[str | None, typer.Option(
-    "--model", help="llama: a .gguf file (default: the embedded SmolLM2); openai: the model name.")]
-BaseUrlOpt = Annotated[str | None, typer.Option(
-    "--base-url", help="openai: endpoint of any OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")]
-KeyEnvOpt = Annotated[str | None, typer.Option(
-    "--api-key-env", help="openai: environment variable that holds the API key [default: OPENAI_API_KEY].")]
-OptOpt = Annotated[list[str] | None, typer.Option(
-    "--opt", help="Any backend option as KEY=VALUE (YAML value), repeatable, e.g. --opt timeout_s=30.")]
-CacheOpt = Annotated[Path | None, typer.Option("--cache", help="SQLite response cache file.")]
-ConcOpt = Annotated[int | None, typer.Option("--max-concurrent", min=1, help="Concurrent calls per backend.")]
-BackendsFileOpt = Annotated[Path | None, typer.Option(
-    "--backends", help="A backends YAML file (a default and per-agent backends); overrides --backend.")]
+
+
+@dataclass(frozen=True)
+class BackendArgs:
+    """The backend options every command that runs episodes takes (see :func:`backend_options`)."""
+
+    backend: str = "llama"
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    opt: list[str] | None = None
+    cache: Path | None = None
+    max_concurrent: int | None = None
+    backends_file: Path | None = None
+
+
+_BACKEND_OPTIONS = {
+    "backend": Annotated[str, typer.Option("--backend", "-b", help="Backend name (see `privy backends`).")],
+    "model": Annotated[str | None, typer.Option(
+        "--model", help="llama: a .gguf file (default: the embedded SmolLM2); openai: the model name.")],
+    "base_url": Annotated[str | None, typer.Option(
+        "--base-url", help="openai: endpoint of any OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1.")],
+    "api_key_env": Annotated[str | None, typer.Option(
+        "--api-key-env", help="openai: environment variable that holds the API key (default: OPENAI_API_KEY).")],
+    "opt": Annotated[list[str] | None, typer.Option(
+        "--opt", help="Any backend option as KEY=VALUE (YAML value), repeatable, e.g. --opt timeout_s=30.")],
+    "cache": Annotated[Path | None, typer.Option("--cache", help="SQLite response cache file.")],
+    "max_concurrent": Annotated[int | None, typer.Option(
+        "--max-concurrent", min=1, help="Concurrent calls per backend.")],
+    "backends_file": Annotated[Path | None, typer.Option(
+        "--backends", help="A backends YAML file (a default and per-agent backends); overrides --backend.")],
+}
+
+
+def backend_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the backend options, passed to it as one ``backend: BackendArgs``."""
+    sig = inspect.signature(command, eval_str=True)
+    own = [p for name, p in sig.parameters.items() if name != "backend"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                               default=getattr(BackendArgs, name))
+             for name, annotation in _BACKEND_OPTIONS.items()]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        chosen = BackendArgs(**{name: kwargs.pop(name) for name in _BACKEND_OPTIONS})
+        command(*args, backend=chosen, **kwargs)
+
+    params = own + added
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper
 
 
 def _fail(message: str) -> None:
@@ -86,24 +128,17 @@ def _key_values(items: list[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
-def _backends(
-    name: str, model: str | None = None, base_url: str | None = None, api_key_env: str | None = None,
-    opts: list[str] | None = None, cache: Path | None = None, max_concurrent: int | None = None,
-    backends_file: Path | None = None,
-) -> tuple[backends.Backend, dict[str, backends.Backend]]:
+def _backends(args: BackendArgs) -> tuple[backends.Backend, dict[str, backends.Backend]]:
     """The default backend and the per-agent ones, from the command line or a backends file."""
     try:
-        if backends_file is not None:
-            config = load_backends_config(backends_file)
+        if args.backends_file is not None:
+            config = load_backends_config(args.backends_file)
         else:
-            options = _key_values(opts, "--opt")
-            if model is not None:
-                options["model"] = model
-            if base_url is not None:
-                options["base_url"] = base_url
-            if api_key_env is not None:
-                options["api_key_env"] = api_key_env
-            spec = BackendSpec(name=name, options=options, cache=cache, max_concurrent=max_concurrent)
+            options = _key_values(args.opt, "--opt")
+            named = {"model": args.model, "base_url": args.base_url, "api_key_env": args.api_key_env}
+            options.update({k: v for k, v in named.items() if v is not None})
+            spec = BackendSpec(name=args.backend, options=options, cache=args.cache,
+                               max_concurrent=args.max_concurrent)
             config = BackendsConfig(default=spec)
         return build(config.default), {a: build(s) for a, s in config.agents.items()}
     except backends.BackendError as e:
@@ -150,26 +185,20 @@ def _default_out(scenario: Scenario, mode: Mode, seed: int) -> Path:
 
 
 @app.command()
+@backend_options
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="A scenario YAML file.", metavar="SCENARIO")],
     mode: ModeOpt = Mode.AGENTS,
-    backend: BackendOpt = "llama",
     seed: Annotated[int, typer.Option(help="Seeds the environment and every model call.")] = 0,
     out_file: Annotated[Path | None, typer.Option("--out", help="Episode JSON to write.")] = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key_env: KeyEnvOpt = None,
-    opt: OptOpt = None,
-    cache: CacheOpt = None,
-    max_concurrent: ConcOpt = None,
-    backends_file: BackendsFileOpt = None,
+    backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run one scenario in one mode, print the conversation and write the episode log."""
     scenario = _load(scenario_file)
-    b, per_agent = _backends(backend, model, base_url, api_key_env, opt, cache, max_concurrent, backends_file)
+    b, per_agent = _backends(backend)
     unknown = sorted(set(per_agent) - set(scenario.agent_ids))
     if unknown:
-        _fail(f"{backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
+        _fail(f"{backend.backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
     names = {a.id: a.name for a in scenario.agents}
     out.rule(f"{escape(scenario.title)} · {mode.value} · {b.name}")
     episode = asyncio.run(_closing(run_episode(
@@ -232,19 +261,13 @@ def show(
 
 
 @app.command()
+@backend_options
 def compare(
     scenario_files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.", metavar="SCENARIO...")],
     modes: Annotated[str, typer.Option(help="Comma-separated modes.")] = "agents,mindreaders,omniscient,script",
-    backend: BackendOpt = "llama",
     seeds: Annotated[int, typer.Option(help="Seeds per scenario and mode (0..N-1).")] = 1,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where episodes are written.")] = Path("runs"),
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key_env: KeyEnvOpt = None,
-    opt: OptOpt = None,
-    cache: CacheOpt = None,
-    max_concurrent: ConcOpt = None,
-    backends_file: BackendsFileOpt = None,
+    backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes."""
     try:
@@ -252,10 +275,10 @@ def compare(
     except ValueError as e:
         _fail(f"--modes: {e}; expected some of {[m.value for m in Mode]}")
         raise
-    if backend == "replay" and backends_file is None:
+    if backend.backend == "replay" and backend.backends_file is None:
         _fail("compare runs many episodes; replay one episode with `privy run --backend replay`")
     scenarios = [(p, _load(p)) for p in scenario_files]
-    b, per_agent = _backends(backend, model, base_url, api_key_env, opt, cache, max_concurrent, backends_file)
+    b, per_agent = _backends(backend)
     jobs = [(p, s, m, seed) for p, s in scenarios for m in mode_list for seed in range(seeds)]
     results: list[Episode] = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -295,7 +318,7 @@ def _fmt(x: float | None) -> str:
 def evaluate(
     episode_files: Annotated[list[Path], typer.Argument(help="Episode JSON files.", metavar="EPISODE...")],
     names: Annotated[str | None, typer.Option(
-        "--evaluators", "-e", help="Comma-separated evaluators [default: every deterministic one].")] = None,
+        "--evaluators", "-e", help="Comma-separated evaluators (default: every deterministic one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")] = False,
     judge_backend: Annotated[str, typer.Option(help="Backend of llm_judge and LLM classifiers.")] = "llama",
     show_findings: Annotated[bool, typer.Option(
@@ -307,54 +330,39 @@ def evaluate(
     if unknown:
         _fail(f"--evaluators: unknown {unknown}; expected some of {evaluators.available()}")
     options: dict[str, dict[str, Any]] = {"llm_judge": {"backend": judge_backend}}
-    results: list[dict[str, Any]] = []
-    bad = 0
-    for path in episode_files:
-        try:
-            ep = load_episode(path)
-        except EpisodeError as e:
-            err.print(f"[red]error:[/red] {escape(str(e))}", soft_wrap=True)
-            bad += 1
-            continue
-        scores = asyncio.run(evaluators.evaluate(ep, chosen, **options))
-        results.append({"file": str(path), "episode": ep.id, "scenario": ep.scenario.id, "mode": ep.mode.value,
-                        "seed": ep.seed, "scores": {k: v.model_dump(mode="json") for k, v in scores.items()}})
-    by_mode: dict[str, dict[str, list[float]]] = {}
-    for r in results:
-        for name, score in r["scores"].items():
-            if score["value"] is not None:
-                by_mode.setdefault(r["mode"], {}).setdefault(name, []).append(score["value"])
-    aggregate = {mode: {n: sum(v) / len(v) for n, v in d.items()} for mode, d in by_mode.items()}
+    result = asyncio.run(evaluate_files(list(episode_files), chosen, options))
+    for problem in result.unreadable:
+        err.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
     if as_json:
-        typer.echo(json.dumps({"episodes": results, "mean_by_mode": aggregate}, indent=2))
+        typer.echo(result.model_dump_json(include={"episodes", "mean_by_mode"}, indent=2))
     else:
-        for r in results:
-            table = Table(title=f"{r['file']} · {r['scenario']} · {r['mode']} · seed {r['seed']}",
+        for r in result.episodes:
+            table = Table(title=f"{r.file} · {r.scenario} · {r.mode} · seed {r.seed}",
                           title_justify="left", box=box.SIMPLE_HEAD)
             for col in ("evaluator", "value", "metrics", "findings"):
                 table.add_column(col, overflow="fold")
-            for name, score in r["scores"].items():
-                metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in score["metrics"].items())
-                value = _fmt(score["value"]) if not score["error"] else f"[red]error[/red]: {escape(score['error'])}"
-                table.add_row(name, value, escape(metrics), str(len(score["findings"])))
+            for name, score in r.scores.items():
+                metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in score.metrics.items())
+                value = _fmt(score.value) if not score.error else f"[red]error[/red]: {escape(score.error)}"
+                table.add_row(name, value, escape(metrics), str(len(score.findings)))
             out.print(table)
             if show_findings:
-                for name, score in r["scores"].items():
-                    for f in score["findings"]:
-                        where = f"message {f['message_id']}" if f["message_id"] is not None else "episode"
-                        fact = f" · {f['fact_id']}" if f["fact_id"] else ""
-                        out.print(f"  [bold]{name}[/bold] {f['kind']} · {where} · {f['agent']}{fact}: "
-                                  f"{escape(f['reason'])}", soft_wrap=True)
-        if len(results) > 1:
+                for name, score in r.scores.items():
+                    for f in score.findings:
+                        where = f"message {f.message_id}" if f.message_id is not None else "episode"
+                        fact = f" · {f.fact_id}" if f.fact_id else ""
+                        out.print(f"  [bold]{name}[/bold] {f.kind} · {where} · {f.agent}{fact}: "
+                                  f"{escape(f.reason)}", soft_wrap=True)
+        if len(result.episodes) > 1:
             table = Table(title="mean value per mode", title_justify="left", box=box.SIMPLE_HEAD)
             table.add_column("evaluator")
-            modes = sorted(aggregate)
+            modes = sorted(result.mean_by_mode)
             for m in modes:
                 table.add_column(m)
             for name in chosen:
-                table.add_row(name, *(_fmt(aggregate[m].get(name)) for m in modes))
+                table.add_row(name, *(_fmt(result.mean_by_mode[m].get(name)) for m in modes))
             out.print(table)
-    if bad:
+    if result.unreadable:
         raise typer.Exit(1)
 
 

@@ -1,0 +1,61 @@
+"""Scoring episode files: each episode's scores, and each evaluator's mean per mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from privy import evaluators
+from privy.evaluators.base import Score
+from privy.simulator.episode import EpisodeError, load_episode
+
+
+class EpisodeScores(BaseModel):
+    """One episode file's scores."""
+
+    file: str
+    episode: str
+    scenario: str
+    mode: str
+    seed: int
+    scores: dict[str, Score]
+
+
+class Evaluation(BaseModel):
+    """The scores of every readable file, the files that could not be read, and the means per mode."""
+
+    episodes: list[EpisodeScores] = Field(default_factory=list)
+    unreadable: list[str] = Field(default_factory=list, description="Why each unreadable file was skipped.")
+    mean_by_mode: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
+def mean_by_mode(episodes: list[EpisodeScores]) -> dict[str, dict[str, float]]:
+    """mode -> evaluator -> mean headline value (episodes whose value is None are left out)."""
+    values: dict[str, dict[str, list[float]]] = {}
+    for e in episodes:
+        for name, score in e.scores.items():
+            if score.value is not None:
+                values.setdefault(e.mode, {}).setdefault(name, []).append(score.value)
+    return {mode: {n: sum(v) / len(v) for n, v in d.items()} for mode, d in values.items()}
+
+
+async def evaluate_files(paths: list[Path], names: list[str] | None = None,
+                         options: dict[str, dict[str, Any]] | None = None) -> Evaluation:
+    """Score each episode file with ``names`` (default: every deterministic evaluator).
+
+    A file that is not a readable episode is listed in ``unreadable``; the others are scored.
+    """
+    out = Evaluation()
+    for path in paths:
+        try:
+            ep = load_episode(path)
+        except EpisodeError as e:
+            out.unreadable.append(str(e))
+            continue
+        scores = await evaluators.evaluate(ep, names, **(options or {}))
+        out.episodes.append(EpisodeScores(file=str(path), episode=ep.id, scenario=ep.scenario.id,
+                                          mode=ep.mode.value, seed=ep.seed, scores=scores))
+    out.mean_by_mode = mean_by_mode(out.episodes)
+    return out
