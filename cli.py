@@ -1,4 +1,4 @@
-"""privy's command line: a thin layer over the Python API in ``simulator``."""
+"""privy's command line: parse, call one library function, print (a thin layer over privy's Python API)."""
 
 from __future__ import annotations
 
