@@ -37,7 +37,7 @@ _ACK = re.compile(r"^\W*(ok|okay|got it|i see|thanks|thank you|understood|alrigh
                   r"makes sense|good to know)\b", re.IGNORECASE)
 _CONFIRM = re.compile(r"^\W*(yes|yep|yeah|correct|exactly|that['’]s right|that is right|right|confirmed|"
                       r"indeed|agreed|absolutely)\b", re.IGNORECASE)
-_CLARIFY_NEEDS = needs(_CLARIFY)  # strings every clarification request contains
+_CLARIFY_NEEDS = needs(_CLARIFY)
 
 
 def classify(text: str) -> dict[str, str]:
