@@ -18,6 +18,7 @@ import re
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.ledger import Ledger
 from privy.evaluators.prefilter import lowered, needs
+from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
 
@@ -32,12 +33,7 @@ SHARED = re.compile(
     r"as we (both |all )?know|we all know|we already know)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _ATTRIBUTION_NEEDS, _SHARED_NEEDS = needs(ATTRIBUTION), needs(SHARED)
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _SENTENCE.finditer(text)]
 
 
 class HallucinatedCommonGround:

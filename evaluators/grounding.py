@@ -22,6 +22,7 @@ import re
 
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.prefilter import lowered, needs
+from privy.evaluators.sentences import SENTENCE
 from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
 from privy.simulator.episode import Episode
 
@@ -36,15 +37,14 @@ _ACK = re.compile(r"^\W*(ok|okay|got it|i see|thanks|thank you|understood|alrigh
                   r"makes sense|good to know)\b", re.IGNORECASE)
 _CONFIRM = re.compile(r"^\W*(yes|yep|yeah|correct|exactly|that['’]s right|that is right|right|confirmed|"
                       r"indeed|agreed|absolutely)\b", re.IGNORECASE)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-_CLARIFY_NEEDS = needs(_CLARIFY)  # strings every clarification request contains
+_CLARIFY_NEEDS = needs(_CLARIFY)
 
 
 def classify(text: str) -> dict[str, str]:
     """The grounding acts in ``text``: act -> the sentence that shows it."""
     acts: dict[str, str] = {}
     clarify: bool | None = None  # can the text hold a clarification request at all (a sentence is part of it)?
-    for m in _SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue

@@ -29,11 +29,6 @@ from privy.simulator.scenario import Fact, Mention
 Span = tuple[int, int]
 
 
-def spans(fact: Fact, text: str) -> list[Span]:
-    """Character spans of ``text`` where the fact is mentioned."""
-    return [m.span() for mention in fact.mentions for m in mention.pattern.finditer(text)]
-
-
 def _overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
@@ -96,7 +91,7 @@ def _scan(episode: Episode) -> _Scan:
         text = m.content
         low = lowered(text)
         found: dict[str, list[Span]] = {}
-        for fid, lit, gate, mentions in facts:  # in fact order, a later duplicate id overriding, as spans() would
+        for fid, lit, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
             if low is not None and lit is not None:
                 if lit not in low:
                     continue

@@ -1,0 +1,5 @@
+"""privy's scenarios layer: the parametric families, their scripted reference policies, the Sotopia importer.
+
+Beside the code, this folder holds scenario files: hand-written demos (``*.yaml``),
+generated examples (``examples/``) and benchmark suites (``suites/``).
+"""

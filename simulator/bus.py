@@ -71,9 +71,6 @@ class MessageBus:
         self.messages: list[Message] = []
         self._seen: dict[str, list[Message]] = {a: [] for a in graph.nodes}
 
-    def neighbours(self, agent: str) -> frozenset[str]:
-        return self._neighbours[agent]
-
     def send(
         self,
         sender: str,

@@ -112,7 +112,7 @@ async def run_episode(
     started, t0 = datetime.now(UTC), time.perf_counter()
     names = {a.id: a.name for a in scenario.agents}
     script: Script | None = None
-    prompts = AgentPrompts()  # each agent's prompt extends its last: linear, not quadratic
+    prompts = AgentPrompts()
     if mode is Mode.SCRIPT:
         text = await calls.send(backend, script_request(env, next_seed(rng)), 0)
         script = Script.parse(text, names) if text is not None else None

@@ -243,23 +243,23 @@ def semantic_problems(s: Scenario | dict[str, Any]) -> list[tuple[Loc, str]]:
     def add(*loc: str | int, msg: str) -> None:
         problems.append((loc, msg))
 
+    def note_id(seen: set[str], field: str, i: int, entry: Any) -> None:
+        """Add ``data[field][i]``'s id to ``seen``, reporting it if it is there already."""
+        eid = _map(entry).get("id")
+        if isinstance(eid, str):
+            if eid in seen:
+                add(field, i, "id", msg=f"duplicate {field.removesuffix('s')} id '{eid}'; expected unique ids")
+            seen.add(eid)
+
     agent_ids: set[str] = set()
     for i, a in _seq(data.get("agents")):
-        aid = _map(a).get("id")
-        if isinstance(aid, str):
-            if aid in agent_ids:
-                add("agents", i, "id", msg=f"duplicate agent id '{aid}'; expected unique ids")
-            agent_ids.add(aid)
+        note_id(agent_ids, "agents", i, a)
     def unknown_agent(aid: str) -> str:
         return f"unknown agent id '{aid}'; expected one of {sorted(agent_ids)}"
 
     fact_ids: set[str] = set()
     for i, f in _seq(data.get("facts")):
-        fid = _map(f).get("id")
-        if isinstance(fid, str):
-            if fid in fact_ids:
-                add("facts", i, "id", msg=f"duplicate fact id '{fid}'; expected unique ids")
-            fact_ids.add(fid)
+        note_id(fact_ids, "facts", i, f)
         for j, h in _seq(_map(f).get("holders")):
             if isinstance(h, str) and h not in agent_ids:
                 add("facts", i, "holders", j, msg=unknown_agent(h))

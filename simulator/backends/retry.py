@@ -7,19 +7,14 @@ with the final :class:`BackendError` when the call gives up.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    RetryError,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_before_delay,
-)
+from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type
 
 from privy.simulator.backends.base import Backend, ChatRequest, Completion
 from privy.simulator.backends.errors import Attempt, BackendError, TransientError
@@ -36,13 +31,27 @@ class RetryPolicy(BaseModel):
 
 
 class RetryingBackend:
-    """Wraps a backend so transient failures are retried under ``policy``."""
+    """Wraps a backend so transient failures are retried under ``policy``.
 
-    def __init__(self, inner: Backend, policy: RetryPolicy | None = None, seed: int | None = None) -> None:
+    ``clock`` (seconds) is what ``max_total_s`` is measured on and ``sleep`` how a wait is
+    waited; tests pass a fake pair, to count attempts and waits exactly without waiting.
+    """
+
+    def __init__(
+        self,
+        inner: Backend,
+        policy: RetryPolicy | None = None,
+        seed: int | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self.policy = policy or RetryPolicy()
         self._rng = random.Random(seed)
+        self._clock = clock
+        self._sleep = sleep
 
     def settings(self) -> dict[str, Any]:
         return {**self.inner.settings(), "retry": self.policy.model_dump()}
@@ -59,7 +68,14 @@ class RetryingBackend:
     async def complete(self, request: ChatRequest) -> Completion:
         attempts: list[Attempt] = []
         p = self.policy
-        started = time.monotonic()
+        started = self._clock()
+
+        def stop(state: RetryCallState) -> bool:
+            # after max_attempts, or *before* a wait that would end past max_total_s (a long
+            # Retry-After included), not after it: the budget is a bound on the whole call.
+            # tenacity's stop_before_delay, on this backend's clock.
+            return (state.attempt_number >= p.max_attempts
+                    or self._clock() - started + state.upcoming_sleep >= p.max_total_s)
 
         def record(state: RetryCallState) -> None:
             err = state.outcome.exception() if state.outcome else None
@@ -67,9 +83,8 @@ class RetryingBackend:
             attempts.append(Attempt(attempt=state.attempt_number, error=str(err), wait_s=round(wait, 3)))
 
         retrying = AsyncRetrying(
-            # stop *before* a wait that would end past max_total_s (a long Retry-After included),
-            # not after it: the budget is a bound on the whole call
-            stop=stop_after_attempt(p.max_attempts) | stop_before_delay(p.max_total_s),
+            sleep=self._sleep,
+            stop=stop,
             wait=self._wait,
             retry=retry_if_exception_type(TransientError),
             before_sleep=record,
@@ -80,7 +95,7 @@ class RetryingBackend:
         except RetryError as gave_up:
             last = gave_up.last_attempt.exception()
             attempts.append(Attempt(attempt=gave_up.last_attempt.attempt_number, error=str(last), wait_s=0.0))
-            spent = time.monotonic() - started
+            spent = self._clock() - started
             raise BackendError(
                 f"gave up after {len(attempts)} attempts in {spent:.1f}s; last error: {last}", attempts
             ) from last

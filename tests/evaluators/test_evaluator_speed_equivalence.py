@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.common_ground import ATTRIBUTION, SHARED, sentences
-from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, _SENTENCE, ACTS
+from privy.evaluators.common_ground import ATTRIBUTION, SHARED
+from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS
 from privy.evaluators.ledger import _SCANS, Ledger, find_all
 from privy.evaluators.prefilter import literal, lowered, needs
+from privy.evaluators.sentences import SENTENCE, sentences
 from privy.evaluators.task_success import TaskSuccess
 from privy.scenarios import families
 from privy.scenarios.baselines import ScriptedBackend
@@ -150,7 +151,7 @@ def ref_common_ground(ep: Episode) -> Score:
 
 def ref_classify(text: str) -> dict[str, str]:
     acts: dict[str, str] = {}
-    for m in _SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue

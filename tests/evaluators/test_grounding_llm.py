@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, solve
 
 from privy.evaluators.grounding import ACTS, GroundingActs
-from privy.simulator import Episode, backends, load_scenario, run_episode
+from privy.simulator import Episode, backends, load_scenario
 
 
 @pytest.fixture(scope="module")
 def episode() -> Episode:
-    s = load_scenario(ROOT / "scenarios" / "mutual_friends.yaml")
-    return asyncio.run(run_episode(s, "agents", backends.create("scripted")))
+    return solve(load_scenario(ROOT / "scenarios" / "mutual_friends.yaml"))
 
 
 def test_llm_labels_become_findings_and_rates(episode: Episode) -> None:

@@ -12,12 +12,12 @@ import time
 from typing import Any
 
 import pytest
-from helpers import DATA, SCENARIO_DIR
+from helpers import DATA, SCENARIO_DIR, solve
 
 from privy import evaluators
 from privy.evaluators.base import Score
 from privy.evaluators.judge import RANGES, LLMJudge, build_prompt, parse, response_format
-from privy.simulator import Episode, backends, load_scenario, run_episode
+from privy.simulator import Episode, backends, load_scenario
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
 from privy.simulator.backends.llama import LlamaBackend
@@ -54,8 +54,7 @@ def reply(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def episode() -> Episode:
-    s = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")
-    return asyncio.run(run_episode(s, "agents", backends.create("scripted"), seed=0))
+    return solve(load_scenario(SCENARIO_DIR / "mutual_friends.yaml"))
 
 
 def judge(ep: Episode, outputs: list[str], max_attempts: int = 3) -> tuple[Score, MockBackend]:

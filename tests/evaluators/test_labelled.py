@@ -178,7 +178,7 @@ def test_episodes_are_real_simulator_episodes(items: list[Labelled]) -> None:
         env = PrivyEnv(ep.scenario)
         for m, lm in zip(ep.messages, item.messages, strict=True):
             assert m.actions == env.parse_actions(m.content)
-            expected = frozenset(lm.recipients) if lm.recipients is not None else env.bus.neighbours(m.sender)
+            expected = frozenset(lm.recipients) if lm.recipients is not None else env.action_space(m.sender).neighbours
             assert m.recipients == expected
 
 

@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
-from privy.simulator import Scenario, load_scenario
+import pytest
+
+from privy.simulator import Episode, Mode, Scenario, backends, load_scenario, run_episode
 from privy.simulator.loader import SUITE_SUFFIXES
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository
@@ -23,6 +27,52 @@ def short(path: Path | str, turns: int = 4, tokens: int = 40) -> Scenario:
     s = load_scenario(SCENARIO_DIR / path if isinstance(path, str) else path)
     limits = s.limits.model_copy(update={"max_turns": turns, "max_tokens": tokens})
     return s.model_copy(update={"limits": limits})
+
+
+def solve(s: Scenario, mode: Mode | str = Mode.AGENTS) -> Episode:
+    """An episode of ``s`` written by the scripted reference policies (seed 0)."""
+    return asyncio.run(run_episode(s, mode, backends.create("scripted"), seed=0))
+
+
+def refusal(family: str, values: dict[str, Any]) -> str:
+    """The message with which ``family`` refuses to generate an instance from ``values``."""
+    from privy.scenarios import families
+
+    with pytest.raises(families.FamilyError, match=f"{family}: impossible parameters") as err:
+        families.generate(family, 1, 0, values)
+    return str(err.value)
+
+
+def generate_refused(family: str, param: str, out: Path) -> str:
+    """``privy scenarios generate FAMILY --out OUT -p PARAM``, which must fail and write nothing: what it printed."""
+    from typer.testing import CliRunner
+
+    from privy.cli import app
+
+    result = CliRunner().invoke(app, ["scenarios", "generate", family, "--out", str(out), "-p", param],
+                                env={"COLUMNS": "2000"})
+    assert result.exit_code != 0
+    assert not out.exists()
+    return result.output  # stdout and stderr
+
+
+def seeded_examples(family: str, folder: Path, seed: int) -> list[Scenario]:
+    """The example files in ``folder``, checked to be ``family``'s first instances from ``seed``, named by id."""
+    from privy.scenarios import families
+
+    files = sorted(folder.glob("*.yaml"))
+    generated = families.generate(family, len(files), seed=seed)
+    assert [load_scenario(p) for p in files] == generated
+    assert [p.name for p in files] == [f"{s.id}.yaml" for s in generated]
+    return generated
+
+
+def regenerated_example(path: Path, family: str, out: Path) -> Scenario:
+    """The example file at ``path``, checked to be what its header's command writes (comments aside)."""
+    fresh = regenerate_example(path, family, out)
+    body = "".join(line for line in path.read_text().splitlines(keepends=True) if not line.startswith("#"))
+    assert body == fresh.read_text()
+    return load_scenario(path)
 
 
 def regenerate_example(path: Path, family: str, out: Path) -> Path:

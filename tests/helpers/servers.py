@@ -3,8 +3,8 @@
 - :class:`LlamaServer`: llama-cpp-python's own OpenAI-compatible server
   (``python -m llama_cpp.server``) serving the embedded SmolLM2 model.
 - :class:`FaultProxy`: an HTTP proxy in front of it that injects faults from a queue
-  (429 with Retry-After, 500, 503, stalls, cut connections, garbage JSON, ...), counts
-  requests and measures how many were in flight at once.
+  (429 with Retry-After, 500, 503, stalls, cut connections, garbage JSON, ...), logs
+  what it did with each request, and measures how many were in flight at once.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -77,12 +79,26 @@ FAULTS = {"ok", "429", "500", "503", "stall", "cut", "garbage", "badbytes", "sur
           "empty", "long", "401echo"}
 
 
+@dataclass
+class Served:
+    """What the proxy did with one request."""
+
+    fault: str  # the fault it injected; "ok": none, the request was only forwarded
+    forwarded: bool = False  # passed on to upstream, whose answer (corrupted by ``fault``) is the reply
+    client_gone: bool = False  # forwarded, but the client had hung up (timed out) before upstream answered
+
+
 class FaultProxy:
     """Forwards to ``upstream``; the n-th request gets ``faults[n]`` (then 'ok').
 
+    A forwarded request whose client hangs up before upstream answers (a generation slower
+    than the client's timeout) gets no reply, and its fault, if any, is queued again: every
+    queued fault reaches the client.
+
     Attributes:
         requests: requests received; forwarded: requests that reached upstream;
-        peak: most requests in flight at once; seen_headers: Authorization headers.
+        log: a :class:`Served` per request, in the order they came (complete once the
+        proxy is closed); peak: most requests in flight at once.
     """
 
     def __init__(self, upstream: str, faults: list[str] | None = None, stall_s: float = 3.0,
@@ -97,7 +113,7 @@ class FaultProxy:
         self.forwarded = 0
         self.in_flight = 0
         self.peak = 0
-        self.served: list[str] = []
+        self.log: list[Served] = []
         self._lock = threading.Lock()
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
@@ -110,24 +126,35 @@ class FaultProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        deadline = time.monotonic() + 330  # the requests still being served finish their log entries
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
         self._server.shutdown()
         self._server.server_close()
 
     def push(self, *faults: str) -> None:
         self.faults.extend(faults)
 
-    def _next_fault(self) -> str:
+    def _next(self) -> Served:
         with self._lock:
             self.requests += 1
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
             fault = self.faults.popleft() if self.faults else "ok"
-            self.served.append(fault)
-            return fault
+            served = Served(fault)
+            self.log.append(served)
+            return served
 
-    def _forward(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    def _client_gone(self, served: Served) -> None:
+        with self._lock:
+            served.client_gone = True
+            if served.fault != "ok":
+                self.faults.appendleft(served.fault)
+
+    def _forward(self, served: Served, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         with self._lock:
             self.forwarded += 1
+            served.forwarded = True
         req = urllib.request.Request(self.upstream.removesuffix("/v1") + path, data=body, method="POST",
                                      headers={k: v for k, v in headers.items()
                                               if k.lower() in ("authorization", "content-type")})
@@ -158,14 +185,15 @@ class FaultProxy:
 
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                fault = proxy._next_fault()
+                served = proxy._next()
                 try:
-                    self._serve(fault, body)
+                    self._serve(served, body)
                 finally:
                     with proxy._lock:
                         proxy.in_flight -= 1
 
-            def _serve(self, fault: str, body: bytes) -> None:
+            def _serve(self, served: Served, body: bytes) -> None:
+                fault = served.fault
                 if proxy.delay_s:
                     time.sleep(proxy.delay_s)
                 err = json.dumps({"error": {"message": f"injected {fault}", "type": "injected"}}).encode()
@@ -186,12 +214,24 @@ class FaultProxy:
                     return None
                 if fault == "garbage":
                     return self._send(200, b"<html>this is not JSON{{{")
-                code, data = proxy._forward(self.path, body, dict(self.headers))
+                code, data = proxy._forward(served, self.path, body, dict(self.headers))
+                if _hung_up(self.connection):
+                    proxy._client_gone(served)
+                    return None
                 if code == 200 and fault != "ok":
                     data = _corrupt(fault, data)
                 return self._send(code, data)
 
         return Handler
+
+
+def _hung_up(conn: socket.socket) -> bool:
+    """Whether the client has closed its end: having sent its request, it sends nothing more."""
+    try:
+        readable, _, _ = select.select([conn], [], [], 0)
+        return bool(readable) and conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:  # reset
+        return True
 
 
 def _corrupt(fault: str, data: bytes) -> bytes:

@@ -5,22 +5,18 @@ withheld. Families appear here as soon as their module exists."""
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from pathlib import Path
 
 import pytest
+from helpers import solve
 from pettingzoo.test import api_test
 
 from privy.scenarios import families
-from privy.simulator import PrivyEnv, backends, load_scenario, run_episode
+from privy.simulator import PrivyEnv, load_scenario
 
 N = 100
 FAMILIES = families.names()
-
-
-def _solve(s):  # type: ignore[no-untyped-def]
-    return asyncio.run(run_episode(s, "agents", backends.create("scripted"), seed=0))
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -46,9 +42,9 @@ def test_instances_pass_pettingzoo_api_test(name: str) -> None:
 def test_baseline_succeeds_and_fails_without_the_facts(name: str) -> None:
     fam = families.family(name)
     for s in families.generate(name, N, seed=9):
-        ep = _solve(s)
+        ep = solve(s)
         assert ep.outcome.success, (s.id, [m.content for m in ep.messages])
-        withheld = _solve(fam.withhold(s))
+        withheld = solve(fam.withhold(s))
         assert not withheld.outcome.success, (s.id, [m.content for m in withheld.messages])
 
 

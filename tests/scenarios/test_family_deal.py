@@ -3,15 +3,12 @@ and protocol, withholding, and the example files."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from pathlib import Path
 
 import pytest
-from helpers import SCENARIO_DIR
-from typer.testing import CliRunner
+from helpers import SCENARIO_DIR, generate_refused, refusal, seeded_examples, solve
 
-from privy.cli import app
 from privy.scenarios import families
 from privy.scenarios.families.base import PolicyInput
 from privy.scenarios.families.deal_or_no_deal import (
@@ -22,7 +19,7 @@ from privy.scenarios.families.deal_or_no_deal import (
     parse_values,
     reference_split,
 )
-from privy.simulator import PrivyEnv, Scenario, Utterance, backends, load_scenario, run_episode
+from privy.simulator import PrivyEnv, Scenario, Utterance
 from privy.simulator.bus import Message
 from privy.simulator.task import judge_deal
 from privy.simulator.views import PublicTask
@@ -32,10 +29,6 @@ EXAMPLES = SCENARIO_DIR / "examples" / NAME
 EXAMPLE_SEED = 2017
 ITEMS = {"book": 1, "hat": 2, "ball": 3}
 VALUES = {"a": {"book": 4, "hat": 0, "ball": 2}, "b": {"book": 1, "hat": 3, "ball": 1}}
-
-
-def solve(s: Scenario):  # type: ignore[no-untyped-def]
-    return asyncio.run(run_episode(s, "agents", backends.create("scripted"), seed=0))
 
 
 # --------------------------------------------------------------------------- parameters
@@ -55,18 +48,11 @@ def solve(s: Scenario):  # type: ignore[no-untyped-def]
     ({"n_items": 3}, "n_items: Extra inputs are not permitted"),
 ])
 def test_impossible_parameters_are_refused_clearly(values: dict[str, int], message: str) -> None:
-    with pytest.raises(families.FamilyError, match="deal_or_no_deal: impossible parameters") as err:
-        families.generate(NAME, 1, 0, values)
-    assert message in str(err.value)
+    assert message in refusal(NAME, values)
 
 
 def test_impossible_parameters_write_nothing(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["scenarios", "generate", NAME, "--out", str(out), "-p", "n_item_types=9"],
-                                env={"COLUMNS": "2000"})
-    assert result.exit_code != 0
-    assert "n_item_types" in result.output + (result.stderr or "")
-    assert not out.exists()
+    assert "n_item_types" in generate_refused(NAME, "n_item_types=9", tmp_path / "out")
 
 
 @pytest.mark.parametrize("values", [
@@ -241,10 +227,7 @@ def test_value_mentions_find_statements_of_the_values_but_not_deal_lines() -> No
 
 
 def test_example_files_are_what_the_generator_gives() -> None:
-    files = sorted(EXAMPLES.glob("*.yaml"))
-    generated = families.generate(NAME, len(files), seed=EXAMPLE_SEED)
-    assert len(files) == 3
-    assert [load_scenario(p) for p in files] == generated
-    assert [p.name for p in files] == [f"{s.id}.yaml" for s in generated]
+    generated = seeded_examples(NAME, EXAMPLES, EXAMPLE_SEED)
+    assert len(generated) == 3
     for s in generated:
         FAMILY.check(s)

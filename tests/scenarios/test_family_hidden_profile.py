@@ -6,26 +6,19 @@ when withheld, determinism) are in test_families.py; these are the family's own.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from helpers import SCENARIO_DIR, regenerate_example
-from typer.testing import CliRunner
+from helpers import SCENARIO_DIR, generate_refused, refusal, regenerated_example, solve
 
-from privy.cli import app
 from privy.scenarios import families
 from privy.scenarios.families.hidden_profile import CANDIDATES, CONS, PROS, favourite, mention, parse_fact, scores
-from privy.simulator import Scenario, backends, load_scenario, run_episode
+from privy.simulator import Scenario, load_scenario
 from privy.simulator.scenario import Fact
 
 NAME = "hidden_profile"
 FAM = families.family(NAME)
 EXAMPLES = sorted((SCENARIO_DIR / "examples" / NAME).glob("*.yaml"))
-
-
-def _solve(s: Scenario):  # type: ignore[no-untyped-def]
-    return asyncio.run(run_episode(s, "agents", backends.create("scripted"), seed=0))
 
 
 def _fav(s: Scenario, facts: list[Fact]) -> str | None:
@@ -51,18 +44,11 @@ def _shared(s: Scenario) -> list[Fact]:
     ({"colour": "red"}, "colour: Extra inputs are not permitted"),
 ])
 def test_impossible_parameters_are_rejected_clearly(values: dict[str, int], message: str) -> None:
-    with pytest.raises(families.FamilyError, match="hidden_profile: impossible parameters") as err:
-        families.generate(NAME, 1, 0, values)
-    assert message in str(err.value)
+    assert message in refusal(NAME, values)
 
 
 def test_cli_writes_nothing_for_impossible_parameters(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["scenarios", "generate", NAME, "--out", str(out), "-p", "n_agents=1"],
-                                env={"COLUMNS": "2000"})
-    assert result.exit_code != 0
-    assert "needs at least two agents" in result.output
-    assert not out.exists()
+    assert "needs at least two agents" in generate_refused(NAME, "n_agents=1", tmp_path / "out")
 
 
 # --------------------------------------------------------------------------- difficulty
@@ -162,7 +148,7 @@ def test_check_catches_a_fact_held_by_some_but_not_all() -> None:
 @pytest.mark.parametrize("n", [2, 3, 5])
 def test_baseline_shares_then_decides(n: int) -> None:
     for s in families.generate(NAME, 10, 7, {"n_agents": n, "unique_facts": 2}):
-        ep = _solve(s)
+        ep = solve(s)
         assert ep.outcome.success and ep.outcome.turns == 2 * n - 1
         assert all(m.content.startswith("My facts:") for m in ep.messages[:n])
         assert all(m.content.endswith(f"DECIDE: {s.task.answer}") for m in ep.messages[n - 1:])
@@ -173,13 +159,13 @@ def test_baseline_follows_the_shared_bias_without_the_unique_facts() -> None:
         wrong = _fav(s, _shared(s))
         w = FAM.withhold(s)
         assert not w.task.needed_facts and len(w.facts) == len(s.facts) - len(s.task.needed_facts)
-        out = _solve(w).outcome
+        out = solve(w).outcome
         assert out.decision == wrong and not out.success
 
 
 def test_policy_waits_until_everyone_has_spoken() -> None:
     s = families.generate(NAME, 1, 9, {"n_agents": 3})[0]
-    ep = _solve(s)
+    ep = solve(s)
     first = ep.messages[0]
     assert "DECIDE" not in first.content
     assert [f"- {f.text}" for f in s.facts_of(first.sender)] == first.content.splitlines()[1:]
@@ -188,15 +174,11 @@ def test_policy_waits_until_everyone_has_spoken() -> None:
 def test_baseline_solves_the_hand_written_demo_and_fails_without_its_unique_facts() -> None:
     """scenarios/hidden_profile.yaml is not written from the templates; the baseline scores it by word list."""
     demo = load_scenario(SCENARIO_DIR / "hidden_profile.yaml")
-    assert _solve(demo).outcome.success
-    assert _solve(FAM.withhold(demo)).outcome.decision == "Blake"
+    assert solve(demo).outcome.success
+    assert solve(FAM.withhold(demo)).outcome.decision == "Blake"
 
 
 # --------------------------------------------------------------------------- examples
-
-
-def _regenerate(path: Path, tmp_path: Path) -> Path:
-    return regenerate_example(path, NAME, tmp_path)
 
 
 def test_three_examples_are_committed() -> None:
@@ -205,9 +187,6 @@ def test_three_examples_are_committed() -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_equals_what_the_generator_gives(path: Path, tmp_path: Path) -> None:
-    fresh = _regenerate(path, tmp_path)
-    body = "".join(line for line in path.read_text().splitlines(keepends=True) if not line.startswith("#"))
-    assert body == fresh.read_text()
-    s = load_scenario(path)
+    s = regenerated_example(path, NAME, tmp_path)
     FAM.check(s)
-    assert _solve(s).outcome.success
+    assert solve(s).outcome.success

@@ -3,15 +3,12 @@ guesses what the answers determine, withholding, and the example files."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from pathlib import Path
 
 import pytest
-from helpers import SCENARIO_DIR
-from typer.testing import CliRunner
+from helpers import SCENARIO_DIR, generate_refused, refusal, seeded_examples, solve
 
-from privy.cli import app
 from privy.scenarios import families
 from privy.scenarios.families.base import PolicyInput
 from privy.scenarios.families.twenty_questions import (
@@ -25,17 +22,13 @@ from privy.scenarios.families.twenty_questions import (
     secret_mention,
     strategy_depth,
 )
-from privy.simulator import Scenario, backends, load_scenario, run_episode
+from privy.simulator import Scenario
 from privy.simulator.bus import Message
 from privy.simulator.views import PublicTask
 
 NAME = "twenty_questions"
 EXAMPLES = SCENARIO_DIR / "examples" / NAME
 EXAMPLE_SEED = 2017
-
-
-def solve(s: Scenario):  # type: ignore[no-untyped-def]
-    return asyncio.run(run_episode(s, "agents", backends.create("scripted"), seed=0))
 
 
 def roles(s: Scenario) -> tuple[str, str]:
@@ -84,17 +77,11 @@ def table_of(s: Scenario) -> tuple[list[str], dict[str, dict[str, bool]]]:
     ({"secret": "cat"}, "secret: Extra inputs are not permitted"),
 ])
 def test_impossible_parameters_are_refused_clearly(values: dict[str, int], message: str) -> None:
-    with pytest.raises(families.FamilyError, match="twenty_questions: impossible parameters") as err:
-        families.generate(NAME, 1, 0, values)
-    assert message in str(err.value)
+    assert message in refusal(NAME, values)
 
 
 def test_impossible_parameters_write_nothing(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["scenarios", "generate", NAME, "--out", str(out), "-p", "n_candidates=99"],
-                                env={"COLUMNS": "2000"})
-    assert result.exit_code != 0 and "n_candidates" in result.output
-    assert not out.exists()
+    assert "n_candidates" in generate_refused(NAME, "n_candidates=99", tmp_path / "out")
 
 
 @pytest.mark.parametrize("values", [
@@ -233,10 +220,7 @@ def test_withheld_secret_ends_without_a_guess() -> None:
 
 
 def test_example_files_are_what_the_generator_gives() -> None:
-    files = sorted(EXAMPLES.glob("*.yaml"))
-    generated = families.generate(NAME, len(files), seed=EXAMPLE_SEED)
-    assert len(files) == 3
-    assert [load_scenario(p) for p in files] == generated
-    assert [p.name for p in files] == [f"{s.id}.yaml" for s in generated]
+    generated = seeded_examples(NAME, EXAMPLES, EXAMPLE_SEED)
+    assert len(generated) == 3
     for s in generated:
         FAMILY.check(s)

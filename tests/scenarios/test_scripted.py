@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-from helpers import SCENARIO_DIR
+from helpers import SCENARIO_DIR, solve
 
-from privy.simulator import Episode, Scenario, backends, load_scenario, run_episode
+from privy.simulator import Scenario, load_scenario
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
-
-
-def run(s: Scenario, mode: str = "agents") -> Episode:
-    return asyncio.run(run_episode(s, mode, backends.create("scripted"), seed=0))
 
 
 def variant(base: Scenario, **changes: Any) -> Scenario:
@@ -38,7 +33,7 @@ def without_shared_friend(s: Scenario) -> Scenario:
 
 @pytest.mark.parametrize("mode", ["agents", "mindreaders", "omniscient"])
 def test_scripted_policy_solves_mutual_friends(mode: str) -> None:
-    ep = run(load_scenario(MUTUAL), mode)
+    ep = solve(load_scenario(MUTUAL), mode)
     o = ep.outcome
     assert o.success is True
     assert o.ended_by == "committed"
@@ -51,7 +46,7 @@ def test_scripted_policy_solves_mutual_friends(mode: str) -> None:
 
 
 def test_scripted_agents_mode_shares_then_selects() -> None:
-    ep = run(load_scenario(MUTUAL))
+    ep = solve(load_scenario(MUTUAL))
     first, second, third = ep.messages
     assert first.content.startswith("My friends: ") and "Maya Chen" in first.content
     assert first.actions == ()
@@ -62,7 +57,7 @@ def test_scripted_agents_mode_shares_then_selects() -> None:
 def test_scripted_policy_fails_when_the_shared_friend_is_withheld() -> None:
     s = without_shared_friend(load_scenario(MUTUAL))
     assert "Tess Moreau" not in " ".join(f.text for f in s.facts_of("bob"))
-    ep = run(s)
+    ep = solve(s)
     o = ep.outcome
     assert o.success is False
     assert o.ended_by == "turn_limit"
@@ -78,7 +73,7 @@ def test_one_way_topology_cannot_succeed_and_does_not_crash(edge: list[str], mut
     list and never commits; the episode runs to the turn limit without error."""
     one_way = {"kind": "edges", "edges": [edge], "directed": True}
     s = variant(load_scenario(MUTUAL), topology=one_way)
-    ep = run(s)
+    ep = solve(s)
     o = ep.outcome
     assert o.success is False
     assert o.ended_by == "turn_limit"

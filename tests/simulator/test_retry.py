@@ -1,6 +1,8 @@
 """RetryingBackend: which errors are retried, how long it waits, what it records, when it gives up.
 
-Waits are tiny (``initial_wait_s=0.01``, no jitter) so the whole file runs in about a second.
+The backend runs on a fake clock (:class:`FakeTime`): its waits are counted, not waited,
+so the attempts and the waits are checked exactly however busy the machine is. One test
+checks that the defaults wait on the real clock.
 """
 
 from __future__ import annotations
@@ -29,16 +31,36 @@ def fast(**changes: Any) -> RetryPolicy:
     return RetryPolicy(**{"initial_wait_s": 0.01, "jitter_s": 0.0, "max_attempts": 10, **changes})
 
 
+class FakeTime:
+    """A clock that moves only when something sleeps on it or spends time on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(float(seconds))
+        self.now += seconds
+
+
 class Flaky:
-    """Raises the queued errors one per call, then answers ``text``; ``forever`` raises on every call."""
+    """Raises the queued errors one per call, then answers ``text``; ``forever`` raises on every call.
+
+    Each call takes ``call_s`` on the fake clock ``time``.
+    """
 
     name = "flaky"
 
     def __init__(self, errors: list[BaseException] | None = None, forever: BaseException | None = None,
-                 text: str = "ok") -> None:
+                 text: str = "ok", call_s: float = 0.0) -> None:
         self.errors = list(errors or [])
         self.forever = forever
         self.text = text
+        self.call_s = call_s
+        self.time = FakeTime()
         self.calls = 0
         self.call_times: list[float] = []
 
@@ -47,12 +69,18 @@ class Flaky:
 
     async def complete(self, request: ChatRequest) -> Completion:
         self.calls += 1
-        self.call_times.append(time.monotonic())
+        self.call_times.append(self.time.now)
+        self.time.now += self.call_s
         if self.errors:
             raise self.errors.pop(0)
         if self.forever is not None:
             raise self.forever
         return Completion(text=self.text, attempts=[])
+
+
+def retrying(inner: Flaky, policy: RetryPolicy, seed: int | None = None) -> RetryingBackend:
+    """``inner`` retried under ``policy``, on ``inner``'s fake clock."""
+    return RetryingBackend(inner, policy, seed, clock=inner.time.clock, sleep=inner.time.sleep)
 
 
 def complete(backend: Any, request: ChatRequest = REQ) -> Completion:
@@ -61,49 +89,60 @@ def complete(backend: Any, request: ChatRequest = REQ) -> Completion:
 
 def test_transient_errors_are_retried_and_every_failed_try_is_recorded() -> None:
     inner = Flaky([TransientError("503 one"), TransientError("timeout two"), TransientError("reset three")])
-    out = complete(RetryingBackend(inner, fast()))
+    out = complete(retrying(inner, fast()))
     assert out.text == "ok"
     assert inner.calls == 4
     assert [a.attempt for a in out.attempts] == [1, 2, 3]
     assert [a.error for a in out.attempts] == ["503 one", "timeout two", "reset three"]
     assert [a.wait_s for a in out.attempts] == [0.01, 0.02, 0.04]
+    assert inner.time.sleeps == [0.01, 0.02, 0.04]  # each recorded wait was waited, once
 
 
 def test_a_success_at_once_has_no_attempts() -> None:
     inner = Flaky()
-    out = complete(RetryingBackend(inner, fast()))
-    assert (out.text, out.attempts, inner.calls) == ("ok", [], 1)
+    out = complete(retrying(inner, fast()))
+    assert (out.text, out.attempts, inner.calls, inner.time.sleeps) == ("ok", [], 1, [])
 
 
 def test_retry_after_is_honoured() -> None:
     inner = Flaky([TransientError("429 slow down", retry_after=0.3)])
-    t0 = time.monotonic()
-    out = complete(RetryingBackend(inner, fast()))
-    elapsed = time.monotonic() - t0
+    out = complete(retrying(inner, fast()))
     assert out.text == "ok"
     [attempt] = out.attempts
     assert attempt.error == "429 slow down"
-    assert attempt.wait_s >= 0.3
-    assert elapsed >= 0.3
-    assert inner.call_times[1] - inner.call_times[0] >= 0.3
+    assert attempt.wait_s == 0.3
+    assert inner.time.sleeps == [0.3]
+    assert inner.call_times == [0.0, 0.3]
+
+
+def test_the_defaults_wait_on_the_real_clock() -> None:
+    inner = Flaky([TransientError("429 slow down", retry_after=0.05)])
+    t0 = time.monotonic()
+    out = complete(RetryingBackend(inner, fast()))
+    assert time.monotonic() - t0 >= 0.05
+    assert (out.text, inner.calls, [a.wait_s for a in out.attempts]) == ("ok", 2, [0.05])
+    assert inner.time.sleeps == []
 
 
 def test_retry_after_shorter_than_the_backoff_does_not_shorten_it() -> None:
     inner = Flaky([TransientError("429", retry_after=0.001)])
-    out = complete(RetryingBackend(inner, fast(initial_wait_s=0.05)))
+    out = complete(retrying(inner, fast(initial_wait_s=0.05)))
     assert out.attempts[0].wait_s == 0.05
+    assert inner.time.sleeps == [0.05]
 
 
 def test_backoff_grows_exponentially_and_is_capped() -> None:
     inner = Flaky([TransientError(f"e{i}") for i in range(6)])
-    out = complete(RetryingBackend(inner, fast(max_wait_s=0.04)))
+    out = complete(retrying(inner, fast(max_wait_s=0.04)))
     assert [a.wait_s for a in out.attempts] == [0.01, 0.02, 0.04, 0.04, 0.04, 0.04]
+    assert inner.time.sleeps == [0.01, 0.02, 0.04, 0.04, 0.04, 0.04]
 
 
 def test_jitter_stays_within_its_bound_and_is_seeded() -> None:
     def waits(seed: int) -> list[float]:
         inner = Flaky([TransientError(f"e{i}") for i in range(4)])
-        out = complete(RetryingBackend(inner, fast(jitter_s=0.02), seed=seed))
+        out = complete(retrying(inner, fast(jitter_s=0.02), seed=seed))
+        assert [round(s, 3) for s in inner.time.sleeps] == [a.wait_s for a in out.attempts]
         return [a.wait_s for a in out.attempts]
 
     first = waits(7)
@@ -116,10 +155,11 @@ def test_jitter_stays_within_its_bound_and_is_seeded() -> None:
 def test_max_attempts_gives_up_with_every_attempt_recorded() -> None:
     inner = Flaky(forever=TransientError("502 bad gateway"))
     with pytest.raises(BackendError) as info:
-        complete(RetryingBackend(inner, fast(max_attempts=3)))
+        complete(retrying(inner, fast(max_attempts=3)))
     err = info.value
     assert type(err) is BackendError  # final: not a TransientError an outer layer would retry again
     assert inner.calls == 3
+    assert inner.time.sleeps == [0.01, 0.02]
     assert [a.attempt for a in err.attempts] == [1, 2, 3]
     assert [a.error for a in err.attempts] == ["502 bad gateway"] * 3
     assert [a.wait_s for a in err.attempts] == [0.01, 0.02, 0.0]
@@ -131,31 +171,53 @@ def test_max_attempts_gives_up_with_every_attempt_recorded() -> None:
 def test_max_total_s_stops_before_a_wait_that_would_overrun_it() -> None:
     """A Retry-After beyond the budget is not slept through: the call gives up at once."""
     inner = Flaky(forever=TransientError("429", retry_after=5.0))
-    t0 = time.monotonic()
     with pytest.raises(BackendError) as info:
-        complete(RetryingBackend(inner, fast(max_total_s=0.5)))
-    assert time.monotonic() - t0 < 0.5
+        complete(retrying(inner, fast(max_total_s=0.5)))
+    assert inner.time.sleeps == []
     assert inner.calls == 1
     assert len(info.value.attempts) == 1
-    assert "gave up after 1 attempts" in str(info.value)
+    assert "gave up after 1 attempts in 0.0s" in str(info.value)
 
 
 def test_max_total_s_stops_growing_backoff_early() -> None:
+    """Waits of 0.05 and 0.1 fit in 0.3 s; the next, 0.2, would end at 0.35."""
     inner = Flaky(forever=TransientError("503"))
-    t0 = time.monotonic()
     with pytest.raises(BackendError) as info:
-        complete(RetryingBackend(inner, fast(initial_wait_s=0.05, max_total_s=0.3)))
-    elapsed = time.monotonic() - t0
-    assert elapsed < 0.3
-    assert 2 <= inner.calls < 10
-    assert len(info.value.attempts) == inner.calls
+        complete(retrying(inner, fast(initial_wait_s=0.05, max_total_s=0.3)))
+    assert inner.calls == 3
+    assert inner.time.sleeps == [0.05, 0.1]
+    assert [a.wait_s for a in info.value.attempts] == [0.05, 0.1, 0.0]
+
+
+def test_a_wait_that_would_end_exactly_at_max_total_s_is_not_waited() -> None:
+    """Waits 0.25 then 0.5: the second would end at 0.75, the budget, so the call stops before it."""
+    inner = Flaky(forever=TransientError("503"))
+    with pytest.raises(BackendError) as info:
+        complete(retrying(inner, fast(initial_wait_s=0.25, max_total_s=0.75)))
+    assert inner.calls == 2
+    assert inner.time.sleeps == [0.25]
+    assert "gave up after 2 attempts" in str(info.value)
+
+
+def test_time_spent_in_calls_counts_against_max_total_s() -> None:
+    """With instant calls, waits of 0.5 and 1.0 fit in 2 s; with calls of 0.5 s, the second would end at 2.5."""
+    instant = Flaky(forever=TransientError("503"))
+    with pytest.raises(BackendError):
+        complete(retrying(instant, fast(initial_wait_s=0.5, max_total_s=2.0)))
+    assert (instant.calls, instant.time.sleeps) == (3, [0.5, 1.0])
+
+    slow = Flaky(forever=TransientError("503"), call_s=0.5)
+    with pytest.raises(BackendError) as info:
+        complete(retrying(slow, fast(initial_wait_s=0.5, max_total_s=2.0)))
+    assert (slow.calls, slow.time.sleeps, slow.call_times) == (2, [0.5], [0.0, 1.0])
+    assert "gave up after 2 attempts in 1.5s" in str(info.value)
 
 
 def test_permanent_error_fails_at_once_and_is_not_wrapped() -> None:
     boom = PermanentError("401 bad credentials")
     inner = Flaky(forever=boom)
     with pytest.raises(PermanentError) as info:
-        complete(RetryingBackend(inner, fast()))
+        complete(retrying(inner, fast()))
     assert info.value is boom
     assert inner.calls == 1
     assert info.value.attempts == []
@@ -165,7 +227,7 @@ def test_permanent_error_fails_at_once_and_is_not_wrapped() -> None:
 def test_permanent_error_after_transient_ones_carries_the_earlier_attempts() -> None:
     inner = Flaky([TransientError("503"), PermanentError("404 no such model")])
     with pytest.raises(PermanentError) as info:
-        complete(RetryingBackend(inner, fast()))
+        complete(retrying(inner, fast()))
     assert inner.calls == 2
     assert [(a.attempt, a.error) for a in info.value.attempts] == [(1, "503")]
 
@@ -173,7 +235,7 @@ def test_permanent_error_after_transient_ones_carries_the_earlier_attempts() -> 
 def test_a_backend_bug_is_not_retried() -> None:
     inner = Flaky(forever=ZeroDivisionError("division by zero"))
     with pytest.raises(ZeroDivisionError):
-        complete(RetryingBackend(inner, fast()))
+        complete(retrying(inner, fast()))
     assert inner.calls == 1
 
 
