@@ -245,8 +245,11 @@ def compare(
     cache: CacheOpt = None,
     max_concurrent: ConcOpt = None,
     backends_file: BackendsFileOpt = None,
+    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes."""
+    from privy.bench.compare import compare as compare_modes
+
     try:
         mode_list = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
     except ValueError as e:
@@ -256,20 +259,16 @@ def compare(
         _fail("compare runs many episodes; replay one episode with `privy run --backend replay`")
     scenarios = [(p, _load(p)) for p in scenario_files]
     b, per_agent = _backends(backend, model, base_url, api_key_env, opt, cache, max_concurrent, backends_file)
-    jobs = [(p, s, m, seed) for p, s in scenarios for m in mode_list for seed in range(seeds)]
-    results: list[Episode] = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=out) as bar:
-        task = bar.add_task("episodes", total=len(jobs))
-        for p, s, m, seed in jobs:
-            bar.update(task, description=f"{s.id} · {m.value} · seed {seed}")
-            mine = {a: x for a, x in per_agent.items() if a in s.agent_ids} or None
-            ep = asyncio.run(_closing(run_episode(s, m, b, seed, agent_backends=mine, scenario_path=str(p)),
-                                      b, *(mine or {}).values()))
-            ep.save(out_dir / f"{s.id}.{m.value}.seed{seed}.json")
-            results.append(ep)
-            bar.advance(task)
+        task = bar.add_task("episodes", total=len(scenarios) * len(mode_list) * seeds)
+
+        def tick(p: Any, cell: Any, error: str | None) -> None:
+            bar.update(task, advance=1, description=f"{cell.scenario_id} · {cell.mode.value} · seed {cell.seed}")
+
+        results: list[Episode] = compare_modes(scenarios, mode_list, range(seeds), b, out_dir,
+                                               agent_backends=per_agent, jobs=jobs, on_progress=tick)
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
         table = Table(title=f"{scenario_id} · backend {b.name}", title_justify="left",
                       box=box.SIMPLE_HEAD)

@@ -224,10 +224,8 @@ class ResultStore:
         stored with status ``error``, so that a rerun retries it), else None.
         """
         o, calls = episode.outcome, episode.calls
-        # an episode a backend failure cut short is kept, but marked so that a rerun retries it
-        status, error = "done", None
-        if o.ended_by == "error":
-            status, error = "error", next((c.error for c in calls if c.error), "model call failed")
+        error = episode_error(episode)
+        status = "done" if error is None else "error"
         row = (key, suite, episode.scenario.id, episode.scenario.family, source, episode.mode.value, backend,
                episode.seed, status, error, int(o.success), o.ended_by, o.turns, episode.timings.wall_s,
                episode.timings.model_s, len(calls), sum(c.prompt_tokens or 0 for c in calls),
@@ -273,6 +271,13 @@ class ResultStore:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def episode_error(episode: Episode) -> str | None:
+    """The error of an episode a failed model call cut short (its first call error), else None."""
+    if episode.outcome.ended_by != "error":
+        return None
+    return next((c.error for c in episode.calls if c.error), "model call failed")
 
 
 def _now() -> str:
