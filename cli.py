@@ -248,7 +248,7 @@ def compare(
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes."""
-    from privy.bench.compare import compare as compare_modes
+    from privy.bench import compare as compare_modes
 
     try:
         mode_list = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
@@ -380,10 +380,9 @@ def bench(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
+    from privy.bench import Grid, ResultStore, StoreError, SuiteError, load_suite, run_bench
     from privy.bench.ray_executor import RayConnectError
-    from privy.bench.run import EXECUTORS, run_bench
-    from privy.bench.store import ResultStore, StoreError
-    from privy.bench.suite import Grid, SuiteError, load_suite
+    from privy.bench.run import EXECUTORS
 
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
@@ -439,8 +438,7 @@ def report(
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 5000,
 ) -> None:
     """Means with 95% bootstrap CIs per mode, paired gaps between modes, cost, Simulation Card."""
-    from privy.bench.report import build_report, print_report, to_html, to_markdown
-    from privy.bench.store import StoreError
+    from privy.bench import StoreError, build_report, print_report, to_html, to_markdown
 
     try:
         r = build_report(db, price_per_1k=price_per_1k, n_resamples=resamples)
@@ -466,9 +464,8 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
 ) -> None:
     """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
-    from privy.bench.store import StoreError
-    from privy.bench.view import ViewError, from_episodes, from_store
-    from privy.bench.view_html import render, serve
+    from privy.bench import StoreError, ViewError, from_episodes, from_store, render
+    from privy.bench.view_html import serve
 
     stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
     if stores and len(inputs) > 1:
@@ -522,8 +519,8 @@ def export_cmd(
         "--episode-json", help="Keep the whole episode log column of the episodes table.")] = False,
 ) -> None:
     """Write the store's tables as CSV, JSON Lines or Parquet, for pandas."""
-    from privy.bench.export import FORMATS, TABLES, ExportError, export
-    from privy.bench.store import StoreError
+    from privy.bench import ExportError, StoreError, export
+    from privy.bench.export import FORMATS, TABLES
 
     if fmt not in FORMATS:
         _fail(f"--format {fmt!r}: expected one of {list(FORMATS)}")
