@@ -267,9 +267,12 @@ def compare(
     modes: Annotated[str, typer.Option(help="Comma-separated modes.")] = "agents,mindreaders,omniscient,script",
     seeds: Annotated[int, typer.Option(help="Seeds per scenario and mode (0..N-1).")] = 1,
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Where episodes are written.")] = Path("runs"),
+    jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes."""
+    from privy.bench import compare as compare_modes
+
     try:
         mode_list = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
     except ValueError as e:
@@ -279,20 +282,16 @@ def compare(
         _fail("compare runs many episodes; replay one episode with `privy run --backend replay`")
     scenarios = [(p, _load(p)) for p in scenario_files]
     b, per_agent = _backends(backend)
-    jobs = [(p, s, m, seed) for p, s in scenarios for m in mode_list for seed in range(seeds)]
-    results: list[Episode] = []
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=out) as bar:
-        task = bar.add_task("episodes", total=len(jobs))
-        for p, s, m, seed in jobs:
-            bar.update(task, description=f"{s.id} · {m.value} · seed {seed}")
-            mine = {a: x for a, x in per_agent.items() if a in s.agent_ids} or None
-            ep = asyncio.run(_closing(run_episode(s, m, b, seed, agent_backends=mine, scenario_path=str(p)),
-                                      b, *(mine or {}).values()))
-            ep.save(out_dir / f"{s.id}.{m.value}.seed{seed}.json")
-            results.append(ep)
-            bar.advance(task)
+        task = bar.add_task("episodes", total=len(scenarios) * len(mode_list) * seeds)
+
+        def tick(p: Any, cell: Any, error: str | None) -> None:
+            bar.update(task, advance=1, description=f"{cell.scenario_id} · {cell.mode.value} · seed {cell.seed}")
+
+        results: list[Episode] = compare_modes(scenarios, mode_list, range(seeds), b, out_dir,
+                                               agent_backends=per_agent, jobs=jobs, on_progress=tick)
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
         table = Table(title=f"{scenario_id} · backend {b.name}", title_justify="left",
                       box=box.SIMPLE_HEAD)
@@ -389,10 +388,9 @@ def bench(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
+    from privy.bench import Grid, ResultStore, StoreError, SuiteError, load_suite, run_bench
     from privy.bench.ray_executor import RayConnectError
-    from privy.bench.run import EXECUTORS, run_bench
-    from privy.bench.store import ResultStore, StoreError
-    from privy.bench.suite import Grid, SuiteError, load_suite
+    from privy.bench.run import EXECUTORS
 
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
@@ -448,8 +446,7 @@ def report(
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 5000,
 ) -> None:
     """Means with 95% bootstrap CIs per mode, paired gaps between modes, cost, Simulation Card."""
-    from privy.bench.report import build_report, print_report, to_html, to_markdown
-    from privy.bench.store import StoreError
+    from privy.bench import StoreError, build_report, print_report, to_html, to_markdown
 
     try:
         r = build_report(db, price_per_1k=price_per_1k, n_resamples=resamples)
@@ -475,9 +472,8 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
 ) -> None:
     """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
-    from privy.bench.store import StoreError
-    from privy.bench.view import ViewError, from_episodes, from_store
-    from privy.bench.view_html import render, serve
+    from privy.bench import StoreError, ViewError, from_episodes, from_store, render
+    from privy.bench.view_html import serve
 
     stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
     if stores and len(inputs) > 1:
@@ -531,8 +527,8 @@ def export_cmd(
         "--episode-json", help="Keep the whole episode log column of the episodes table.")] = False,
 ) -> None:
     """Write the store's tables as CSV, JSON Lines or Parquet, for pandas."""
-    from privy.bench.export import FORMATS, TABLES, ExportError, export
-    from privy.bench.store import StoreError
+    from privy.bench import ExportError, StoreError, export
+    from privy.bench.export import FORMATS, TABLES
 
     if fmt not in FORMATS:
         _fail(f"--format {fmt!r}: expected one of {list(FORMATS)}")

@@ -5,13 +5,13 @@ writer: it makes a pending cell only when fewer than ``jobs`` tasks are in fligh
 holds no more of the grid than the local executor. Each pending cell becomes one Ray
 task whose argument is plain JSON (the scenario, mode, backend spec, seed and evaluator
 names); the worker rebuilds the backend with :func:`privy.simulator.backends.spec.build` (once
-per worker process and spec), runs the episode and its evaluators, and returns the
-episode and scores as JSON. The driver
+per worker process and spec), runs the cell with :func:`privy.bench.execute.run_one` (the
+local executor's cell runner) and returns the episode and scores as JSON. The driver
 collects results with ``ray.wait`` as they finish and writes each to the store at once,
 so a crash loses only the episodes still in flight, exactly like the local executor.
 
 Workers import this project's packages, so every Ray node must have privy installed in
-the Python environment its workers run (``pip install -e .`` or ``pip install privy``).
+the Python environment its workers run (``pip install -e .`` or ``pip install privy-sim``).
 A backend's ``max_concurrent`` limit and its response cache file hold per worker process
 (the cache is SQLite: workers on one machine share it, other machines need their own).
 Ray >= 2.59 may require its token authentication: the driver needs the cluster's token
@@ -26,12 +26,28 @@ import asyncio
 import json
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from privy.bench.suite import Cell, Suite
+from privy.bench.execute import (
+    OnProgress,
+    Progress,
+    describe,
+    evaluator_names,
+    prepare,
+    record_episode,
+    record_failure,
+    run_one,
+)
+from privy.bench.store import ResultStore
+from privy.bench.suite import Cell, Suite, SuiteBackend
+from privy.evaluators.base import Score
+from privy.simulator.backends.base import Backend
+from privy.simulator.backends.spec import build
+from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode
 
-_INSTALL_HINT = "the Ray executor needs Ray: pip install 'privy[ray]'"
+_INSTALL_HINT = "the Ray executor needs Ray: pip install 'privy-sim[ray]'"
 
 
 class RayMissingError(RuntimeError):
@@ -62,55 +78,47 @@ def cell_payload(cell: Cell, evaluator_names: list[str]) -> dict[str, Any]:
     }
 
 
+def payload_cell(payload: dict[str, Any]) -> Cell:
+    """The cell a :func:`cell_payload` describes (its scenario is checked when the episode runs)."""
+    scenario = payload["scenario"]
+    return Cell(json.dumps(scenario), payload["source"], Mode(payload["mode"]),
+                SuiteBackend.model_validate(payload["backend"]), payload["seed"], str(scenario.get("id", "")),
+                str(scenario.get("family", "")))
+
+
 # per worker process: one event loop (backends may hold loop-bound clients) and the built backends
 _LOOP: asyncio.AbstractEventLoop | None = None
-_BACKENDS: dict[str, Any] = {}
+_BACKENDS: dict[str, Backend] = {}
 
 
 def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     """Run one cell (in a Ray worker): ``{"episode": json, "scores": json}`` or ``{"error": str}``."""
     global _LOOP
-    from privy import evaluators
-    from privy.bench.suite import SuiteBackend
-    from privy.simulator.backends.spec import build
-    from privy.simulator.runner import run_episode
-    from privy.simulator.scenario import Scenario
-
     try:
         spec_key = json.dumps(payload["backend"], sort_keys=True)
         if spec_key not in _BACKENDS:
             _BACKENDS[spec_key] = build(SuiteBackend.model_validate(payload["backend"]))
         if _LOOP is None or _LOOP.is_closed():
             _LOOP = asyncio.new_event_loop()
-        scenario = Scenario.model_validate(payload["scenario"])
-
-        async def go() -> tuple[str, str]:
-            ep = await run_episode(scenario, payload["mode"], _BACKENDS[spec_key], payload["seed"],
-                                   scenario_path=payload["source"])
-            scores = await evaluators.evaluate(ep, payload["evaluators"])
-            return ep.to_json(), json.dumps({k: s.model_dump(mode="json") for k, s in scores.items()})
-
-        episode_json, scores_json = _LOOP.run_until_complete(go())
-        return {"episode": episode_json, "scores": scores_json}
+        ep, scores = _LOOP.run_until_complete(run_one(payload_cell(payload), _BACKENDS[spec_key],
+                                                      payload["evaluators"]))
+        scores_json = json.dumps({k: s.model_dump(mode="json") for k, s in scores.items()})
+        return {"episode": ep.to_json(), "scores": scores_json}
     except Exception as err:  # recorded by the driver; the other episodes go on
-        return {"error": f"{type(err).__name__}: {err}"}
+        return {"error": describe(err)}
 
 
-def record(store: Any, suite_name: str, cell: Cell, result: dict[str, Any]) -> str | None:
+def record(store: ResultStore, suite_name: str, cell: Cell, result: dict[str, Any]) -> str | None:
     """Write a worker's result for ``cell`` to the store; its error (None if the episode is done)."""
-    from privy.bench.run import record_failure
-    from privy.evaluators.base import Score
-    from privy.simulator.episode import Episode
-
     error = result.get("error")
     if error is None:
         try:
             ep = Episode.model_validate_json(result["episode"])
             scores = {k: Score.model_validate(v) for k, v in json.loads(result["scores"]).items()}
         except (ValueError, KeyError) as err:  # e.g. a worker with another privy version
-            error = f"unreadable result from the Ray worker: {type(err).__name__}: {err}"[:2000]
+            error = f"unreadable result from the Ray worker: {describe(err)}"[:2000]
         else:
-            return store.put(cell.key, suite_name, cell.source, cell.backend.label, ep, scores)
+            return record_episode(store, suite_name, cell, ep, scores)
     record_failure(store, suite_name, cell, str(error))
     return str(error)
 
@@ -132,24 +140,21 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
 def run_suite_ray(
     suite: Suite,
     cells: Iterable[Cell],
-    store: Any,
+    store: ResultStore,
     jobs: int = 1,
-    on_progress: Callable[[Any, Cell, str | None], None] | None = None,
+    on_progress: OnProgress | None = None,
     address: str | None = None,
-) -> Any:
+) -> Progress:
     """Run every cell not yet done as Ray tasks, at most ``jobs`` in flight; same store as locally.
 
     ``cells``: a :class:`~privy.bench.suite.Grid` (streamed) or a list. ``address``: a running Ray
     cluster (``HOST:PORT`` or ``ray://HOST:PORT``); None starts a local Ray on 127.0.0.1 for this run.
     """
-    from privy import evaluators
-    from privy.bench.run import prepare
-
     ray = import_ray()
     pending, progress = prepare(suite, cells, store)
     if progress.skipped == progress.total:
         return progress
-    names = suite.evaluators or list(evaluators.DETERMINISTIC)
+    names = evaluator_names(suite)
     started = False
     if not ray.is_initialized():
         if address:
@@ -185,7 +190,7 @@ def run_suite_ray(
                 try:
                     result = ray.get(ref)
                 except Exception as err:  # the task itself died (worker crash, lost node)
-                    result = {"error": f"{type(err).__name__}: {err}"}
+                    result = {"error": describe(err)}
                 error = record(store, suite.name, cell, result)
                 progress.count(error)
                 if on_progress:

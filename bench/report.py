@@ -30,9 +30,9 @@ import importlib
 import io
 import json
 import re
-import sqlite3
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from privy.bench.stats import DEFAULT_RESAMPLES, bootstrap_mean, paired_difference
+from privy.bench.store import CardValues, ScoreRow, UsageRow, instance_of, open_reader
 
 PAIRS = (("agents", "omniscient"), ("agents", "mindreaders"), ("mindreaders", "omniscient"),
          ("script", "omniscient"))
@@ -152,39 +153,24 @@ class Report(BaseModel):
 
 def build_report(db_path: str | Path, *, price_per_1k: float = 0.0, n_resamples: int = DEFAULT_RESAMPLES,
                  seed: int = 0) -> Report:
-    """Read the store at ``db_path`` (read-only) into a :class:`Report`."""
-    from privy.bench.export import connect_readonly
+    """Read the store at ``db_path`` (read-only) into a :class:`Report`.
 
-    db = connect_readonly(db_path)
-    try:
-        meta = {r[0]: r[1] for r in db.execute("SELECT key, value FROM meta")}
-        scenarios = _scenarios(db)
-        values = _values(db, scenarios)
+    Raises:
+        StoreError: ``db_path`` is not a result store privy can read.
+    """
+    with open_reader(db_path) as store:
+        meta = store.meta()
+        scenarios = store.scenarios()
+        values = _values(store.scores(), scenarios)
         means, gaps = _stats(values, n_resamples, seed)
-        usage = _usage(db, price_per_1k)
-        stored = {r[0] for r in db.execute("SELECT key FROM episodes")}
-        planned = json.loads(meta["planned"]) if "planned" in meta else None
-        missing = len(set(planned) - stored) if planned is not None else None
-        failures = [Failure(key=r[0], error=r[1] or "") for r in
-                    db.execute("SELECT key, error FROM episodes WHERE status != 'done' ORDER BY key")]
-        card = _card(db, meta, scenarios, means, gaps, usage, missing)
-    finally:
-        db.close()
+        usage = _usage(store.usage(), store.latencies(), price_per_1k)
+        planned = store.planned_keys()
+        missing = len(set(planned) - store.stored_keys()) if planned is not None else None
+        failures = [Failure(key=k, error=e) for k, e in store.failures()]
+        card = _card(store.card_values(), meta, scenarios, means, gaps, usage, missing)
     return Report(db=str(db_path), generated_at=datetime.now(UTC).isoformat(timespec="seconds"), level=0.95,
                   n_resamples=n_resamples, price_per_1k=price_per_1k, planned=len(planned) if planned else None,
                   missing=missing, means=means, gaps=gaps, usage=usage, card=card, failures=failures)
-
-
-def _instance(key: str) -> str:
-    return key.split("|", 1)[0]  # "<scenario id>:<content hash>"
-
-
-def _scenarios(db: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-    """One scenario (as JSON) per instance that has a finished episode."""
-    rows = db.execute("SELECT key, json_extract(episode_json, '$.scenario') FROM episodes "
-                      "WHERE status = 'done' AND episode_json IS NOT NULL GROUP BY scenario_id, "
-                      "substr(key, 1, instr(key, '|'))")
-    return {_instance(k): json.loads(s) for k, s in rows if s}
 
 
 def _metric_name(evaluator: str, metric: str, ids: set[str]) -> str:
@@ -196,15 +182,14 @@ def _metric_name(evaluator: str, metric: str, ids: set[str]) -> str:
 Values = dict[str, dict[tuple[str, str], dict[tuple[str, int], float]]]  # metric -> (backend, mode) -> unit
 
 
-def _values(db: sqlite3.Connection, scenarios: dict[str, dict[str, Any]]) -> Values:
+def _values(scores: Iterable[ScoreRow], scenarios: dict[str, dict[str, Any]]) -> Values:
     ids = {i: {a["id"] for a in s.get("agents", [])} | {f["id"] for f in s.get("facts", [])}
            for i, s in scenarios.items()}
     raw: dict[tuple[str, str, str, str, int], list[float]] = defaultdict(list)
-    for key, backend, mode, seed, evaluator, metric, value in db.execute(
-            "SELECT e.key, e.backend, e.mode, e.seed, s.evaluator, s.metric, s.value FROM scores s "
-            "JOIN episodes e ON e.key = s.episode_key WHERE e.status = 'done' AND s.value IS NOT NULL"):
-        name = _metric_name(evaluator, metric, ids.get(_instance(key), set()))
-        raw[(name, backend, mode, _instance(key), seed)].append(value)
+    for row in scores:
+        instance = instance_of(row.key)
+        name = _metric_name(row.evaluator, row.metric, ids.get(instance, set()))
+        raw[(name, row.backend, row.mode, instance, row.seed)].append(row.value)
     out: Values = defaultdict(lambda: defaultdict(dict))
     for (name, backend, mode, inst, seed), vs in raw.items():
         out[name][(backend, mode)][(inst, seed)] = sum(vs) / len(vs)
@@ -243,30 +228,15 @@ def _stats(values: Values, n_resamples: int, seed: int) -> tuple[list[MetricStat
     return means, gaps
 
 
-def _usage(db: sqlite3.Connection, price_per_1k: float) -> list[Usage]:
-    cols = ("episodes", "done", "failed", "calls", "prompt_tokens", "completion_tokens", "retries",
-            "cached_calls", "wall_s", "model_s")
-    rows = db.execute(
-        "SELECT backend, count(*), sum(status = 'done'), sum(status != 'done'), total(calls), total(prompt_tokens), "
-        "total(completion_tokens), total(retries), total(cached_calls), total(wall_s), total(model_s) "
-        "FROM episodes GROUP BY backend ORDER BY backend")
-    latencies: dict[str, list[float]] = defaultdict(list)
-    for backend, latency in db.execute("SELECT e.backend, c.latency_s FROM model_calls c "
-                                       "JOIN episodes e ON e.key = c.episode_key WHERE c.latency_s IS NOT NULL"):
-        latencies[backend].append(latency)
-    out: list[Usage] = []
-    for backend, *nums in [*rows, ("all", *[None] * len(cols))]:
-        if backend == "all":
-            nums = [sum(getattr(u, c) for u in out) for c in cols]
-            lat = [x for v in latencies.values() for x in v]
-        else:
-            lat = latencies[backend]
-        u = Usage(backend=backend, **{c: (int(v) if c not in ("wall_s", "model_s") else float(v))
-                                      for c, v in zip(cols, nums, strict=True)})
+def _usage(rows: list[UsageRow], latencies: dict[str, list[float]], price_per_1k: float) -> list[Usage]:
+    out = [Usage(**row._asdict()) for row in rows]
+    cols = [c for c in UsageRow._fields if c != "backend"]
+    out.append(Usage(backend="all", **{c: sum(getattr(u, c) for u in out) for c in cols}))
+    for u in out:
+        lat = [x for v in latencies.values() for x in v] if u.backend == "all" else latencies.get(u.backend, [])
         u.cost = (u.prompt_tokens + u.completion_tokens) / 1000 * price_per_1k
         if lat:
             u.mean_latency_s, u.p95_latency_s = float(np.mean(lat)), float(np.quantile(lat, 0.95))
-        out.append(u)
     return out
 
 
@@ -303,11 +273,10 @@ def _asymmetry(scenarios: dict[str, dict[str, Any]]) -> list[FamilyAsymmetry]:
     return out
 
 
-def _card(db: sqlite3.Connection, meta: dict[str, str], scenarios: dict[str, dict[str, Any]],
+def _card(found: CardValues, meta: dict[str, str], scenarios: dict[str, dict[str, Any]],
           means: list[MetricStat], gaps: list[Gap], usage: list[Usage], missing: int | None) -> SimulationCard:
     settings: dict[str, set[str]] = defaultdict(set)
-    for label, js in db.execute("SELECT DISTINCT backend, json_extract(episode_json, '$.backend') FROM episodes "
-                                "WHERE episode_json IS NOT NULL ORDER BY backend"):
+    for label, js in found.settings:
         settings[label].add(js)
     models = []
     for label in sorted({u.backend for u in usage if u.backend != "all"}):
@@ -316,11 +285,10 @@ def _card(db: sqlite3.Connection, meta: dict[str, str], scenarios: dict[str, dic
         kind = "; ".join(AGENT_TYPES.get(k, f"registered backend '{k}'") for k in kinds) or "unknown (none finished)"
         models.append(Model(label=label, agent_type=kind,
                             settings=[", ".join(f"{k}={v}" for k, v in p.items()) for p in parsed]))
-    modes = sorted({m.mode for m in means} | {r[0] for r in db.execute("SELECT DISTINCT mode FROM episodes")},
-                   key=_mode_order)
-    evaluators = sorted({r[0] for r in db.execute("SELECT DISTINCT evaluator FROM scores")}, key=_metric_order)
-    seeds = sorted(r[0] for r in db.execute("SELECT DISTINCT seed FROM episodes"))
-    suite = meta.get("suite") or ", ".join(r[0] or "?" for r in db.execute("SELECT DISTINCT suite FROM episodes"))
+    modes = sorted({m.mode for m in means} | set(found.modes), key=_mode_order)
+    evaluators = sorted(set(found.evaluators), key=_metric_order)
+    seeds = sorted(found.seeds)
+    suite = meta.get("suite") or ", ".join(s or "?" for s in found.suites)
     suite = suite or "(no suite)"
     total = usage[-1]
     caveats = []

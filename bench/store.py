@@ -1,4 +1,9 @@
-"""The result store: one SQLite file per benchmark run.
+"""The result store: one SQLite file per benchmark run, and the only module that speaks SQL.
+
+:class:`ResultStore` writes a run (and resumes it); :func:`open_reader` opens a store
+read-only for the report, the viewer and the exports, whose :class:`StoreReader`
+methods return plain data. The store also owns the cell key that names each row:
+:func:`cell_key` makes it, :func:`parse_key` takes it apart.
 
 Schema (version 2):
 
@@ -34,14 +39,22 @@ then runs them again.)
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import sqlite3
 import threading
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple
 
 from privy.evaluators.base import Score
 from privy.simulator.episode import Episode
+from privy.simulator.modes import Mode
+from privy.simulator.scenario import Scenario
 from privy.simulator.sqlite_wal import connect_wal
 
 SCHEMA_VERSION = "2"
@@ -76,6 +89,56 @@ _VIEW_SPECS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
 VIEW_TYPES: dict[str, dict[str, str]] = {
     view: {"episode_key": "TEXT", **{c: t for c, t, _ in cols}} for view, (_, cols) in _VIEW_SPECS.items()
 }
+
+
+# ---------------------------------------------------------------- cell keys
+
+
+def canonical_json(scenario: Scenario) -> str:
+    """The scenario's content as sorted-key JSON: what a cell's key is a digest of."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+
+
+def instance_key(scenario_id: str, scenario_json: str) -> str:
+    """``<scenario id>:<digest of its canonical JSON>``: one scenario instance, whatever the mode."""
+    return f"{scenario_id}:{hashlib.sha256(scenario_json.encode()).hexdigest()[:8]}"
+
+
+def cell_key(instance: str, mode: Mode | str, backend: str, seed: int) -> str:
+    """``<instance key>|<mode>|<backend label>|<seed>``: one cell of a grid, the key of its rows."""
+    return f"{instance}|{Mode(mode).value}|{backend}|{seed}"
+
+
+class CellKey(NamedTuple):
+    """A cell key's parts (:func:`cell_key` joins them again)."""
+
+    instance: str
+    mode: str
+    backend: str
+    seed: int
+
+
+def instance_of(key: str) -> str:
+    """The scenario instance a key starts with; a key of another shape (no ``|``) is all instance."""
+    return key.split("|", 1)[0]
+
+
+def parse_key(key: str) -> CellKey:
+    """Split a cell key into its parts; the backend label may itself hold ``|``.
+
+    Raises:
+        ValueError: ``key`` is not ``<instance>|<mode>|<backend label>|<seed>``.
+    """
+    instance, _, rest = key.partition("|")
+    mode, _, rest = rest.partition("|")
+    backend, _, seed = rest.rpartition("|")
+    try:
+        parts = CellKey(instance, Mode(mode).value, backend, int(seed))
+    except ValueError:
+        parts = None
+    if parts is None or cell_key(*parts) != key:  # e.g. a part missing, or a seed written as "+1"
+        raise ValueError(f"{key!r}: not a cell key (<instance>|<mode>|<backend label>|<seed>)")
+    return parts
 
 
 def _view(name: str) -> str:
@@ -161,10 +224,8 @@ class ResultStore:
         stored with status ``error``, so that a rerun retries it), else None.
         """
         o, calls = episode.outcome, episode.calls
-        # an episode a backend failure cut short is kept, but marked so that a rerun retries it
-        status, error = "done", None
-        if o.ended_by == "error":
-            status, error = "error", next((c.error for c in calls if c.error), "model call failed")
+        error = episode_error(episode)
+        status = "done" if error is None else "error"
         row = (key, suite, episode.scenario.id, episode.scenario.family, source, episode.mode.value, backend,
                episode.seed, status, error, int(o.success), o.ended_by, o.turns, episode.timings.wall_s,
                episode.timings.model_s, len(calls), sum(c.prompt_tokens or 0 for c in calls),
@@ -204,6 +265,223 @@ class ResultStore:
         with self._lock:
             self._db.close()
 
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def episode_error(episode: Episode) -> str | None:
+    """The error of an episode a failed model call cut short (its first call error), else None."""
+    if episode.outcome.ended_by != "error":
+        return None
+    return next((c.error for c in episode.calls if c.error), "model call failed")
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- reading
+
+TABLES = ("episodes", "scores", "messages", "model_calls")
+_ORDER = {"episodes": "key", "scores": "episode_key, evaluator, metric", "messages": "episode_key, idx",
+          "model_calls": "episode_key, idx"}
+
+
+class ScoreRow(NamedTuple):
+    """A score of a finished episode, with the episode's backend label, mode and seed."""
+
+    key: str
+    backend: str
+    mode: str
+    seed: int
+    evaluator: str
+    metric: str  # '' for the evaluator's headline value
+    value: float
+
+
+class UsageRow(NamedTuple):
+    """One backend label's episodes and what they cost, summed."""
+
+    backend: str
+    episodes: int
+    done: int
+    failed: int
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    retries: int
+    cached_calls: int
+    wall_s: float
+    model_s: float
+
+
+class EpisodeRow(NamedTuple):
+    """A stored episode as the viewer shows it; ``episode_json`` is None if it failed before any message."""
+
+    key: str
+    backend: str
+    status: str
+    error: str | None
+    episode_json: str | None
+
+
+@dataclass(frozen=True)
+class CardValues:
+    """The distinct values a Simulation Card lists."""
+
+    settings: list[tuple[str, str]]  # (backend label, an episode log's backend settings as JSON), by label
+    modes: list[str]
+    evaluators: list[str]
+    seeds: list[int]
+    suites: list[str | None]
+
+
+def open_reader(path: str | Path) -> StoreReader:
+    """Open an existing privy result store read-only (safe while ``privy bench`` still writes to it).
+
+    Raises:
+        StoreError: no such file, not a privy result store, or a schema version privy cannot read.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise StoreError(f"{p}: no such result store (run `privy bench SUITE --out {p}` first)")
+    try:
+        db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        missing = set(TABLES) - have
+    except sqlite3.DatabaseError as err:
+        raise StoreError(f"{p}: not a privy result store ({err})") from err
+    if row is None or missing:
+        db.close()
+        raise StoreError(f"{p}: not a privy result store (no schema_version or tables {sorted(missing)} missing)")
+    try:
+        check_version(p, row[0])
+    except StoreError:
+        db.close()
+        raise
+    return StoreReader(p, db)
+
+
+class StoreReader:
+    """A result store opened read-only by :func:`open_reader`: what the report, viewer and exports read.
+
+    Version 1 and 2 stores read alike. Close it (or use it as a context manager) when done;
+    methods that return iterators read as they are consumed, so consume them before closing.
+    """
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path = path
+        self._db = db
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def meta(self) -> dict[str, str]:
+        return {k: v for k, v in self._db.execute("SELECT key, value FROM meta")}
+
+    def planned_keys(self) -> list[str] | None:
+        """The keys of the grid the last ``privy bench`` planned, in order (None if no bench wrote them)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'planned'").fetchone()
+        return None if row is None else list(json.loads(row[0]))
+
+    def stored_keys(self) -> set[str]:
+        """The keys of every stored episode, finished or failed."""
+        return {r[0] for r in self._db.execute("SELECT key FROM episodes")}
+
+    def failures(self) -> list[tuple[str, str]]:
+        """(key, error) of every episode not finished, by key."""
+        return [(k, e or "") for k, e in
+                self._db.execute("SELECT key, error FROM episodes WHERE status != 'done' ORDER BY key")]
+
+    def scenarios(self) -> dict[str, dict[str, Any]]:
+        """One scenario (as JSON data) per instance that has a finished episode, by instance key."""
+        rows = self._db.execute(
+            "SELECT key, json_extract(episode_json, '$.scenario') FROM episodes "
+            "WHERE status = 'done' AND episode_json IS NOT NULL GROUP BY scenario_id, "
+            "substr(key, 1, instr(key, '|'))")
+        return {instance_of(k): json.loads(s) for k, s in rows if s}
+
+    def scores(self) -> Iterator[ScoreRow]:
+        """Every score (headline and metrics) of the finished episodes that has a value."""
+        for row in self._db.execute(
+                "SELECT e.key, e.backend, e.mode, e.seed, s.evaluator, s.metric, s.value FROM scores s "
+                "JOIN episodes e ON e.key = s.episode_key WHERE e.status = 'done' AND s.value IS NOT NULL"):
+            yield ScoreRow(*row)
+
+    def headline_scores(self) -> dict[str, dict[str, float | None]]:
+        """Per episode key, each evaluator's headline value."""
+        out: dict[str, dict[str, float | None]] = defaultdict(dict)
+        for key, name, value in self._db.execute("SELECT episode_key, evaluator, value FROM scores WHERE metric = ''"):
+            out[key][name] = value
+        return dict(out)
+
+    def usage(self) -> list[UsageRow]:
+        """Per backend label (in order), its episodes, calls, tokens and seconds."""
+        rows = self._db.execute(
+            "SELECT backend, count(*), sum(status = 'done'), sum(status != 'done'), total(calls), "
+            "total(prompt_tokens), total(completion_tokens), total(retries), total(cached_calls), total(wall_s), "
+            "total(model_s) FROM episodes GROUP BY backend ORDER BY backend")
+        out = []
+        for backend, episodes, done, failed, calls, prompt, completion, retries, cached, wall_s, model_s in rows:
+            out.append(UsageRow(backend, int(episodes), int(done), int(failed), int(calls), int(prompt),
+                                int(completion), int(retries), int(cached), float(wall_s), float(model_s)))
+        return out
+
+    def latencies(self) -> dict[str, list[float]]:
+        """Per backend label, the latency of each of its model calls that has one."""
+        out: dict[str, list[float]] = defaultdict(list)
+        for backend, latency in self._db.execute(
+                "SELECT e.backend, c.latency_s FROM model_calls c JOIN episodes e ON e.key = c.episode_key "
+                "WHERE c.latency_s IS NOT NULL"):
+            out[backend].append(latency)
+        return dict(out)
+
+    def card_values(self) -> CardValues:
+        def distinct(column: str, table: str = "episodes") -> list[Any]:
+            return [r[0] for r in self._db.execute(f"SELECT DISTINCT {column} FROM {table}")]
+
+        settings = [(label, js) for label, js in self._db.execute(
+            "SELECT DISTINCT backend, json_extract(episode_json, '$.backend') FROM episodes "
+            "WHERE episode_json IS NOT NULL ORDER BY backend")]
+        return CardValues(settings=settings, modes=distinct("mode"), evaluators=distinct("evaluator", "scores"),
+                          seeds=distinct("seed"), suites=distinct("suite"))
+
+    def episodes(self) -> list[EpisodeRow]:
+        """Every stored episode, by key, with its log (None for one that failed before it had one)."""
+        return [EpisodeRow(*r) for r in
+                self._db.execute("SELECT key, backend, status, error, episode_json FROM episodes ORDER BY key")]
+
+    def columns(self, table: str, *, episode_json: bool = False) -> list[str]:
+        """``table``'s columns, in order; the episodes' ``episode_json`` only if asked for."""
+        return [c for c in self.column_types(table) if episode_json or c != "episode_json"]
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """``table``'s columns and their SQL types (``INTEGER``, ``REAL``, ``TEXT``), also for the views."""
+        _check_table(table)
+        types = {r[1]: r[2].upper() for r in self._db.execute(f"PRAGMA table_info({table})")}
+        types.update(VIEW_TYPES.get(table, {}))  # a view's columns declare no type
+        return types
+
+    def rows(self, table: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
+        """``columns`` of every row of ``table``, in a stable order (by key, then index)."""
+        unknown = [c for c in columns if c not in self.column_types(table)]
+        if unknown:
+            raise StoreError(f"{self.path}: table {table} has no column(s) {unknown}")
+        yield from self._db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {_ORDER[table]}")
+
+
+def _check_table(table: str) -> None:
+    if table not in TABLES:
+        raise StoreError(f"unknown table {table!r}; expected one of {list(TABLES)}")

@@ -17,18 +17,16 @@ seeds: [0, 1]
 evaluators: [task_success, clairvoyance]
 ```
 
-Every cell of the grid has a stable key (scenario, mode, backend label, seed), so a
-rerun knows what is already done. A :class:`Grid` makes the cells as they are pulled, so a
-run of 10,000 episodes holds only the ones in flight; its keys come from a first pass
-that keeps nothing else.
+Every cell of the grid has a stable key (scenario, mode, backend label, seed:
+:func:`privy.bench.store.cell_key`), so a rerun knows what is already done. A
+:class:`Grid` makes the cells as they are pulled, so a run of 10,000 episodes holds only
+the ones in flight; its keys come from a first pass that keeps nothing else.
 """
 
 from __future__ import annotations
 
 import glob as globlib
-import hashlib
 import itertools
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from privy.bench.store import canonical_json, cell_key, instance_key
 from privy.simulator.backends.spec import BackendSpec
 from privy.simulator.loader import load_scenario
 from privy.simulator.modes import Mode
@@ -117,25 +116,11 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return cell_key(instance_key(self.scenario_id, self.scenario_json), self.mode, self.backend, self.seed)
-
-
-def canonical_json(scenario: Scenario) -> str:
-    """The scenario's content as sorted-key JSON: what a cell's key is a digest of."""
-    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
-
-
-def instance_key(scenario_id: str, scenario_json: str) -> str:
-    """``<scenario id>:<digest of its canonical JSON>``: one scenario instance, whatever the mode."""
-    return f"{scenario_id}:{hashlib.sha256(scenario_json.encode()).hexdigest()[:8]}"
-
-
-def cell_key(instance: str, mode: Mode, backend: SuiteBackend, seed: int) -> str:
-    """``<instance key>|<mode>|<backend label>|<seed>``: one cell of a grid."""
-    return f"{instance}|{mode.value}|{backend.label}|{seed}"
+        return cell_key(instance_key(self.scenario_id, self.scenario_json), self.mode, self.backend.label, self.seed)
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
+    """The suite in the file at ``path``, and the folder its scenario paths are relative to."""
     return load_yaml_model(path, Suite, SuiteError), Path(path).parent
 
 
@@ -211,7 +196,7 @@ class Grid:
             keys = []
             for text, _, sid, _ in instances(self.suite, self.base):
                 instance = instance_key(sid, text)  # one digest per scenario, not per cell
-                keys += [cell_key(instance, mode, b, seed) for mode, b, seed in _axes(self.suite)]
+                keys += [cell_key(instance, mode, b.label, seed) for mode, b, seed in _axes(self.suite)]
             self._keys = keys
         return self._keys
 

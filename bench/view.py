@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from privy import evaluators
 from privy.bench.report import MODE_ORDER, MetricStat
 from privy.bench.stats import bootstrap_mean
-from privy.bench.suite import canonical_json, instance_key
+from privy.bench.store import canonical_json, instance_key, open_reader
 from privy.evaluators.base import Score
 from privy.evaluators.ledger import Ledger
 from privy.simulator.episode import Episode, load_episode
@@ -233,7 +233,7 @@ def _assemble(title: str, source: str, stored: list[Stored], not_shown: list[str
     runs: list[RunView] = []
     found = _findings([s[1] for s in stored])
     for (key, ep, backend, status, error, scores), f in zip(stored, found, strict=True):
-        iid = instance_id(ep)  # the scenario's canonical JSON and its digest: once per run
+        iid = instance_id(ep)
         if iid not in instances:
             instances[iid] = _instance(ep, iid)
         runs.append(_run(key, iid, ep, backend, status, error, scores, f))
@@ -247,10 +247,15 @@ def _assemble(title: str, source: str, stored: list[Stored], not_shown: list[str
 
 
 def from_episodes(paths: list[str | Path]) -> ViewData:
-    """Episode log files (``privy run``/``privy compare`` output)."""
+    """Episode log files (``privy run``/``privy compare`` output).
+
+    Raises:
+        EpisodeError: a file that is not an episode log (the message names it).
+        ViewError: no files.
+    """
     stored: list[Stored] = []
     for p in paths:
-        ep = load_episode(p)  # EpisodeError names the file
+        ep = load_episode(p)
         status = "error" if ep.outcome.ended_by == "error" else "done"
         error = next((c.error for c in ep.calls if c.error), None)
         backend = str(ep.backend.get("label") or ep.backend.get("backend") or ep.backend.get("name") or "?")
@@ -263,24 +268,23 @@ def from_episodes(paths: list[str | Path]) -> ViewData:
 
 
 def from_store(db_path: str | Path) -> ViewData:
-    """Every stored episode of a result store (read-only); failed ones with their error."""
-    from privy.bench.export import connect_readonly
+    """Every stored episode of a result store (read-only); failed ones with their error.
 
-    db = connect_readonly(db_path)
-    try:
-        suite = (db.execute("SELECT value FROM meta WHERE key = 'suite'").fetchone() or [Path(db_path).name])[0]
-        scores: dict[str, dict[str, float | None]] = defaultdict(dict)
-        for key, name, value in db.execute("SELECT episode_key, evaluator, value FROM scores WHERE metric = ''"):
-            scores[key][name] = value
-        rows = list(db.execute("SELECT key, backend, status, error, episode_json FROM episodes ORDER BY key"))
-    finally:
-        db.close()
+    Raises:
+        StoreError: ``db_path`` is not a result store privy can read.
+        ViewError: the store holds no episode.
+    """
+    with open_reader(db_path) as store:
+        suite = store.meta().get("suite", Path(db_path).name)
+        scores = store.headline_scores()
+        rows = store.episodes()
 
     stored: list[Stored] = []
     not_shown: list[str] = []
-    for key, backend, status, error, episode_json in rows:
-        if not episode_json:
-            not_shown.append(f"{key}: {error}")  # failed before any message was written
+    for row in rows:
+        if not row.episode_json:
+            not_shown.append(f"{row.key}: {row.error}")  # failed before any message was written
             continue
-        stored.append((key, Episode.model_validate_json(episode_json), backend, status, error, scores.get(key, {})))
+        stored.append((row.key, Episode.model_validate_json(row.episode_json), row.backend, row.status, row.error,
+                       scores.get(row.key, {})))
     return _assemble(f"privy: suite {suite}", str(db_path), stored, not_shown)

@@ -20,7 +20,7 @@ import yaml
 from helpers import ROOT
 from typer.testing import CliRunner, Result
 
-from privy.bench import run as bench_run
+from privy.bench import execute
 from privy.bench.run import Progress, run_suite
 from privy.bench.store import ResultStore
 from privy.bench.suite import Cell, Grid, SuiteError, expand, load_suite
@@ -245,7 +245,7 @@ def run_grid(grid: Grid, db: Path, jobs: int = 1, on_progress: Any = None) -> Pr
 def test_the_runner_streams_the_grid_making_cells_only_as_workers_free_up(
         tmp_path: Path, registered: dict[str, Any], monkeypatch: pytest.MonkeyPatch, read_ahead: int,
         most: int) -> None:
-    monkeypatch.setattr(bench_run, "READ_AHEAD", read_ahead)
+    monkeypatch.setattr(execute, "READ_AHEAD", read_ahead)
     ahead: list[int] = []  # at each model call: cells made but not finished
     finished = [0]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from privy.bench.export import connect_readonly, export
-from privy.bench.store import SCHEMA_VERSION, ResultStore, StoreError
+from privy.bench.export import export
+from privy.bench.store import SCHEMA_VERSION, ResultStore, StoreError, open_reader
 from privy.scenarios import families
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import Attempt
@@ -124,9 +124,9 @@ def test_a_version_1_store_is_read_as_it_is_and_moved_to_version_2_when_written(
     ep, db = _episode(2), tmp_path / "old.db"
     _v1_store(db, ep)
     before = _view_rows(db)
-    ro = connect_readonly(db)  # a report or an export reads version 1 untouched
-    assert ro.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
-    ro.close()
+    with open_reader(db) as ro:  # a report or an export reads version 1 untouched
+        assert ro.meta()["schema_version"] == "1"
+        assert ro.stored_keys() == {"k"} and ro.scenarios().keys() == {"k"}
     written = export(db, "jsonl", ["messages"], tmp_path / "m.jsonl")
     assert written["messages"][1] == len(ep.messages)
 

@@ -243,6 +243,27 @@ def test_compare_runs_every_mode_and_writes_episodes(tmp_path: Path) -> None:
     assert "3 episodes written" in result.stdout
 
 
+def test_compare_with_two_jobs_writes_the_same_files_and_table_as_with_one(tmp_path: Path) -> None:
+    args = (MUTUAL, SCENARIO_DIR / "hidden_profile.yaml", "--backend", "scripted", "--modes", "agents,omniscient",
+            "--seeds", "2")
+    one = invoke("compare", *args, "--out-dir", tmp_path / "one")
+    two = invoke("compare", *args, "--out-dir", tmp_path / "two", "-j", "2")
+    assert one.exit_code == 0, one.output
+    assert two.exit_code == 0, two.output
+    names = sorted(p.name for p in (tmp_path / "one").glob("*.json"))
+    assert len(names) == 8 and names == sorted(p.name for p in (tmp_path / "two").glob("*.json"))
+    for name in names:
+        a, b = load_episode(tmp_path / "one" / name), load_episode(tmp_path / "two" / name)
+        assert (a.messages, a.outcome, a.scenario_path) == (b.messages, b.outcome, b.scenario_path)
+
+    def tables(result: Result, out_dir: Path) -> str:
+        text = result.stdout[result.stdout.index("mutual_friends_demo · backend scripted"):]
+        return text.replace(str(out_dir), "OUT")
+
+    assert tables(one, tmp_path / "one") == tables(two, tmp_path / "two")
+    assert "hidden_profile_demo · backend scripted" in two.stdout and "8 episodes written" in two.stdout
+
+
 def test_compare_rejects_a_bad_mode(tmp_path: Path) -> None:
     result = invoke("compare", MUTUAL, "--backend", "scripted", "--modes", "agents,telepathy",
                     "--out-dir", tmp_path)
