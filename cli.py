@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from privy import evaluators
+from privy.bench.compare import episode_path
 from privy.bench.evaluate import evaluate_files
 from privy.evaluators.exchange import exchange
 from privy.simulator import (
@@ -180,10 +181,6 @@ def schema() -> None:
     out.print_json(json.dumps(Scenario.model_json_schema()))
 
 
-def _default_out(scenario: Scenario, mode: Mode, seed: int) -> Path:
-    return Path("runs") / f"{scenario.id}.{mode.value}.seed{seed}.json"
-
-
 @app.command()
 @backend_options
 def run(
@@ -205,7 +202,7 @@ def run(
         scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
         on_message=lambda m: _print_message(m, names),
     ), b, *per_agent.values()))
-    path = episode.save(out_file or _default_out(scenario, mode, seed))
+    path = episode.save(out_file or episode_path("runs", scenario.id, mode, seed))
     o = episode.outcome
     out.rule()
     out.print(f"ended by [bold]{o.ended_by}[/bold] after {o.turns} turns; "
