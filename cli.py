@@ -444,6 +444,7 @@ def report(
 ) -> None:
     """Means with 95% bootstrap CIs per mode, paired gaps between modes, cost, Simulation Card."""
     from privy.bench import StoreError, build_report, print_report, to_html, to_markdown
+    from privy.bench.report import PLOTS_MISSING, plots_available
 
     try:
         r = build_report(db, price_per_1k=price_per_1k, n_resamples=resamples)
@@ -456,6 +457,8 @@ def report(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text(r), encoding="utf-8")
             out.print(f"written: {path}", soft_wrap=True)
+    if html_file is not None and not plots_available():
+        err.print(PLOTS_MISSING, soft_wrap=True, markup=False)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import html
 import importlib
+import importlib.util
 import io
 import json
 import re
@@ -428,8 +429,11 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 def to_html(r: Report) -> str:
     e = html.escape
     card = "".join(f"<dt>{e(t)}</dt>" + "".join(f"<dd>{e(i)}</dd>" for i in items) for t, items in _card_items(r))
-    plots = "".join(f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}'
-                    "</figcaption></figure>" for alt, png in plots_png(r))
+    if plots_available():
+        plots = "".join(f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>{e(alt)}'
+                        "</figcaption></figure>" for alt, png in plots_png(r))
+    else:
+        plots = f"<p>{e(PLOTS_MISSING)}</p>"
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>privy report: {e(r.card.suite)}</title>",
         f"<style>{_CSS}</style></head><body><h1>privy report: {e(r.card.suite)}</h1><p>{e(_intro(r))}</p>",
@@ -446,6 +450,14 @@ def to_html(r: Report) -> str:
 
 def _tex(s: str) -> str:
     return s.replace("$", r"\$")  # matplotlib would read $...$ as mathtext
+
+
+PLOTS_MISSING = "No plots: they need matplotlib (pip install 'privy-sim[plots]'); the tables below are complete."
+
+
+def plots_available() -> bool:
+    """Whether matplotlib, the optional `plots` extra, is installed."""
+    return importlib.util.find_spec("matplotlib") is not None
 
 
 def plots_png(r: Report) -> list[tuple[str, str]]:

@@ -76,6 +76,18 @@ def test_report_has_every_section_in_terminal_markdown_and_html(scripted_db: Pat
     assert "http" not in html and "@import" not in html and "url(" not in html
 
 
+def test_html_report_without_matplotlib_keeps_every_table(scripted_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    page = to_html(build_report(scripted_db, n_resamples=200))
+    assert "data:image/png" not in page
+    assert "pip install &#x27;privy-sim[plots]&#x27;" in page
+    assert all(f"<h2>{section}</h2>" in page for section in SECTIONS)
+    assert "<td>agents − omniscient</td>" in page
+
+
 def test_text_from_the_data_is_escaped(scripted_db: Path) -> None:
     r = build_report(scripted_db, n_resamples=200)
     assert any(a.family == EVIL for a in r.card.asymmetry)
