@@ -38,6 +38,9 @@ from privy.simulator import (
 )
 from privy.simulator.backends.base import aclose
 from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
+from privy.simulator.episode import ModelCall
+from privy.simulator.terminal import visible
+from privy.simulator.views import seen_by
 
 T = TypeVar("T")
 
@@ -104,8 +107,13 @@ def backend_options(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def _safe(text: object) -> str:
+    """Text from a model, a scenario or an episode, for rich: control characters visible, markup escaped."""
+    return escape(visible(str(text)))
+
+
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {_safe(message)}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -114,7 +122,7 @@ def _load(path: Path) -> Scenario:
         return load_scenario(path)
     except ScenarioError as e:
         for p in e.problems:
-            err.print(escape(str(p)), soft_wrap=True)
+            err.print(_safe(p), soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -158,8 +166,8 @@ async def _closing(coro: Coroutine[Any, Any, T], *used: backends.Backend) -> T:
 
 def _print_message(m: Message, names: dict[str, str]) -> None:
     to = ", ".join(names[r] for r in sorted(m.recipients)) or "(no one)"
-    out.print(f"[dim]{m.turn:>3}[/dim] [bold]{escape(names[m.sender])}[/bold] [dim]→ {escape(to)}[/dim]")
-    out.print("    " + escape(m.content).replace("\n", "\n    "), soft_wrap=True)
+    out.print(f"[dim]{m.turn:>3}[/dim] [bold]{_safe(names[m.sender])}[/bold] [dim]→ {_safe(to)}[/dim]")
+    out.print("    " + _safe(m.content).replace("\n", "\n    "), soft_wrap=True)
 
 
 @app.command()
@@ -167,7 +175,7 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or
     """Check scenario files; print every problem as FILE:LINE: FIELD: what was expected."""
     problems = validate_files(list(paths))
     for p in problems:
-        err.print(escape(str(p)), soft_wrap=True)
+        err.print(_safe(p), soft_wrap=True)
     if problems:
         files = len({p.file for p in problems})
         err.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
@@ -197,7 +205,7 @@ def run(
     if unknown:
         _fail(f"{backend.backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
     names = {a.id: a.name for a in scenario.agents}
-    out.rule(f"{escape(scenario.title)} · {mode.value} · {b.name}")
+    out.rule(f"{_safe(scenario.title)} · {mode.value} · {_safe(b.name)}")
     episode = asyncio.run(_closing(run_episode(
         scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
         on_message=lambda m: _print_message(m, names),
@@ -206,11 +214,11 @@ def run(
     o = episode.outcome
     out.rule()
     out.print(f"ended by [bold]{o.ended_by}[/bold] after {o.turns} turns; "
-              f"decision: {escape(str(o.decision))}; success: {o.success}")
+              f"decision: {_safe(o.decision)}; success: {o.success}")
     errors = [c.error for c in episode.calls if c.error]
     if errors:
-        err.print(f"[yellow]{len(errors)} model call(s) failed; first: {escape(errors[0])}[/yellow]")
-    out.print(f"episode written to {path}", soft_wrap=True)
+        err.print(f"[yellow]{len(errors)} model call(s) failed; first: {_safe(errors[0])}[/yellow]")
+    out.print(f"episode written to {_safe(path)}", soft_wrap=True)
 
 
 @app.command()
@@ -229,32 +237,64 @@ def show(
     names = {a.id: a.name for a in s.agents}
     if as_agent is not None and as_agent not in names:
         _fail(f"--as {as_agent}: no such agent in {episode_file}; expected one of {sorted(names)}")
-    out.rule(f"{escape(s.title)} · {ep.mode.value} · seed {ep.seed} · {escape(str(ep.backend.get('backend')))}")
-    shown = [as_agent] if as_agent else [a.id for a in s.agents]
-    for a in shown:
-        spec = s.agent(a)
-        out.print(f"[bold]{escape(spec.name)}[/bold] ({a}) goal: {escape(spec.goal)}")
-        for f in s.facts_of(a):
-            out.print(f"   [dim]{f.id}[/dim] {escape(f.text)}")
-    out.rule("messages" + (f" delivered to {as_agent}" if as_agent else ""))
+    where = f"{ep.mode.value} · seed {ep.seed} · {_safe(ep.backend.get('backend'))}"
+    if as_agent is not None:
+        _show_as(ep, as_agent, turn, where)
+        return
+    out.rule(f"{_safe(s.title)} · {where}")
+    for a in s.agents:
+        out.print(f"[bold]{_safe(a.name)}[/bold] ({_safe(a.id)}) goal: {_safe(a.goal)}", soft_wrap=True)
+        for f in s.facts_of(a.id):
+            out.print(f"   [dim]{_safe(f.id)}[/dim] {_safe(f.text)}", soft_wrap=True)
+    out.rule("messages")
     for m in ep.messages:
         if turn is not None and m.turn >= turn:
             break
-        if as_agent is None or m.visible_to(as_agent):
-            _print_message(m, names)
+        _print_message(m, names)
     if turn is not None:
-        calls = [c for c in ep.calls if c.turn == turn and (as_agent is None or c.speaker == as_agent)]
-        for c in calls:
-            out.rule(f"model call {c.index} at turn {turn} for {c.speaker or 'the script'}: exact input")
-            for cm in c.input:
-                out.print(f"[bold]{cm.role}[/bold]: {escape(cm.content)}", soft_wrap=True)
-            out.print(f"[bold]output[/bold]: {escape(str(c.output))}", soft_wrap=True)
-            if c.error:
-                out.print(f"[red]error[/red]: {escape(c.error)}")
+        for c in (c for c in ep.calls if c.turn == turn):
+            _print_call(c, f"model call {c.index} at turn {turn} for {_safe(c.speaker or 'the script')}: exact input")
     o = ep.outcome
     out.rule()
-    out.print(f"ended by {o.ended_by} after {o.turns} turns; decision: {escape(str(o.decision))}; "
+    out.print(f"ended by {o.ended_by} after {o.turns} turns; decision: {_safe(o.decision)}; "
               f"success: {o.success}")
+
+
+def _print_call(c: ModelCall, title: str, output: bool = True) -> None:
+    out.rule(title)
+    for cm in c.input:
+        out.print(f"[bold]{cm.role}[/bold]: {_safe(cm.content)}", soft_wrap=True)
+    if output:
+        out.print(f"[bold]output[/bold]: {_safe(c.output)}", soft_wrap=True)
+        if c.error:
+            out.print(f"[red]error[/red]: {_safe(c.error)}", soft_wrap=True)
+
+
+def _show_as(ep: Episode, agent: str, turn: int | None, where: str) -> None:
+    """Only what ``agent`` had seen when ``turn`` began: never the outcome, others' facts or the answer."""
+    s = ep.scenario
+    names = {a.id: a.name for a in s.agents}
+    obs = seen_by(s, ep.messages, agent, turn)
+    me = obs.agent
+    out.rule(f"as {_safe(me.name)} ({_safe(agent)}) · {where}" + ("" if turn is None else f" · turn {turn}"))
+    out.print(f"[bold]situation[/bold]: {_safe(obs.context)}", soft_wrap=True)
+    out.print(f"[bold]{_safe(me.name)}[/bold]: {_safe(me.persona)} goal: {_safe(me.goal)}", soft_wrap=True)
+    for f in obs.facts:
+        out.print(f"   [dim]{_safe(f.id)}[/dim] {_safe(f.text)}", soft_wrap=True)
+    out.rule(f"messages {_safe(me.name)} sent or received" + ("" if turn is None else f" before turn {turn}"))
+    for m in obs.messages:
+        _print_message(m, names)
+    if turn is not None:
+        for c in (c for c in ep.calls if c.turn == turn and c.speaker == agent):
+            if ep.mode is Mode.AGENTS:  # built from the agent's observation alone
+                _print_call(c, f"model call {c.index}: {_safe(me.name)}'s exact input at turn {turn}", output=False)
+            else:  # the writer was given every agent's facts: not this agent's view
+                out.rule(f"model call {c.index} at turn {turn}")
+                out.print(f"(in {ep.mode.value} mode the writer of {_safe(me.name)}'s turn saw every agent's facts; "
+                          f"`privy show EPISODE --turn {turn}` prints its input)", soft_wrap=True)
+    out.rule()
+    out.print(f"(what {_safe(me.name)} had not seen, the outcome among it, is left out; "
+              f"`privy show EPISODE` prints everything)", soft_wrap=True)
 
 
 @app.command()
@@ -285,12 +325,12 @@ def compare(
         task = bar.add_task("episodes", total=len(scenarios) * len(mode_list) * seeds)
 
         def tick(p: Any, cell: Any, error: str | None) -> None:
-            bar.update(task, advance=1, description=f"{cell.scenario_id} · {cell.mode.value} · seed {cell.seed}")
+            bar.update(task, advance=1, description=f"{_safe(cell.scenario_id)} · {cell.mode.value} · seed {cell.seed}")
 
         results: list[Episode] = compare_modes(scenarios, mode_list, range(seeds), b, out_dir,
                                                agent_backends=per_agent, jobs=jobs, on_progress=tick)
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
-        table = Table(title=f"{scenario_id} · backend {b.name}", title_justify="left",
+        table = Table(title=f"{_safe(scenario_id)} · backend {_safe(b.name)}", title_justify="left",
                       box=box.SIMPLE_HEAD)
         for col in ("mode", "seed", "turns", "ended by", "success", "needed\nsaid",
                     "answer\nnamed at", "words\n/turn"):
@@ -328,27 +368,27 @@ def evaluate(
     options: dict[str, dict[str, Any]] = {"llm_judge": {"backend": judge_backend}}
     result = asyncio.run(evaluate_files(list(episode_files), chosen, options))
     for problem in result.unreadable:
-        err.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
+        err.print(f"[red]error:[/red] {_safe(problem)}", soft_wrap=True)
     if as_json:
         typer.echo(result.model_dump_json(include={"episodes", "mean_by_mode"}, indent=2))
     else:
         for r in result.episodes:
-            table = Table(title=f"{r.file} · {r.scenario} · {r.mode} · seed {r.seed}",
+            table = Table(title=_safe(f"{r.file} · {r.scenario} · {r.mode} · seed {r.seed}"),
                           title_justify="left", box=box.SIMPLE_HEAD)
             for col in ("evaluator", "value", "metrics", "findings"):
                 table.add_column(col, overflow="fold")
             for name, score in r.scores.items():
                 metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in score.metrics.items())
-                value = _fmt(score.value) if not score.error else f"[red]error[/red]: {escape(score.error)}"
-                table.add_row(name, value, escape(metrics), str(len(score.findings)))
+                value = _fmt(score.value) if not score.error else f"[red]error[/red]: {_safe(score.error)}"
+                table.add_row(_safe(name), value, _safe(metrics), str(len(score.findings)))
             out.print(table)
             if show_findings:
                 for name, score in r.scores.items():
                     for f in score.findings:
                         where = f"message {f.message_id}" if f.message_id is not None else "episode"
                         fact = f" · {f.fact_id}" if f.fact_id else ""
-                        out.print(f"  [bold]{name}[/bold] {f.kind} · {where} · {f.agent}{fact}: "
-                                  f"{escape(f.reason)}", soft_wrap=True)
+                        out.print(f"  [bold]{_safe(name)}[/bold] {_safe(f'{f.kind} · {where} · {f.agent}{fact}')}: "
+                                  f"{_safe(f.reason)}", soft_wrap=True)
         if len(result.episodes) > 1:
             table = Table(title="mean value per mode", title_justify="left", box=box.SIMPLE_HEAD)
             table.add_column("evaluator")
@@ -356,7 +396,7 @@ def evaluate(
             for m in modes:
                 table.add_column(m)
             for name in chosen:
-                table.add_row(name, *(_fmt(result.mean_by_mode[m].get(name)) for m in modes))
+                table.add_row(_safe(name), *(_fmt(result.mean_by_mode[m].get(name)) for m in modes))
             out.print(table)
     if result.unreadable:
         raise typer.Exit(1)
@@ -369,7 +409,8 @@ def list_backends() -> None:
     for col in ("backend", "usable", "from", "detail"):
         table.add_column(col)
     for info in backends.describe():
-        table.add_row(info.name, "yes" if info.available else "[red]no[/red]", info.origin, escape(info.detail))
+        usable = "yes" if info.available else "[red]no[/red]"
+        table.add_row(_safe(info.name), usable, _safe(info.origin), _safe(info.detail))
     out.print(table)
 
 
@@ -413,13 +454,13 @@ def bench(
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=out) as bar:
         done_before = len(store.done_keys() & set(planned))
-        task = bar.add_task(f"{suite.name}", total=len(planned), completed=done_before, rate="")
+        task = bar.add_task(_safe(suite.name), total=len(planned), completed=done_before, rate="")
 
         def tick(p: Any, cell: Any, error: str | None) -> None:
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, advance=1, rate=f"{(p.done + p.failed) / elapsed * 60:.1f} ep/min")
             if error:
-                bar.console.print(f"[yellow]failed[/yellow] {escape(cell.key)}: {escape(error)}", soft_wrap=True)
+                bar.console.print(f"[yellow]failed[/yellow] {_safe(cell.key)}: {_safe(error)}", soft_wrap=True)
 
         try:
             progress = run_bench(suite, grid, store, jobs, tick, executor, address)
@@ -557,7 +598,7 @@ def scenarios_list() -> None:
     for name in families.names():
         fam = families.family(name)
         ps = ", ".join(f"{k}={f.default}" for k, f in fam.Params.model_fields.items())
-        table.add_row(name, fam.description, ps)
+        table.add_row(_safe(name), _safe(fam.description), _safe(ps))
     out.print(table)
 
 

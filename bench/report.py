@@ -513,8 +513,13 @@ def _png(fig: Any) -> str:
 def print_report(r: Report, console: Any) -> None:
     """Terminal summary (rich tables): headline means and gaps pivoted by mode, usage, card."""
     from rich import box
-    from rich.markup import escape
+    from rich.markup import escape as markup_escape
     from rich.table import Table
+
+    from privy.simulator.terminal import visible
+
+    def escape(text: str) -> str:  # text from the store (scenario ids, labels, errors): no control characters
+        return markup_escape(visible(text))
 
     def table(title: str, head: list[str], rows: list[list[str]]) -> None:
         t = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)

@@ -13,12 +13,13 @@ is a typed object with numpy's dtype for Python objects, and its space
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from privy.simulator.bus import Action, Message
+from privy.simulator.bus import Action, Message, build_graph
 from privy.simulator.scenario import AgentSpec, Commitment, Fact, Scenario
 
 
@@ -77,3 +78,26 @@ class State(BaseModel):
     turn: int
     messages: tuple[Message, ...]
     commitments: dict[str, Action]
+
+
+def seen_by(scenario: Scenario, messages: Iterable[Message], agent: str, turn: int | None = None) -> Observation:
+    """What ``agent`` had seen when turn ``turn`` began (at the end if None), rebuilt from an episode's log.
+
+    The same Observation the environment gave the agent then: its own spec and facts, the
+    public task, and the messages it sent or received before ``turn``; never the outcome,
+    another agent's facts or the answer.
+    """
+    seen = []
+    end = 0  # the turn after the last message, where the episode stopped
+    for m in messages:
+        if turn is not None and m.turn >= turn:
+            break
+        end = m.turn + 1
+        if m.visible_to(agent):
+            seen.append(m)
+    return Observation(
+        agent=scenario.agent(agent), turn=end if turn is None else turn, family=scenario.family,
+        context=scenario.context, names={a.id: a.name for a in scenario.agents},
+        neighbours=frozenset(build_graph(scenario).successors(agent)), facts=tuple(scenario.facts_of(agent)),
+        messages=tuple(seen), task=PublicTask.model_validate(scenario.task),
+    )
