@@ -12,7 +12,9 @@ Ground truth (``check``): the shared facts alone make W the strict favourite; ev
 member's own facts (shared plus unique) still make W the strict favourite, so nobody
 can find R alone; all facts pooled make R, the task's ``answer``, the strict
 favourite; without the ``needed_facts`` (the unique facts for R and against W) W wins
-again. Each fact's regex mention finds its own text and no other fact's.
+again. Each fact's regex mention finds its own text and no other fact's. Facts are listed
+in a shuffled order with neutral ids (``f01``, ``f02``...): an agent sees its facts' ids
+and order, and neither tells it which facts are shared or whom they favour.
 
 Baseline (``policy``): "share everything, tally, decide": on its first turn a member
 lists all its facts verbatim, one ``- `` line each; once it has heard from every other
@@ -215,25 +217,27 @@ class HiddenProfile:
         unused = {(o, sign): rng.sample(range(len(PROS if sign > 0 else CONS)), len(PROS if sign > 0 else CONS))
                   for o in candidates for sign in (1, -1)}
 
-        def fact(fid: str, option: str, sign: int, holders: list[str]) -> dict[str, Any]:
-            key, text, keywords = (PROS if sign > 0 else CONS)[unused[option, sign].pop()]
-            return {"id": f"{fid}_{option.lower()}_{key}", "text": text.format(o=option), "holders": holders,
-                    "mentions": [mention(option, keywords)]}
+        def fact(option: str, sign: int, holders: list[str]) -> dict[str, Any]:
+            _, text, keywords = (PROS if sign > 0 else CONS)[unused[option, sign].pop()]
+            return {"text": text.format(o=option), "holders": holders, "mentions": [mention(option, keywords)]}
 
         shared = [(wrong, 1)] * a + [(right, -1)] * b
         for o in others:
             x = rng.randint(0, 1)
             shared += [(o, 1)] * x + [(o, -1)] * (x + 1)
         rng.shuffle(shared)
-        facts = [fact("s", o, sign, list(ids)) for o, sign in shared]
-        needed: list[str] = []
+        facts = [fact(o, sign, list(ids)) for o, sign in shared]
+        needed: list[dict[str, Any]] = []
         for agent, picks in zip(ids, split, strict=True):
-            own = [fact(f"u_{agent}", right, 1, [agent]) if p else fact(f"u_{agent}", wrong, -1, [agent])
-                   for p in picks]
-            needed += [str(f["id"]) for f in own]
-            own += [fact(f"d_{agent}", rng.choice(others), -1, [agent]) for _ in range(d)]
-            rng.shuffle(own)
+            own = [fact(right, 1, [agent]) if p else fact(wrong, -1, [agent]) for p in picks]
+            needed += own
+            own += [fact(rng.choice(others), -1, [agent]) for _ in range(d)]
             facts += own
+        # Neutral ids in a shuffled order: an agent sees its facts' ids and order, which must not tell
+        # which facts are shared, which are its own, or which candidate they favour.
+        rng.shuffle(facts)
+        for i, f in enumerate(facts, 1):
+            f["id"] = f"f{i:02d}"
         longest = max(len(self._share([str(f["text"]) for f in facts if agent in f["holders"]])) for agent in ids)
         joined = ", ".join(options[:-1]) + f" and {options[-1]}"
         goal = f"Help the committee hire the best candidate for the {role} role."
@@ -253,7 +257,7 @@ class HiddenProfile:
                 "commitment": {"verb": "DECIDE"},
                 "options": options,
                 "answer": right,
-                "needed_facts": needed,
+                "needed_facts": sorted(str(f["id"]) for f in needed),
                 "ends_when": "all_committed",
             },
         }

@@ -77,9 +77,24 @@ def test_distractors_are_about_the_other_candidates() -> None:
     for s in families.generate(NAME, 20, 3, {"n_options": 4, "distractors": 2}):
         wrong = _fav(s, _shared(s))
         for f in s.facts:
-            if f.id.startswith("d_"):
+            if len(f.holders) == 1 and f.id not in s.task.needed_facts:  # a distractor
                 parsed = parse_fact(f.text, s.task.options)
                 assert parsed is not None and parsed[1] == -1 and parsed[0] not in (s.task.answer, wrong)
+
+
+def test_fact_ids_and_order_tell_nothing() -> None:
+    """An agent sees its facts' ids (`privy show --as`) and their order (its prompt): neither may tell which
+    facts are shared, which are its own, or whom they favour. Ids are f01, f02... over a shuffled list."""
+    own_first = 0
+    instances = families.generate(NAME, 50, 6, {"n_agents": 3, "distractors": 1, "n_options": 3})
+    for s in instances:
+        assert [f.id for f in s.facts] == [f"f{i:02d}" for i in range(1, len(s.facts) + 1)]
+        names = {o.lower() for o in s.task.options} | set(s.agent_ids)
+        assert not any(n in f.id for f in s.facts for n in names)
+        first = s.facts_of(s.agent_ids[0])[0]
+        own_first += len(first.holders) == 1
+    # with facts in generation order, every agent's list would start with the shared ones
+    assert 0 < own_first < len(instances)
 
 
 # --------------------------------------------------------------------------- ground truth
