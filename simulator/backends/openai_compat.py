@@ -3,14 +3,18 @@
 OpenAI, vLLM, Ollama, llama.cpp's server, LM Studio: anything that serves
 ``/v1/chat/completions``. The API key is read from a named environment variable when
 the backend is built; it is never returned by ``settings()`` and is redacted from
-every error message. The client's own retries are off: :mod:`retry` does them, so
-that each one is recorded.
+every error message and every completion (a server may echo it back). So are the
+credentials of a ``base_url`` such as ``http://user:KEY@host/v1``: ``settings()`` and
+messages show it as ``http://[REDACTED]@host/v1``. The client's own retries are off:
+:mod:`retry` does them, so that each one is recorded.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import PermanentError, TransientError, redact
@@ -23,6 +27,27 @@ def _retry_after(err: Any) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None  # an HTTP date: fall back to backoff
+
+
+def _url_secrets(url: str | None) -> tuple[str | None, list[str]]:
+    """``url`` with its userinfo (``user:password@``) redacted, and the secrets to redact from text.
+
+    The secrets are the password as written and decoded (the user instead, if there is no
+    password: ``http://KEY@host``), and the HTTP Basic token made of the user and password,
+    which is what a server that echoes its headers would send back.
+    """
+    if not url:
+        return url, []
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, []
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    basic = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode()
+    secret = password or user
+    secrets = [x for x in (secret, unquote(secret), basic) if x]
+    # the longest first, so that no part of a longer secret is left after a shorter one is replaced
+    return urlunsplit(parts._replace(netloc=f"[REDACTED]@{host}")), sorted(set(secrets), key=len, reverse=True)
 
 
 class OpenAIBackend:
@@ -59,13 +84,13 @@ class OpenAIBackend:
             if not key:
                 raise PermanentError(f"the openai backend reads its API key from ${api_key_env}, which is not set")
         self.model = model
-        self.base_url = base_url
+        self.base_url, url_secrets = _url_secrets(base_url)  # as recorded and printed: no credentials
         self.api_key_env = api_key_env
         self.timeout_s = timeout_s
         self.temperature = temperature
         self.seed = seed
         self.response_format = response_format
-        self._secrets = [key] if key else []
+        self._secrets = ([key] if key else []) + url_secrets
         self._make_client = lambda: AsyncOpenAI(
             api_key=key or "none", base_url=base_url, timeout=timeout_s, max_retries=0
         )
@@ -140,7 +165,7 @@ class OpenAIBackend:
         choice = out.choices[0]
         usage = out.usage
         return Completion(
-            text=choice.message.content or "",
+            text=redact(choice.message.content or "", self._secrets),  # a server may echo the key back
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             finish_reason=choice.finish_reason,
