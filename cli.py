@@ -370,7 +370,7 @@ def evaluate(
     for problem in result.unreadable:
         err.print(f"[red]error:[/red] {_safe(problem)}", soft_wrap=True)
     if as_json:
-        typer.echo(result.model_dump_json(include={"episodes", "mean_by_mode"}, indent=2))
+        typer.echo(visible(result.model_dump_json(include={"episodes", "mean_by_mode"}, indent=2)))  # still JSON
     else:
         for r in result.episodes:
             table = Table(title=_safe(f"{r.file} · {r.scenario} · {r.mode} · seed {r.seed}"),

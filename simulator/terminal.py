@@ -4,9 +4,9 @@ A model's reply, or a scenario or episode file, can hold control characters: ``E
 sequences that set the window title, clear the screen or move the cursor, C1 controls
 (U+0080-U+009F, which some terminals obey as well), and the bidirectional overrides
 that make text read differently from what it is. :func:`visible` writes each of them
-as an escape (``\\x1b``, ``\\x9b``, ``\\u202e``), so the text shows what it holds and
-the terminal obeys nothing; newline and tab are kept. The files themselves keep the
-text exactly as it was.
+as an escape (``\\x1b``, ``\\u009b``, ``\\u202e``), so the text shows what it holds and
+the terminal obeys nothing; newline and tab are kept. JSON text stays valid JSON. The
+files themselves keep the text exactly as it was.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u20
 
 def _escape(m: re.Match[str]) -> str:
     c = ord(m.group())
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    # DEL and above as \u0085, JSON's own escape: JSON text stays JSON (JSON escapes C0 itself)
+    return f"\\x{c:02x}" if c < 0x7F else f"\\u{c:04x}"
 
 
 def visible(text: str) -> str:

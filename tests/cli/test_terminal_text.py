@@ -20,8 +20,8 @@ from privy.simulator import load_episode
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 WIDE = {"COLUMNS": "2000"}
 # what a hostile model or file can hold: OSC title, clear screen, C1 CSI, bidi override and isolate, CR
-EVIL = "hi \x1b]0;TITLE\x07\x1b[2J \x9b31m \u202eevil\u202c \u2066x\u2069 a\rb"
-SHOWN = r"hi \x1b]0;TITLE\x07\x1b[2J \x9b31m \u202eevil\u202c \u2066x\u2069 a\x0db"
+EVIL = "hi \x1b]0;TITLE\x07\x1b[2J \u009b31m \u202eevil\u202c \u2066x\u2069 a\rb"
+SHOWN = r"hi \x1b]0;TITLE\x07\x1b[2J \u009b31m \u202eevil\u202c \u2066x\u2069 a\x0db"
 RAW = ["\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u2066", "\u2069", "\r"]
 
 
@@ -67,6 +67,9 @@ def test_evaluate_prints_a_file_name_with_controls_visible(evil_episode: tuple[P
     result = invoke("evaluate", evil, broken)
     assert_safe(result.output)
     assert r"ep\x1b[2J\u202e.json" in result.stdout and r"bad\x1b]0;T\x07.json" in result.stderr
+    as_json = invoke("evaluate", evil, "--json")
+    assert_safe(as_json.stdout)
+    assert json.loads(as_json.stdout)["episodes"][0]["file"] == str(evil)  # still JSON, and the same
 
 
 def evil_scenario(tmp_path: Path) -> Path:
@@ -87,11 +90,11 @@ def test_a_scenario_s_text_is_printed_with_controls_visible(tmp_path: Path) -> N
     run = invoke("run", path, "--backend", "scripted", "--out", out)
     assert run.exit_code == 0, run.output
     assert_safe(run.output)
-    assert r"\x1b]0;TITLE\x07\x1b[2J \u202e" in run.stdout and r"Ali\x9bce" in run.stdout
+    assert r"\x1b]0;TITLE\x07\x1b[2J \u202e" in run.stdout and r"Ali\u009bce" in run.stdout
     for args in ([], ["--as", "alice", "--turn", "1"]):
         show = invoke("show", out, *args)
         assert_safe(show.output)
-        assert r"\x1b[31mMaya Chen" in show.stdout and r"Ali\x9bce" in show.stdout
+        assert r"\x1b[31mMaya Chen" in show.stdout and r"Ali\u009bce" in show.stdout
 
 
 def test_validate_messages_show_controls_visible(tmp_path: Path) -> None:
@@ -119,3 +122,27 @@ def test_report_prints_stored_text_with_controls_visible(evil_episode: tuple[Pat
     assert result.exit_code == 0, result.output
     assert_safe(result.output)
     assert SHOWN in result.stdout and r"mo\x1b[2Jck" in result.stdout
+
+
+def test_bench_prints_a_suite_s_names_and_errors_with_controls_visible(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from privy.simulator.backends import registry
+
+    class Broken:
+        name = "broken"
+
+        def settings(self) -> dict[str, str]:
+            return {"backend": self.name}
+
+        async def complete(self, request: object) -> object:
+            raise RuntimeError(EVIL)
+
+    monkeypatch.setattr(registry, "_FACTORIES", {"broken": Broken})
+    suite = tmp_path / "s.suite.yaml"
+    suite.write_text(json.dumps({  # JSON is YAML: the escapes are read as control characters
+        "name": "su\u202eite\x1b[2J", "scenarios": [{"path": str(MUTUAL)}], "modes": ["agents"],
+        "backends": [{"name": "broken", "label": "bro\x1b]0;T\x07ken"}], "seeds": [0]}), encoding="utf-8")
+    result = invoke("bench", suite, "--out", tmp_path / "r.db")
+    assert result.exit_code == 1, result.output
+    assert_safe(result.output)
+    assert r"bro\x1b]0;T\x07ken" in result.stdout and SHOWN in result.stdout

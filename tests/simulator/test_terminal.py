@@ -9,7 +9,7 @@ from privy.simulator.terminal import visible
 
 def test_controls_become_escapes_and_newline_and_tab_stay() -> None:
     assert visible("a\x1b]0;T\x07\x1b[2Jb") == r"a\x1b]0;T\x07\x1b[2Jb"
-    assert visible("x\x9b31m\x85\x00\x7f\r") == r"x\x9b31m\x85\x00\x7f\x0d"
+    assert visible("x\u009b31m\x85\x00\x7f\r") == r"x\u009b31m\u0085\x00\u007f\x0d"
     assert visible("\u202eevil\u202c \u2066i\u2069 \u2028") == r"\u202eevil\u202c \u2066i\u2069 \u2028"
     assert visible("line\n\tnext: é, 日本, 🙂, [b]x[/b], \\x1b") == "line\n\tnext: é, 日本, 🙂, [b]x[/b], \\x1b"
 
