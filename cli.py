@@ -123,7 +123,7 @@ def _load(path: Path) -> Scenario:
     except ScenarioError as e:
         for p in e.problems:
             err.print(_safe(p), soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
 
 
 def _key_values(items: list[str] | None, flag: str) -> dict[str, Any]:
@@ -179,7 +179,7 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or
     if problems:
         files = len({p.file for p in problems})
         err.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
-        raise typer.Exit(1)
+        raise typer.Exit(2)
     out.print("[green]all valid[/green]")
 
 
@@ -399,7 +399,7 @@ def evaluate(
                 table.add_row(_safe(name), *(_fmt(result.mean_by_mode[m].get(name)) for m in modes))
             out.print(table)
     if result.unreadable:
-        raise typer.Exit(1)
+        raise typer.Exit(2)  # bad input, though what could be read was scored
 
 
 @app.command("backends")

@@ -88,6 +88,21 @@ class Episode(BaseModel):
             data = {**data, "calls": _expand_inputs(calls)}
         return data
 
+    @model_validator(mode="after")
+    def _known_agents(self) -> Episode:
+        """Every sender, recipient and speaker is one of the scenario's agents."""
+        agents = {a.id for a in self.scenario.agents}
+        for i, m in enumerate(self.messages):
+            for field, who in (("sender", [m.sender]), ("recipients", sorted(m.recipients))):
+                unknown = [a for a in who if a not in agents]
+                if unknown:
+                    raise ValueError(f"messages[{i}].{field}: unknown agent {unknown[0]!r}; "
+                                     f"expected one of {sorted(agents)}")
+        for i, c in enumerate(self.calls):
+            if c.speaker is not None and c.speaker not in agents:
+                raise ValueError(f"calls[{i}].speaker: unknown agent {c.speaker!r}; expected one of {sorted(agents)}")
+        return self
+
     def to_json(self, indent: int | None = None) -> str:
         """The episode as a ``privy.episode/2`` document (each prompt's repeated part written once)."""
         # the fields as they are, in order, the models among them serialised by pydantic-core in

@@ -101,7 +101,7 @@ def test_run_rejects_an_unknown_backend(tmp_path: Path) -> None:
 def test_run_reports_a_missing_scenario_file(tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
     result = invoke("run", missing, "--backend", "scripted", "--out", tmp_path / "ep.json")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert str(missing) in result.stderr
 
 

@@ -62,7 +62,7 @@ def test_bad_files_are_named_and_good_ones_still_scored(episode_file: Path, tmp_
     doc["format_version"] = "privy.episode/0"
     old.write_text(json.dumps(doc))
     code, out, err = invoke(not_json, episode_file, old, "--json")
-    assert code == 1
+    assert code == 2
     assert f"{not_json}: not a JSON episode file" in err
     assert f"{old}: format_version is 'privy.episode/0'; expected 'privy.episode/2' (or 'privy.episode/1')" in err
     assert [e["file"] for e in json.loads(out)["episodes"]] == [str(episode_file)]

@@ -101,11 +101,11 @@ def test_validate_messages_show_controls_visible(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"  # a raw bidi override in a misspelt key: YAML allows it, the message quotes it
     path.write_text(MUTUAL.read_text() + "ti\u202etle\u2066: x\n", encoding="utf-8")
     result = invoke("validate", path)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert_safe(result.output)
     assert r"ti\u202etle\u2066: unknown field" in result.stderr
     run = invoke("run", path, "--backend", "scripted", "--out", tmp_path / "ep.json")
-    assert run.exit_code == 1 and r"ti\u202etle\u2066" in run.stderr
+    assert run.exit_code == 2 and r"ti\u202etle\u2066" in run.stderr
     assert_safe(run.output)
 
 

@@ -154,9 +154,9 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
-def test_cli_validate_bad_files_exits_1_listing_every_problem(runner: CliRunner) -> None:
+def test_cli_validate_bad_files_exits_2_listing_every_problem(runner: CliRunner) -> None:
     result = runner.invoke(app, ["validate", "tests/data/bad"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     for expected in EXPECTED_CLI_LINES:
