@@ -332,7 +332,8 @@ class Grid:
             SuiteError: every problem of every source that cannot be loaded (all sources are read).
         """
         if self._keys is None:
-            keys, problems = [], []
+            keys: list[str] = []
+            problems: list[Problem] = []
             for text, _, sid, _ in instances(self.suite, self.base, problems):
                 instance = instance_key(sid, text)  # one digest per scenario, not per cell
                 keys += [cell_key(instance, mode, b.label, seed) for mode, b, seed in _axes(self.suite)]

@@ -19,6 +19,7 @@ from privy.simulator.backends.limit import LimitedBackend
 from privy.simulator.backends.registry import create, unusable
 from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
 from privy.simulator.loader import Problem
+from privy.simulator.scenario import Loc
 from privy.simulator.yamlcheck import check_yaml_model
 
 _NETWORK = {"openai"}
@@ -72,14 +73,14 @@ def load_backends_config(path: str | Path) -> BackendsConfig:
     checked = check_yaml_model(path, BackendsConfig, "a backends file")
     problems = checked.problems
     data = checked.data if isinstance(checked.data, dict) else {}
-    named = [(("default", "name"), data.get("default"))]
     agents = data.get("agents")
-    named += [(("agents", a, "name"), spec) for a, spec in (agents.items() if isinstance(agents, dict) else [])]
+    named: list[tuple[Loc, Any]] = [(("default",), data.get("default"))]
+    named += [(("agents", a), spec) for a, spec in (agents.items() if isinstance(agents, dict) else [])]
     for loc, spec in named:
         name = spec.get("name", "llama") if isinstance(spec, dict) else None
         why = unusable(name) if isinstance(name, str) else None
-        if why is not None:
-            problems.append(checked.problem(loc if "name" in spec else loc[:-1], why))
+        if why is not None:  # on the name's line, or the spec's if the name is the default
+            problems.append(checked.problem((*loc, "name") if "name" in spec else loc, why))
     if problems or checked.model is None:
         raise BackendsFileError(sorted(problems, key=lambda p: p.line))
     return checked.model
