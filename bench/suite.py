@@ -204,7 +204,7 @@ def _semantic_problems(checked: Checked[Suite]) -> list[Problem]:
             playable[i] = registry.modes(name)
     for j, mode in _items(data.get("modes", [m.value for m in (Mode.AGENTS, Mode.OMNISCIENT)])):
         for i, modes in playable.items():
-            if modes is not None and mode in {m.value for m in Mode} and mode not in modes:
+            if modes is not None and isinstance(mode, str) and mode in set(Mode) and mode not in modes:
                 b = backends[i]
                 label = b.get("label") or b.get("name", "llama")
                 out.append(checked.problem(("modes", j), (
@@ -219,8 +219,9 @@ def _family_problems(checked: Checked[Suite], data: dict[str, Any]) -> list[Prob
 
     out: list[Problem] = []
     for i, src in _items(data.get("scenarios")):
-        name = src.get("family") if isinstance(src, dict) else None
-        params = src.get("params") or {} if isinstance(src, dict) else {}
+        if not isinstance(src, dict):
+            continue
+        name, params = src.get("family"), src.get("params") or {}
         if isinstance(name, str) and isinstance(params, dict):
             try:
                 families.params(name, params)  # an unknown family, or impossible parameters

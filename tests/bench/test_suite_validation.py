@@ -123,6 +123,28 @@ def test_scenario_sources_are_all_read_and_each_problem_named_once_on_its_own_li
     assert {p.file for p in err.value.problems} == {str(suite), str(broken)}
 
 
+def test_a_suite_of_the_wrong_shapes_is_reported_not_a_crash(tmp_path: Path) -> None:
+    suite = write(tmp_path / "s.suite.yaml", """\
+        name: [1]
+        scenarios: [foo, {family: [x]}, {path: a.yaml, glob: "*.yaml"}]
+        modes: [[agents], {a: 1}]
+        backends: [3, {name: {}}]
+        seeds: [zero]
+        evaluators: [{}]
+        """)
+    result = invoke("validate", suite)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    fields = [line.split(": ")[1] for line in problem_lines(result)]
+    for field in ("name", "scenarios[0]", "scenarios[1].family", "scenarios[2]", "modes[0]", "modes[1]",
+                  "backends[0]", "backends[1].name", "seeds[0]", "evaluators[0]"):
+        assert field in fields, (field, result.output)
+    assert write(tmp_path / "list.suite.yaml", "- 1\n").exists()
+    result = invoke("validate", tmp_path / "list.suite.yaml")
+    assert result.exit_code == 2 and problem_lines(result) == [
+        "list.suite.yaml:1: (top level): expected a mapping (the fields of a suite), got a list"]
+
+
 def test_yaml_syntax_errors_name_the_suite_file_and_line(tmp_path: Path) -> None:
     suite = write(tmp_path / "s.suite.yaml", "name: s\nscenarios: [\n  {family: mutual_friends\n")
     result = invoke("bench", suite, "--out", tmp_path / "r.db")
