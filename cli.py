@@ -6,6 +6,7 @@ import asyncio
 import functools
 import inspect
 import json
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +38,9 @@ from privy.simulator import (
     validate_files,
 )
 from privy.simulator.backends.base import aclose
-from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
+from privy.simulator.backends.spec import BackendsConfig, BackendsFileError, BackendSpec, build, load_backends_config
 from privy.simulator.episode import ModelCall
+from privy.simulator.loader import SUITE_SUFFIXES
 from privy.simulator.terminal import visible
 from privy.simulator.views import seen_by
 
@@ -117,6 +119,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _problems(problems: list[Any]) -> None:
+    """Print each problem (``FILE:LINE: FIELD: message``) on its line, then exit 2."""
+    for p in problems:
+        err.print(escape(str(p)), soft_wrap=True)
+    err.print(f"[red]{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)[/red]")
+    raise typer.Exit(2)
+
+
 def _load(path: Path) -> Scenario:
     try:
         return load_scenario(path)
@@ -170,10 +180,45 @@ def _print_message(m: Message, names: dict[str, str]) -> None:
     out.print("    " + _safe(m.content).replace("\n", "\n    "), soft_wrap=True)
 
 
+def _file_kind(path: Path) -> str:
+    """``suite`` (``*.suite.yaml``, or top-level ``scenarios`` and ``modes``), ``backends`` (only top-level
+    ``default`` and ``agents``: the ``--backends`` format) or ``scenario`` (anything else, and folders)."""
+    if path.is_dir():
+        return "scenario"
+    if path.name.endswith(SUITE_SUFFIXES):
+        return "suite"
+    try:
+        keys = set(re.findall(r"^([A-Za-z_][\w-]*)[ \t]*:", path.read_text(encoding="utf-8"), re.M))
+    except (OSError, UnicodeDecodeError):
+        return "scenario"  # the scenario loader reports it
+    if {"scenarios", "modes"} <= keys:
+        return "suite"
+    return "backends" if keys and keys <= {"default", "agents"} else "scenario"
+
+
 @app.command()
-def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
-    """Check scenario files; print every problem as FILE:LINE: FIELD: what was expected."""
-    problems = validate_files(list(paths))
+def validate(paths: Annotated[list[Path], typer.Argument(
+        help="Scenario files or folders, suite files (*.suite.yaml) or backends files (--backends).")]) -> None:
+    """Check scenario, suite and backends files; print every problem as FILE:LINE: FIELD: what was expected.
+
+    A suite is checked whole, with every scenario it names. Exit code 2 if a suite or backends file has a problem.
+    """
+    from privy.bench.suite import SuiteError, load_grid
+
+    problems: list[Any] = []
+    scenario_paths: list[Path] = []
+    for path in paths:
+        kind = _file_kind(path)
+        try:
+            if kind == "suite":
+                load_grid(path)
+            elif kind == "backends":
+                load_backends_config(path)
+            else:
+                scenario_paths.append(path)
+        except (SuiteError, BackendsFileError) as e:
+            problems += e.problems
+    problems += validate_files(list(scenario_paths))
     for p in problems:
         err.print(_safe(p), soft_wrap=True)
     if problems:
@@ -426,9 +471,10 @@ def bench(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
-    from privy.bench import Grid, ResultStore, StoreError, SuiteError, load_suite, run_bench
+    from privy.bench import ResultStore, StoreError, SuiteError, run_bench
     from privy.bench.ray_executor import RayConnectError
     from privy.bench.run import EXECUTORS
+    from privy.bench.suite import load_grid
 
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
@@ -443,11 +489,14 @@ def bench(
             _fail(str(e))
             raise
     try:
-        suite, base = load_suite(suite_file)
-        grid = Grid(suite, base)  # streamed: only the cells' keys are kept, and the episodes in flight
-        planned = grid.keys()  # loads every scenario once: a bad one fails here, before anything runs
+        # streamed: only the cells' keys are kept, and the episodes in flight; every scenario is
+        # loaded once for them, so every problem of the suite is reported here, before anything runs
+        grid = load_grid(suite_file)
+        suite, planned = grid.suite, grid.keys()
         store = ResultStore(out_db)
-    except (SuiteError, StoreError, backends.BackendError) as e:
+    except SuiteError as e:
+        _problems(e.problems)
+    except (StoreError, backends.BackendError) as e:
         _fail(str(e))
         raise
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

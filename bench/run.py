@@ -68,7 +68,7 @@ async def run_suite(
 
     ``cells``: a :class:`~privy.bench.suite.Grid` (streamed: each cell is made when a worker takes it) or a list.
     """
-    pending, progress = prepare(suite, cells, store)
+    # built first: a backend that cannot be built (bad options) fails before the store is written to
     built: dict[str, Backend] = {b.label: build(b) for b in suite.backends}  # shared: one limit per backend
     names = evaluator_names(suite)
 
@@ -86,6 +86,7 @@ async def run_suite(
             on_progress(progress, cell, error)
 
     try:
+        pending, progress = prepare(suite, cells, store)
         await work(pending, min(jobs, progress.total - progress.skipped), one)
     finally:
         for b in built.values():

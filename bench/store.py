@@ -158,11 +158,65 @@ class StoreError(RuntimeError):
     pass
 
 
+def unreadable(path: Path, err: sqlite3.DatabaseError) -> StoreError:
+    """The error for a file SQLite cannot read as a privy store: corrupted, not SQLite, or locked."""
+    text = str(err)
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return StoreError(f"{path}: not a privy result store, or a corrupted one that SQLite cannot read ({text})")
+    return StoreError(f"{path}: not a readable privy result store ({text})")
+
+
+_PRIVY_TABLES = {"meta", "episodes", "scores"}  # what every version made first, in one transaction
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, read-only and before anything is written, a file that is not a sound privy store.
+
+    A missing or empty file, or an SQLite file with no tables, is a new store. Anything else
+    must have privy's tables and pass SQLite's ``quick_check`` (which reads every page): an
+    unrelated database is left alone, and a corrupted store is not resumed as if its
+    unreadable episodes were never run.
+    """
+    if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        return
+    if not path.is_file():
+        raise StoreError(f"{path}: not a file; give --out a file name for the result store")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+            if names and not (names >= _PRIVY_TABLES or _has_version(db)):  # (a version is checked on opening)
+                raise StoreError(f"{path}: not a privy result store (an SQLite database with other tables: "
+                                 f"{', '.join(sorted(names)[:5])}); left untouched: choose another --out")
+            _quick_check(path, db)
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as err:
+        raise unreadable(path, err) from err
+
+
+def _has_version(db: sqlite3.Connection) -> bool:
+    try:
+        return db.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone() is not None
+    except sqlite3.OperationalError:  # no such table or column: another program's database
+        return False
+
+
+def _quick_check(path: Path, db: sqlite3.Connection) -> None:
+    """SQLite's ``quick_check``: every page read, the b-trees' structure checked (linear in the file's size)."""
+    found = [line for (text,) in db.execute("PRAGMA quick_check(1)") for line in str(text).splitlines()
+             if not line.startswith("***")]  # "*** in database main ***" heads a list of problems
+    if found != ["ok"]:
+        raise StoreError(f"{path}: a corrupted privy result store that SQLite cannot read (quick_check: "
+                         f"{found[0] if found else 'failed'}); restore a copy, or run again with another --out")
+
+
 class ResultStore:
     """Append-only episode results; safe to reopen after a crash."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        _check_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         try:
@@ -177,7 +231,7 @@ class ResultStore:
                         self._db.execute(statement)
                 self._upgrade()
         except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: not a privy result store ({err})") from err
+            raise unreadable(self.path, err) from err
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -351,16 +405,20 @@ def open_reader(path: str | Path) -> StoreReader:
         raise StoreError(f"{p}: no such result store (run `privy bench SUITE --out {p}` first)")
     try:
         db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
-        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         missing = set(TABLES) - have
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if "meta" in have else None
     except sqlite3.DatabaseError as err:
-        raise StoreError(f"{p}: not a privy result store ({err})") from err
+        raise unreadable(p, err) from err
     if row is None or missing:
         db.close()
         raise StoreError(f"{p}: not a privy result store (no schema_version or tables {sorted(missing)} missing)")
     try:
         check_version(p, row[0])
+        _quick_check(p, db)  # a report, view or export reads about every page anyway
+    except sqlite3.DatabaseError as err:
+        db.close()
+        raise unreadable(p, err) from err
     except StoreError:
         db.close()
         raise
@@ -388,26 +446,33 @@ class StoreReader:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[Any]:
+        """The rows of ``sql``, read as they are consumed; a file SQLite cannot read raises StoreError."""
+        try:
+            yield from self._db.execute(sql, params)
+        except sqlite3.DatabaseError as err:  # e.g. "database disk image is malformed" half-way through
+            raise unreadable(self.path, err) from err
+
     def meta(self) -> dict[str, str]:
-        return {k: v for k, v in self._db.execute("SELECT key, value FROM meta")}
+        return {k: v for k, v in self._read("SELECT key, value FROM meta")}
 
     def planned_keys(self) -> list[str] | None:
         """The keys of the grid the last ``privy bench`` planned, in order (None if no bench wrote them)."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'planned'").fetchone()
+        row = next(self._read("SELECT value FROM meta WHERE key = 'planned'"), None)
         return None if row is None else list(json.loads(row[0]))
 
     def stored_keys(self) -> set[str]:
         """The keys of every stored episode, finished or failed."""
-        return {r[0] for r in self._db.execute("SELECT key FROM episodes")}
+        return {r[0] for r in self._read("SELECT key FROM episodes")}
 
     def failures(self) -> list[tuple[str, str]]:
         """(key, error) of every episode not finished, by key."""
         return [(k, e or "") for k, e in
-                self._db.execute("SELECT key, error FROM episodes WHERE status != 'done' ORDER BY key")]
+                self._read("SELECT key, error FROM episodes WHERE status != 'done' ORDER BY key")]
 
     def scenarios(self) -> dict[str, dict[str, Any]]:
         """One scenario (as JSON data) per instance that has a finished episode, by instance key."""
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT key, json_extract(episode_json, '$.scenario') FROM episodes "
             "WHERE status = 'done' AND episode_json IS NOT NULL GROUP BY scenario_id, "
             "substr(key, 1, instr(key, '|'))")
@@ -415,7 +480,7 @@ class StoreReader:
 
     def scores(self) -> Iterator[ScoreRow]:
         """Every score (headline and metrics) of the finished episodes that has a value."""
-        for row in self._db.execute(
+        for row in self._read(
                 "SELECT e.key, e.backend, e.mode, e.seed, s.evaluator, s.metric, s.value FROM scores s "
                 "JOIN episodes e ON e.key = s.episode_key WHERE e.status = 'done' AND s.value IS NOT NULL"):
             yield ScoreRow(*row)
@@ -423,13 +488,13 @@ class StoreReader:
     def headline_scores(self) -> dict[str, dict[str, float | None]]:
         """Per episode key, each evaluator's headline value."""
         out: dict[str, dict[str, float | None]] = defaultdict(dict)
-        for key, name, value in self._db.execute("SELECT episode_key, evaluator, value FROM scores WHERE metric = ''"):
+        for key, name, value in self._read("SELECT episode_key, evaluator, value FROM scores WHERE metric = ''"):
             out[key][name] = value
         return dict(out)
 
     def usage(self) -> list[UsageRow]:
         """Per backend label (in order), its episodes, calls, tokens and seconds."""
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT backend, count(*), sum(status = 'done'), sum(status != 'done'), total(calls), "
             "total(prompt_tokens), total(completion_tokens), total(retries), total(cached_calls), total(wall_s), "
             "total(model_s) FROM episodes GROUP BY backend ORDER BY backend")
@@ -442,7 +507,7 @@ class StoreReader:
     def latencies(self) -> dict[str, list[float]]:
         """Per backend label, the latency of each of its model calls that has one."""
         out: dict[str, list[float]] = defaultdict(list)
-        for backend, latency in self._db.execute(
+        for backend, latency in self._read(
                 "SELECT e.backend, c.latency_s FROM model_calls c JOIN episodes e ON e.key = c.episode_key "
                 "WHERE c.latency_s IS NOT NULL"):
             out[backend].append(latency)
@@ -450,9 +515,9 @@ class StoreReader:
 
     def card_values(self) -> CardValues:
         def distinct(column: str, table: str = "episodes") -> list[Any]:
-            return [r[0] for r in self._db.execute(f"SELECT DISTINCT {column} FROM {table}")]
+            return [r[0] for r in self._read(f"SELECT DISTINCT {column} FROM {table}")]
 
-        settings = [(label, js) for label, js in self._db.execute(
+        settings = [(label, js) for label, js in self._read(
             "SELECT DISTINCT backend, json_extract(episode_json, '$.backend') FROM episodes "
             "WHERE episode_json IS NOT NULL ORDER BY backend")]
         return CardValues(settings=settings, modes=distinct("mode"), evaluators=distinct("evaluator", "scores"),
@@ -461,7 +526,7 @@ class StoreReader:
     def episodes(self) -> list[EpisodeRow]:
         """Every stored episode, by key, with its log (None for one that failed before it had one)."""
         return [EpisodeRow(*r) for r in
-                self._db.execute("SELECT key, backend, status, error, episode_json FROM episodes ORDER BY key")]
+                self._read("SELECT key, backend, status, error, episode_json FROM episodes ORDER BY key")]
 
     def columns(self, table: str, *, episode_json: bool = False) -> list[str]:
         """``table``'s columns, in order; the episodes' ``episode_json`` only if asked for."""
@@ -470,7 +535,7 @@ class StoreReader:
     def column_types(self, table: str) -> dict[str, str]:
         """``table``'s columns and their SQL types (``INTEGER``, ``REAL``, ``TEXT``), also for the views."""
         _check_table(table)
-        types = {r[1]: r[2].upper() for r in self._db.execute(f"PRAGMA table_info({table})")}
+        types = {r[1]: r[2].upper() for r in self._read(f"PRAGMA table_info({table})")}
         types.update(VIEW_TYPES.get(table, {}))  # a view's columns declare no type
         return types
 
@@ -479,7 +544,7 @@ class StoreReader:
         unknown = [c for c in columns if c not in self.column_types(table)]
         if unknown:
             raise StoreError(f"{self.path}: table {table} has no column(s) {unknown}")
-        yield from self._db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {_ORDER[table]}")
+        yield from self._read(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {_ORDER[table]}")
 
 
 def _check_table(table: str) -> None:

@@ -30,16 +30,20 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from privy import evaluators
 from privy.bench.store import canonical_json, cell_key, instance_key
+from privy.simulator.backends import registry
 from privy.simulator.backends.spec import BackendSpec
-from privy.simulator.loader import load_scenario
+from privy.simulator.loader import Problem, ScenarioError, load_scenario
 from privy.simulator.modes import Mode
-from privy.simulator.scenario import Limits, Scenario
-from privy.simulator.yamlio import load_yaml_model
+from privy.simulator.scenario import Limits, Loc, Scenario
+from privy.simulator.yamlcheck import Checked, check_yaml_model, read_yaml
+
+Seed = Annotated[int, Field(ge=0, lt=2**63, description="0 <= seed < 2**63 (a seed is stored as a SQLite INTEGER).")]
 
 
 class ScenarioSource(BaseModel):
@@ -50,7 +54,7 @@ class ScenarioSource(BaseModel):
     glob: str | None = None
     family: str | None = None
     count: int = Field(default=10, ge=1)
-    seed: int = 0
+    seed: Seed = 0
     params: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -70,9 +74,10 @@ class Suite(BaseModel):
     scenarios: list[ScenarioSource] = Field(min_length=1)
     modes: list[Mode] = Field(default_factory=lambda: [Mode.AGENTS, Mode.OMNISCIENT], min_length=1)
     backends: list[SuiteBackend] = Field(default_factory=lambda: [SuiteBackend(name="llama")], min_length=1)
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     evaluators: list[str] | None = Field(default=None, description="Default: every deterministic one.")
     limits: Limits | None = Field(default=None, description="Override every scenario's turn and token limits.")
+    _file: str | None = PrivateAttr(default=None)  # the file it was read from, to give scenario problems a line
 
     @model_validator(mode="after")
     def _labels(self) -> Suite:
@@ -85,7 +90,11 @@ class Suite(BaseModel):
 
 
 class SuiteError(ValueError):
-    """A suite file is invalid or names scenarios that cannot be loaded."""
+    """A suite file is invalid or names scenarios that cannot be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -120,12 +129,125 @@ class Cell:
 
 
 def load_suite(path: str | Path) -> tuple[Suite, Path]:
-    """The suite in the file at ``path``, and the folder its scenario paths are relative to."""
-    return load_yaml_model(path, Suite, SuiteError), Path(path).parent
+    """The suite in the file at ``path``, and the folder its scenario paths are relative to.
+
+    The file is checked whole, without loading a scenario: its fields, and that every
+    evaluator, backend, mode and family it names exists, that each backend can play each
+    mode, and each family's parameters (:func:`load_grid` also loads the scenarios).
+
+    Raises:
+        SuiteError: every problem, as ``FILE:LINE: FIELD: message``.
+    """
+    suite, problems = _check_file(path)
+    if problems or suite is None:
+        raise SuiteError(problems)
+    return suite, Path(path).parent
 
 
-def instances(suite: Suite, base: Path) -> Iterator[tuple[str, str, str, str]]:
+def load_grid(path: str | Path) -> Grid:
+    """The grid of the suite in the file at ``path``, checked whole before anything runs.
+
+    :func:`load_suite`'s checks, then every scenario is loaded once (for the cells' keys,
+    which the grid keeps); a source that cannot be loaded does not stop the others.
+
+    Raises:
+        SuiteError: every problem of the file and of its scenarios.
+    """
+    suite, problems = _check_file(path)
+    if suite is None:
+        raise SuiteError(problems)
+    grid = Grid(suite, Path(path).parent)
+    try:
+        grid.keys()
+    except SuiteError as err:
+        problems += err.problems
+    if problems:
+        raise SuiteError(list(dict.fromkeys(problems)))  # a family's problem is found by both passes
+    return grid
+
+
+def _check_file(path: str | Path) -> tuple[Suite | None, list[Problem]]:
+    """The suite in the file (None if its fields are invalid) and every problem of the file."""
+    checked = check_yaml_model(path, Suite, "a suite")
+    if checked.root is None:  # unreadable, or not YAML
+        return None, checked.problems
+    problems = sorted(checked.problems + _semantic_problems(checked), key=lambda p: p.line)
+    if checked.model is not None:
+        checked.model._file = str(path)
+    return checked.model, problems
+
+
+def _semantic_problems(checked: Checked[Suite]) -> list[Problem]:
+    """What pydantic cannot check: the names a suite uses exist, and its backends can play its modes.
+
+    Reads the raw data (defaults filled in), so these are reported beside any schema problem.
+    """
+    data = checked.data
+    if not isinstance(data, dict):
+        return []
+    out: list[Problem] = []
+    known = evaluators.available()
+    for i, name in _items(data.get("evaluators")):
+        if isinstance(name, str) and name not in known:
+            out.append(checked.problem(("evaluators", i), f"unknown evaluator {name!r}; expected one of {known}"))
+    backends = data.get("backends", [{"name": "llama"}])
+    playable: dict[int, frozenset[str] | None] = {}
+    for i, b in _items(backends):
+        name = b.get("name", "llama") if isinstance(b, dict) else None
+        if not isinstance(name, str):
+            continue
+        why = registry.unusable(name)
+        loc: Loc = ("backends", i, "name") if "backends" in data else ("backends",)  # else: the default
+        if why is not None:
+            out.append(checked.problem(loc, why))
+        else:
+            playable[i] = registry.modes(name)
+    for j, mode in _items(data.get("modes", [m.value for m in (Mode.AGENTS, Mode.OMNISCIENT)])):
+        for i, modes in playable.items():
+            if modes is not None and isinstance(mode, str) and mode in set(Mode) and mode not in modes:
+                b = backends[i]
+                label = b.get("label") or b.get("name", "llama")
+                out.append(checked.problem(("modes", j), (
+                    f"backend {b.get('name', 'llama')!r} (backends[{i}], label {label!r}) cannot play mode "
+                    f"{mode!r}; it plays {', '.join(sorted(modes))}: drop the mode or the backend")))
+    out += _family_problems(checked, data)
+    return out
+
+
+def _family_problems(checked: Checked[Suite], data: dict[str, Any]) -> list[Problem]:
+    from privy.scenarios import families  # the scenarios layer: imported when a suite is checked
+
+    out: list[Problem] = []
+    for i, src in _items(data.get("scenarios")):
+        if not isinstance(src, dict):
+            continue
+        name, params = src.get("family"), src.get("params") or {}
+        if isinstance(name, str) and isinstance(params, dict):
+            try:
+                families.params(name, params)  # an unknown family, or impossible parameters
+            except families.FamilyError as err:  # the message generating would give (one line, deduplicated)
+                out.append(checked.problem(("scenarios", i, "family"), str(err)))
+    return out
+
+
+def _items(value: Any) -> list[tuple[int, Any]]:
+    return list(enumerate(value)) if isinstance(value, list) else []
+
+
+def _source_problem(suite: Suite, index: int, field: str, message: str) -> Problem:
+    """A problem of ``scenarios[index].field``, on its line of the suite file (if the suite came from one)."""
+    loc: Loc = ("scenarios", index, field)
+    if suite._file is None:
+        return Problem("<suite>", 0, f"scenarios[{index}].{field}", message)
+    _, root, _ = read_yaml(suite._file)  # read again, only when there is a problem to place
+    return Checked(suite._file, None, [], root).problem(loc, message)
+
+
+def instances(suite: Suite, base: Path, problems: list[Problem] | None = None) -> Iterator[tuple[str, str, str, str]]:
     """Each scenario instance of the suite, one at a time: (canonical JSON, source, id, family).
+
+    ``problems``: if given, a source (or a file of a glob) that cannot be loaded adds its
+    problems there and the others are still read; else the first one raises.
 
     Raises:
         SuiteError: a source names no file, or a file or family that cannot be loaded.
@@ -137,21 +259,39 @@ def instances(suite: Suite, base: Path) -> Iterator[tuple[str, str, str, str]]:
             s = s.model_copy(update={"limits": suite.limits})
         return canonical_json(s), source, s.id, s.family
 
+    def fail(found: list[Problem]) -> None:
+        if problems is None:
+            raise SuiteError(found)
+        problems.extend(found)
+
     for i, src in enumerate(suite.scenarios):
-        try:
-            if src.path is not None:
-                yield entry(load_scenario(base / src.path), src.path)
-            elif src.glob is not None:
-                matches = sorted(globlib.glob(str(base / src.glob)))
-                if not matches:
-                    raise SuiteError(f"scenarios[{i}].glob: no file matches {src.glob!r}")
-                for m in matches:
-                    yield entry(load_scenario(m), str(Path(m).relative_to(base)))
-            elif src.family is not None:
+        if src.path is not None:
+            if not (base / src.path).is_file():
+                fail([_source_problem(suite, i, "path", f"no such file {src.path!r} (in {base})")])
+                continue
+            try:
+                scenario = load_scenario(base / src.path)
+            except ScenarioError as err:  # the scenario file's own problems, on its own lines
+                fail(err.problems)
+                continue
+            yield entry(scenario, src.path)
+        elif src.glob is not None:
+            matches = sorted(globlib.glob(str(base / src.glob)))
+            if not matches:
+                fail([_source_problem(suite, i, "glob", f"no file matches {src.glob!r} (in {base})")])
+            for m in matches:
+                try:
+                    scenario = load_scenario(m)
+                except ScenarioError as err:
+                    fail(err.problems)
+                    continue
+                yield entry(scenario, str(Path(m).relative_to(base)))
+        elif src.family is not None:
+            try:
                 for s in families.iterate(src.family, src.count, src.seed, src.params):  # one at a time
                     yield entry(s, f"{src.family}:seed{src.seed}")
-        except (ValueError, OSError) as err:  # raised while loading; the consumer's errors never reach here
-            raise SuiteError(f"scenarios[{i}]: {err}") from err
+            except ValueError as err:  # raised while generating; the consumer's errors never reach here
+                fail([_source_problem(suite, i, "family", str(err))])
 
 
 def _axes(suite: Suite) -> itertools.product[tuple[Mode, SuiteBackend, int]]:
@@ -190,13 +330,16 @@ class Grid:
         """Every cell's key, in the order of iteration (computed once).
 
         Raises:
-            SuiteError: as :func:`instances`.
+            SuiteError: every problem of every source that cannot be loaded (all sources are read).
         """
         if self._keys is None:
-            keys = []
-            for text, _, sid, _ in instances(self.suite, self.base):
+            keys: list[str] = []
+            problems: list[Problem] = []
+            for text, _, sid, _ in instances(self.suite, self.base, problems):
                 instance = instance_key(sid, text)  # one digest per scenario, not per cell
                 keys += [cell_key(instance, mode, b.label, seed) for mode, b, seed in _axes(self.suite)]
+            if problems:
+                raise SuiteError(problems)
             self._keys = keys
         return self._keys
 

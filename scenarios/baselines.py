@@ -17,6 +17,7 @@ from typing import Any
 from privy.scenarios import families
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
+from privy.simulator.modes import Mode
 from privy.simulator.views import Observation, PublicTask, State
 
 FALLBACK = "mutual_friends"  # the policy of a 'select' task whose family has none
@@ -26,6 +27,9 @@ class ScriptedBackend:
     """Rule-based reference policies, one per scenario family (:mod:`privy.scenarios.families`)."""
 
     name = "scripted"
+    # Declared for the registry (``registry.modes``): a suite pairing this backend with
+    # ``script`` mode, where one call writes the whole conversation, is refused up front.
+    modes = frozenset({Mode.AGENTS, Mode.MINDREADERS, Mode.OMNISCIENT})
 
     def settings(self) -> dict[str, Any]:
         return {"backend": self.name, "policy": "the scenario family's reference protocol"}

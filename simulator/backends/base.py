@@ -62,6 +62,12 @@ class Backend(Protocol):
         ...
 
 
+# Optional for a backend: one that can write only some modes lists them in a class
+# attribute ``modes`` (mode names, e.g. ``frozenset({"agents", "omniscient"})``);
+# :func:`privy.simulator.backends.registry.modes` reads it without building the backend,
+# and a suite pairing the backend with another mode is refused before anything runs.
+
+
 async def aclose(backend: Backend) -> None:
     """Release what ``backend`` (and any backend it wraps) holds for the running event loop.
 

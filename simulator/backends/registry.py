@@ -84,10 +84,52 @@ def describe() -> list[BackendInfo]:
     return out
 
 
+def unusable(name: str) -> str | None:
+    """Why no backend ``name`` can be built here (unknown, or a built-in's package missing), else None.
+
+    Imports nothing: a registered factory or an entry point that fails to import is found by :func:`create`.
+    """
+    if name in _FACTORIES or name in entry_points(ENTRY_POINT_GROUP):
+        return None
+    if name not in _BUILTIN:
+        return f"unknown backend '{name}'; expected one of {available()}"
+    b = _BUILTIN[name]
+    if b.needs and _missing(b.needs):
+        return f"backend '{name}' needs the package {b.needs} (pip install {b.install})"
+    return None
+
+
+def modes(name: str) -> frozenset[str] | None:
+    """The modes the backend ``name`` declares it can play (its factory's ``modes``), or None: every mode.
+
+    A backend that cannot write some modes (the ``scripted`` reference policies write one
+    agent's turn at a time, so not ``script``) says so in a class attribute ``modes``, so a
+    suite that pairs it with another mode is refused before anything runs. None too for a
+    backend that cannot be loaded here (:func:`unusable` or :func:`create` says why).
+    """
+    if unusable(name) is not None:
+        return None
+    try:
+        factory = _factory(name)
+    except BackendError:
+        return None
+    declared = getattr(factory, "modes", None)
+    return None if declared is None else frozenset(str(m) for m in declared)
+
+
 def create(name: str, **options: Any) -> Backend:
     """Build the backend called ``name`` with its options."""
+    factory = _factory(name)
+    try:
+        return factory(**options)
+    except TypeError as err:
+        raise BackendError(f"backend '{name}': bad options {sorted(options)}: {err}") from err
+
+
+def _factory(name: str) -> Callable[..., Backend]:
+    """The factory of the backend called ``name`` (importing its module, or loading its entry point)."""
     if name in _FACTORIES:
-        return _FACTORIES[name](**options)
+        return _FACTORIES[name]
     if name in _BUILTIN:
         b = _BUILTIN[name]
         module_name, attr = b.target.split(":")
@@ -107,7 +149,4 @@ def create(name: str, **options: Any) -> Backend:
             raise BackendError(f"backend '{name}' ({value}) cannot be imported: {type(err).__name__}: {err}") from err
     else:
         raise BackendError(f"unknown backend '{name}'; expected one of {available()}")
-    try:
-        return factory(**options)
-    except TypeError as err:
-        raise BackendError(f"backend '{name}': bad options {sorted(options)}: {err}") from err
+    return factory

@@ -16,9 +16,11 @@ from privy.simulator.backends.base import Backend
 from privy.simulator.backends.cache import CachedBackend
 from privy.simulator.backends.errors import BackendError
 from privy.simulator.backends.limit import LimitedBackend
-from privy.simulator.backends.registry import create
+from privy.simulator.backends.registry import create, unusable
 from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
-from privy.simulator.yamlio import load_yaml_model
+from privy.simulator.loader import Problem
+from privy.simulator.scenario import Loc
+from privy.simulator.yamlcheck import check_yaml_model
 
 _NETWORK = {"openai"}
 
@@ -54,5 +56,31 @@ def build(spec: BackendSpec) -> Backend:
     return backend
 
 
+class BackendsFileError(BackendError):
+    """A backends file is invalid; ``problems`` lists every problem, as ``FILE:LINE: FIELD: message``."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
 def load_backends_config(path: str | Path) -> BackendsConfig:
-    return load_yaml_model(path, BackendsConfig, BackendError)
+    """The backends file at ``path``, checked whole: its fields, and that each backend it names can be built here.
+
+    Raises:
+        BackendsFileError: every problem.
+    """
+    checked = check_yaml_model(path, BackendsConfig, "a backends file")
+    problems = checked.problems
+    data = checked.data if isinstance(checked.data, dict) else {}
+    agents = data.get("agents")
+    named: list[tuple[Loc, Any]] = [(("default",), data.get("default"))]
+    named += [(("agents", a), spec) for a, spec in (agents.items() if isinstance(agents, dict) else [])]
+    for loc, spec in named:
+        name = spec.get("name", "llama") if isinstance(spec, dict) else None
+        why = unusable(name) if isinstance(name, str) else None
+        if why is not None:  # on the name's line, or the spec's if the name is the default
+            problems.append(checked.problem((*loc, "name") if "name" in spec else loc, why))
+    if problems or checked.model is None:
+        raise BackendsFileError(sorted(problems, key=lambda p: p.line))
+    return checked.model

@@ -17,6 +17,7 @@ from privy.cli import app
 from privy.evaluators import Score
 from privy.scenarios.baselines import ScriptedBackend
 from privy.simulator import Mode, load_scenario, run_episode
+from privy.simulator.backends import registry
 from privy.simulator.backends.errors import Attempt
 
 EVIL = "<script>alert(1)</script>"
@@ -25,6 +26,12 @@ CALLS = 3  # model calls of the scripted mutual_friends run
 
 def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "2000"})
+
+
+class EveryMode(ScriptedBackend):
+    """The scripted backend without its declared modes: a suite may pair it with script mode, which then fails."""
+
+    modes = None  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +44,12 @@ def scripted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "s.suite.yaml").write_text(yaml.safe_dump({
         "name": "report-test", "scenarios": [{"path": "evil.yaml"}, {"family": "mutual_friends", "count": 3}],
         "modes": ["agents", "mindreaders", "omniscient", "script"],
-        "backends": [{"name": "scripted", "label": "<b>scripted</b>"}], "seeds": [0, 1]}), encoding="utf-8")
-    result = invoke("bench", d / "s.suite.yaml", "--out", d / "r.db", "-j", "4")
+        "backends": [{"name": "every-mode", "label": "<b>scripted</b>"}], "seeds": [0, 1]}), encoding="utf-8")
+    registry.register("every-mode", EveryMode)
+    try:
+        result = invoke("bench", d / "s.suite.yaml", "--out", d / "r.db", "-j", "4")
+    finally:
+        del registry._FACTORIES["every-mode"]
     assert result.exit_code == 1, result.output  # the scripted backend cannot write script mode
     assert "24 episodes run, 8 failed" in result.output
     return d / "r.db"

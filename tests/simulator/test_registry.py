@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,18 +313,18 @@ def test_load_backends_config_errors_name_the_file_and_the_field(tmp_path: Path,
     f = write(tmp_path / "b.yaml", data)
     with pytest.raises(BackendError) as err:
         load_backends_config(f)
-    assert f"{f}: {field}: " in str(err.value)
+    assert re.search(rf"^{re.escape(str(f))}:\d+: {re.escape(field)}: ", str(err.value), re.M)
 
 
 def test_load_backends_config_reports_yaml_syntax_and_missing_files(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.yaml", "default: {name: mock\n")
     with pytest.raises(BackendError) as err:
         load_backends_config(bad)
-    assert str(err.value).startswith(f"{bad}: YAML syntax error")
+    assert str(err.value).startswith(f"{bad}:2: (yaml): YAML syntax error")
     missing = tmp_path / "none.yaml"
     with pytest.raises(BackendError) as err:
         load_backends_config(missing)
-    assert str(err.value).startswith(f"{missing}: cannot read")
+    assert str(err.value).startswith(f"{missing}:0: (file): cannot read")
 
 
 def test_cli_run_reports_a_bad_backends_file(tmp_path: Path) -> None:
