@@ -43,8 +43,9 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
         return None, None, [Problem(file, 0, "(file)", f"cannot read file: {err.strerror}")]
     except UnicodeDecodeError:
         return None, None, [Problem(file, 0, "(file)", "expected UTF-8 text")]
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)  # its reader already refuses some characters
         root = loader.get_single_node()
         return (loader.construct_document(root) if root is not None else None), root, []
     except yaml.YAMLError as err:
@@ -54,7 +55,8 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
         return None, None, [Problem(file, mark.line + 1 if mark is not None else 1, "(yaml)",
                                     f"YAML syntax error: {reason}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def check_yaml_model(path: str | Path, model: type[M], what: str) -> Checked[M]:
