@@ -98,7 +98,8 @@ def default_path(db_path: Path, table: str, fmt: str) -> Path:
 
 
 def export_paths(db_path: str | Path, fmt: str, tables: list[str], out: str | Path | None = None) -> dict[str, Path]:
-    """The file :func:`export` writes for each table: ``out`` itself for one table, ``out/TABLE.FORMAT`` for several.
+    """The file :func:`export` writes for each table: ``out`` for one table (``out/TABLE.FORMAT`` if it is a
+    folder), ``out/TABLE.FORMAT`` for several.
 
     Raises:
         ExportError: an unknown format or table, or several tables and an ``out`` that is a file
@@ -113,7 +114,7 @@ def export_paths(db_path: str | Path, fmt: str, tables: list[str], out: str | Pa
     if out is None:
         return {t: default_path(db_path, t, fmt) for t in tables}
     if len(tables) == 1:
-        return {tables[0]: out}
+        return {tables[0]: out / f"{tables[0]}.{fmt}" if out.is_dir() else out}
     if out.is_file() or (not out.exists() and out.suffix.lstrip(".") in FORMATS):
         raise ExportError(f"{out}: {len(tables)} tables are written into a folder, and this names a file; "
                           "give a folder, or one table (--table)")

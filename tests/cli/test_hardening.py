@@ -285,6 +285,10 @@ def test_export_of_one_table_to_a_file_name_is_a_file(store: Path, tmp_path: Pat
     out = tmp_path / "episodes.csv"
     assert invoke("export", store, "-t", "episodes", "--out", out).exit_code == 0
     assert out.is_file() and out.read_text().startswith("key,")
+    into = tmp_path / "folder"
+    into.mkdir()
+    assert invoke("export", store, "-t", "scores", "-f", "jsonl", "--out", into).exit_code == 0
+    assert [p.name for p in into.iterdir()] == ["scores.jsonl"], "one table into a folder: TABLE.FORMAT in it"
 
 
 def test_export_of_every_table_to_a_file_name_is_refused(store: Path, tmp_path: Path) -> None:
