@@ -182,6 +182,19 @@ def test_run_out_under_a_file_fails_before_the_episode(tmp_path: Path) -> None:
     assert f"{blocker} is a file, not a folder" in line
 
 
+def test_run_out_in_a_folder_without_write_permission_fails_before_the_episode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import privy.cli
+
+    denied = tmp_path / "locked"
+    denied.mkdir()
+    real = privy.cli.os.access
+    monkeypatch.setattr(privy.cli.os, "access", lambda p, mode: False if Path(p) == denied else real(p, mode))
+    line = one_line_error(invoke("run", MUTUAL, "--backend", "scripted", "--out", denied / "sub" / "ep.json"))
+    assert f"cannot write in {denied} (permission denied)" in line  # (tests run as root, which chmod cannot stop)
+    assert list(denied.iterdir()) == []
+
+
 def test_compare_out_dir_that_is_a_file_fails_before_any_episode(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
