@@ -6,6 +6,7 @@ import asyncio
 import functools
 import inspect
 import json
+import os
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -21,8 +22,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from privy import evaluators
-from privy.bench.compare import episode_path
+from privy.bench.compare import episode_path, planned_paths
 from privy.bench.evaluate import evaluate_files
+from privy.bench.store import episode_error
 from privy.evaluators.exchange import exchange
 from privy.simulator import (
     Episode,
@@ -46,15 +48,18 @@ from privy.simulator.views import seen_by
 
 T = TypeVar("T")
 
+HELP = {"help_option_names": ["-h", "--help"]}  # inherited by every command and sub-command
 app = typer.Typer(
     help="Simulate conversations between LLM agents that hold private information.",
     no_args_is_help=True,
     add_completion=False,
+    context_settings=HELP,
 )
 # Model text is printed as it is: no emoji codes, no highlighting, no hard wrapping.
 out = Console(emoji=False, highlight=False)
 err = Console(stderr=True, emoji=False, highlight=False)
 
+MAX_SEED = 2**63 - 1
 ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
 
 
@@ -73,7 +78,8 @@ class BackendArgs:
 
 
 _BACKEND_OPTIONS = {
-    "backend": Annotated[str, typer.Option("--backend", "-b", help="Backend name (see `privy backends`).")],
+    "backend": Annotated[str, typer.Option("--backend", "-b", help=(
+        f"Backend name: {', '.join(backends.available())} (see `privy backends`)."))],
     "model": Annotated[str | None, typer.Option(
         "--model", help="llama: a .gguf file (default: the embedded SmolLM2); openai: the model name.")],
     "base_url": Annotated[str | None, typer.Option(
@@ -122,9 +128,37 @@ def _fail(message: str) -> None:
 def _problems(problems: list[Any]) -> None:
     """Print each problem (``FILE:LINE: FIELD: message``) on its line, then exit 2."""
     for p in problems:
-        err.print(escape(str(p)), soft_wrap=True)
+        err.print(_safe(p), soft_wrap=True)
     err.print(f"[red]{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)[/red]")
     raise typer.Exit(2)
+
+
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that exist already.")]
+
+
+def _check_output(path: Path, flag: str, force: bool) -> None:
+    """Fail (exit 2) unless ``path`` can be written: not a folder, absent unless ``force``, in a writable folder.
+
+    Checked before any model call, so a bad path never costs a run.
+    """
+    where = f"{flag} {path}".lstrip()  # flag "": a default path the user did not type
+    if path.is_dir():
+        _fail(f"{where}: is a folder; expected a file path")
+    if path.exists() and not force:
+        _fail(f"{where}: the file exists; pass --force to overwrite it")
+    _check_folder(path.parent, flag, path)
+
+
+def _check_folder(folder: Path, flag: str, path: Path | None = None) -> None:
+    """Fail unless ``folder`` is, or can be created as, a folder this process can write in."""
+    where = f"{flag} {path if path is not None else folder}".lstrip()
+    existing = folder.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        _fail(f"{where}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        _fail(f"{where}: cannot write in {existing} (permission denied)")
 
 
 def _load(path: Path) -> Scenario:
@@ -196,6 +230,26 @@ def _file_kind(path: Path) -> str:
     return "backends" if keys and keys <= {"default", "agents"} else "scenario"
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("privy-sim")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            number = "unknown (not installed)"
+        out.print(f"privy {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print privy's version and exit.")] = False,
+) -> None:
+    """Simulate conversations between LLM agents that hold private information."""
+
+
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(
         help="Scenario files or folders, suite files (*.suite.yaml) or backends files (--backends).")]) -> None:
@@ -239,31 +293,47 @@ def schema() -> None:
 def run(
     scenario_file: Annotated[Path, typer.Argument(help="A scenario YAML file.", metavar="SCENARIO")],
     mode: ModeOpt = Mode.AGENTS,
-    seed: Annotated[int, typer.Option(help="Seeds the environment and every model call.")] = 0,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Episode JSON to write.")] = None,
+    seed: Annotated[int, typer.Option(
+        min=0, max=MAX_SEED, help="Seeds the environment and every model call (0 to 2**63-1).")] = 0,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Episode JSON to write (default: runs/SCENARIO.MODE.BACKEND.seedN.json).")] = None,
+    force: ForceOpt = False,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
-    """Run one scenario in one mode, print the conversation and write the episode log."""
+    """Run one scenario in one mode, print the conversation and write the episode log.
+
+    Exits 1 when a failed model call ended the episode (the log is still written).
+    """
     scenario = _load(scenario_file)
+    if out_file is not None:
+        _check_output(out_file, "--out", force)
     b, per_agent = _backends(backend)
     unknown = sorted(set(per_agent) - set(scenario.agent_ids))
     if unknown:
         _fail(f"{backend.backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
+    if out_file is None:
+        out_file = episode_path("runs", scenario.id, mode, b.name, seed)
+        _check_output(out_file, "", force)
     names = {a.id: a.name for a in scenario.agents}
     out.rule(f"{_safe(scenario.title)} · {mode.value} · {_safe(b.name)}")
     episode = asyncio.run(_closing(run_episode(
         scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
         on_message=lambda m: _print_message(m, names),
     ), b, *per_agent.values()))
-    path = episode.save(out_file or episode_path("runs", scenario.id, mode, seed))
+    path = episode.save(out_file)
     o = episode.outcome
     out.rule()
     out.print(f"ended by [bold]{o.ended_by}[/bold] after {o.turns} turns; "
               f"decision: {_safe(o.decision)}; success: {o.success}")
     errors = [c.error for c in episode.calls if c.error]
-    if errors:
-        err.print(f"[yellow]{len(errors)} model call(s) failed; first: {_safe(errors[0])}[/yellow]")
+    failed = episode_error(episode)
+    if failed is not None:
+        err.print(f"[red]error:[/red] the episode ended in error: {_safe(failed)}", soft_wrap=True)
+    elif errors:
+        err.print(f"[yellow]{len(errors)} model call(s) failed; first: {_safe(errors[0])}[/yellow]", soft_wrap=True)
     out.print(f"episode written to {_safe(path)}", soft_wrap=True)
+    if failed is not None:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -282,6 +352,10 @@ def show(
     names = {a.id: a.name for a in s.agents}
     if as_agent is not None and as_agent not in names:
         _fail(f"--as {as_agent}: no such agent in {episode_file}; expected one of {sorted(names)}")
+    if turn is not None:
+        last = max([m.turn for m in ep.messages] + [c.turn for c in ep.calls], default=0)
+        if not 0 <= turn <= last:
+            _fail(f"--turn {turn}: {episode_file} has turns 0 to {last}; expected one of them")
     where = f"{ep.mode.value} · seed {ep.seed} · {_safe(ep.backend.get('backend'))}"
     if as_agent is not None:
         _show_as(ep, as_agent, turn, where)
@@ -347,12 +421,17 @@ def _show_as(ep: Episode, agent: str, turn: int | None, where: str) -> None:
 def compare(
     scenario_files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.", metavar="SCENARIO...")],
     modes: Annotated[str, typer.Option(help="Comma-separated modes.")] = "agents,mindreaders,omniscient,script",
-    seeds: Annotated[int, typer.Option(help="Seeds per scenario and mode (0..N-1).")] = 1,
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="Where episodes are written.")] = Path("runs"),
+    seeds: Annotated[int, typer.Option(min=1, help="Seeds per scenario and mode (0..N-1).")] = 1,
+    out_dir: Annotated[Path, typer.Option(
+        "--out-dir", help="Where episodes are written, as SCENARIO.MODE.BACKEND.seedN.json.")] = Path("runs"),
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
+    force: ForceOpt = False,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
-    """Run scenarios in several modes on one backend and tabulate the outcomes."""
+    """Run scenarios in several modes on one backend and tabulate the outcomes.
+
+    Exits 1 when a failed model call ended any episode (its log is still written).
+    """
     from privy.bench import compare as compare_modes
 
     try:
@@ -363,7 +442,10 @@ def compare(
     if backend.backend == "replay" and backend.backends_file is None:
         _fail("compare runs many episodes; replay one episode with `privy run --backend replay`")
     scenarios = [(p, _load(p)) for p in scenario_files]
+    _check_folder(out_dir, "--out-dir")
     b, per_agent = _backends(backend)
+    for path in planned_paths([s for _, s in scenarios], mode_list, range(seeds), b.name, out_dir):
+        _check_output(path, "--out-dir", force)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=out) as bar:
@@ -373,7 +455,7 @@ def compare(
             bar.update(task, advance=1, description=f"{_safe(cell.scenario_id)} · {cell.mode.value} · seed {cell.seed}")
 
         results: list[Episode] = compare_modes(scenarios, mode_list, range(seeds), b, out_dir,
-                                               agent_backends=per_agent, jobs=jobs, on_progress=tick)
+                                               agent_backends=per_agent, jobs=jobs, on_progress=tick, force=True)
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
         table = Table(title=f"{_safe(scenario_id)} · backend {_safe(b.name)}", title_justify="left",
                       box=box.SIMPLE_HEAD)
@@ -389,6 +471,20 @@ def compare(
         out.print(table)
     out.print(f"{len(results)} episodes written to {out_dir}/ (read one with "
               "`privy show FILE --as AGENT`)", soft_wrap=True)
+    failed = [(ep, why) for ep in results if (why := episode_error(ep)) is not None]
+    if failed:
+        ep, first = failed[0]
+        err.print(f"[red]error:[/red] {len(failed)} of {len(results)} episode(s) ended in error; first: "
+                  f"{_safe(ep.scenario.id)} · {ep.mode.value} · seed {ep.seed}: {_safe(first)}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _print_table(table: Table) -> None:
+    """Print ``table`` at least as wide as it needs so that no cell breaks inside a word or a number."""
+    needed = out.measure(table, options=out.options.update_width(10_000)).minimum
+    if needed > out.width:
+        table.width = needed  # wider than the terminal (which then wraps whole lines), never a broken number
+    out.print(table, crop=False)
 
 
 def _fmt(x: float | None) -> str:
@@ -415,18 +511,20 @@ def evaluate(
     for problem in result.unreadable:
         err.print(f"[red]error:[/red] {_safe(problem)}", soft_wrap=True)
     if as_json:
-        typer.echo(visible(result.model_dump_json(include={"episodes", "mean_by_mode"}, indent=2)))  # still JSON
+        typer.echo(visible(result.model_dump_json(include={"episodes", "mean_by_backend_and_mode"}, indent=2)))
     else:
         for r in result.episodes:
-            table = Table(title=_safe(f"{r.file} · {r.scenario} · {r.mode} · seed {r.seed}"),
+            table = Table(title=_safe(f"{r.file} · {r.scenario} · {r.mode} · {r.backend} · seed {r.seed}"),
                           title_justify="left", box=box.SIMPLE_HEAD)
-            for col in ("evaluator", "value", "metrics", "findings"):
-                table.add_column(col, overflow="fold")
+            table.add_column("evaluator")
+            table.add_column("value", no_wrap=True)
+            table.add_column("metrics")  # wraps between metrics, never inside a number
+            table.add_column("findings", no_wrap=True, justify="right")
             for name, score in r.scores.items():
                 metrics = ", ".join(f"{k}={_fmt(v)}" for k, v in score.metrics.items())
                 value = _fmt(score.value) if not score.error else f"[red]error[/red]: {_safe(score.error)}"
                 table.add_row(_safe(name), value, _safe(metrics), str(len(score.findings)))
-            out.print(table)
+            _print_table(table)
             if show_findings:
                 for name, score in r.scores.items():
                     for f in score.findings:
@@ -435,14 +533,15 @@ def evaluate(
                         out.print(f"  [bold]{_safe(name)}[/bold] {_safe(f'{f.kind} · {where} · {f.agent}{fact}')}: "
                                   f"{_safe(f.reason)}", soft_wrap=True)
         if len(result.episodes) > 1:
-            table = Table(title="mean value per mode", title_justify="left", box=box.SIMPLE_HEAD)
+            means = result.mean_by_backend_and_mode
+            groups = [(b, m) for b in sorted(means) for m in sorted(means[b])]
+            table = Table(title="mean value per backend and mode", title_justify="left", box=box.SIMPLE_HEAD)
             table.add_column("evaluator")
-            modes = sorted(result.mean_by_mode)
-            for m in modes:
-                table.add_column(m)
+            for b, m in groups:
+                table.add_column(f"{_safe(b)}\n{m}", no_wrap=True, justify="right")
             for name in chosen:
-                table.add_row(_safe(name), *(_fmt(result.mean_by_mode[m].get(name)) for m in modes))
-            out.print(table)
+                table.add_row(_safe(name), *(_fmt(means[b][m].get(name)) for b, m in groups))
+            _print_table(table)
     if result.unreadable:
         raise typer.Exit(2)  # bad input, though what could be read was scored
 
@@ -531,11 +630,15 @@ def report(
     price_per_1k: Annotated[float, typer.Option(
         "--price-per-1k", min=0, help="Price per 1000 tokens for the cost total (0 for local models).")] = 0.0,
     resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples per interval.")] = 5000,
+    force: ForceOpt = False,
 ) -> None:
     """Means with 95% bootstrap CIs per mode, paired gaps between modes, cost, Simulation Card."""
     from privy.bench import StoreError, build_report, print_report, to_html, to_markdown
     from privy.bench.report import PLOTS_MISSING, plots_available
 
+    for flag, path in (("--md", md_file), ("--html", html_file)):
+        if path is not None:
+            _check_output(path, flag, force)
     try:
         r = build_report(db, price_per_1k=price_per_1k, n_resamples=resamples)
     except StoreError as e:
@@ -560,6 +663,7 @@ def view(
         "--out", help="The HTML file to write (default: RESULTS_DB.view.html, or view.html).")] = None,
     serve_it: Annotated[bool, typer.Option("--serve", help="Also serve the page on 127.0.0.1 until Ctrl-C.")] = False,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
+    force: ForceOpt = False,
 ) -> None:
     """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
     from privy.bench import StoreError, ViewError, from_episodes, from_store, render
@@ -568,6 +672,8 @@ def view(
     stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
     if stores and len(inputs) > 1:
         _fail(f"{stores[0]}: give one result store, or episode files; not both")
+    target = out_file or (stores[0].with_suffix(".view.html") if stores else Path("view.html"))
+    _check_output(target, "--out", force)
     files: list[Path] = []
     for p in inputs:
         if p.is_dir():
@@ -584,7 +690,6 @@ def view(
     except (StoreError, EpisodeError, ViewError) as e:
         _fail(str(e))
         raise
-    target = out_file or (stores[0].with_suffix(".view.html") if stores else Path("view.html"))
     target.parent.mkdir(parents=True, exist_ok=True)
     page = render(data)
     target.write_text(page, encoding="utf-8")
@@ -615,16 +720,19 @@ def export_cmd(
         "--out", help="File (one table) or folder (all); default: next to the store, as DB.TABLE.FORMAT.")] = None,
     episode_json: Annotated[bool, typer.Option(
         "--episode-json", help="Keep the whole episode log column of the episodes table.")] = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Write the store's tables as CSV, JSON Lines or Parquet, for pandas."""
+    """Write the store's tables as CSV, JSON Lines or Parquet, for pandas (all files or none)."""
     from privy.bench import ExportError, StoreError, export
-    from privy.bench.export import FORMATS, TABLES
+    from privy.bench.export import FORMATS, TABLES, export_paths
 
     if fmt not in FORMATS:
         _fail(f"--format {fmt!r}: expected one of {list(FORMATS)}")
     tables = list(TABLES) if table == "all" else [table]
     try:
-        written = export(db, fmt, tables, out_path, episode_json=episode_json)  # type: ignore[arg-type]
+        for path in export_paths(db, fmt, tables, out_path).values():
+            _check_output(path, "--out", force)
+        written = export(db, fmt, tables, out_path, episode_json=episode_json, force=force)  # type: ignore[arg-type]
     except (StoreError, ExportError) as e:
         _fail(str(e))
         raise
@@ -634,6 +742,13 @@ def export_cmd(
 
 scenarios_app = typer.Typer(help="Scenario families: list, generate, import.", no_args_is_help=True)
 app.add_typer(scenarios_app, name="scenarios")
+
+
+def _check_scenario_outputs(scenarios: list[Scenario], out_dir: Path, force: bool) -> None:
+    """The files ``families.write`` would write into ``out_dir`` (SCENARIO_ID.yaml) can be written."""
+    _check_folder(out_dir, "--out")
+    for s in scenarios:
+        _check_output(out_dir / f"{s.id}.yaml", "--out", force)
 
 
 @scenarios_app.command("list")
@@ -659,6 +774,7 @@ def scenarios_generate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files to.")] = Path("generated"),
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="Difficulty parameter as KEY=VALUE, repeatable (see `privy scenarios list`).")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Generate scenario files of a family; impossible parameters fail before anything is written."""
     from privy.scenarios import families
@@ -669,6 +785,7 @@ def scenarios_generate(
     except families.FamilyError as e:
         _fail(str(e))
         raise
+    _check_scenario_outputs(generated, out_dir, force)
     paths = families.write(generated, out_dir)
     out.print(f"{len(paths)} {family_name} scenarios written to {out_dir}/", soft_wrap=True)
 
@@ -677,6 +794,7 @@ def scenarios_generate(
 def scenarios_import_sotopia(
     file: Annotated[Path, typer.Argument(help="Sotopia environment and agent profiles, JSON.", metavar="FILE")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files to.")] = Path("imported"),
+    force: ForceOpt = False,
 ) -> None:
     """Convert Sotopia episodes (environment + agent profiles) into privy scenarios."""
     from privy.scenarios import families, sotopia
@@ -686,6 +804,7 @@ def scenarios_import_sotopia(
     except sotopia.SotopiaError as e:
         _fail(str(e))
         raise
+    _check_scenario_outputs(converted, out_dir, force)
     paths = families.write(converted, out_dir)
     out.print(f"{len(paths)} scenarios written to {out_dir}/", soft_wrap=True)
 

@@ -1,10 +1,11 @@
 """Comparing modes on one backend (``privy compare``): scenario files x modes x seeds, an episode file each.
 
 Unlike ``privy bench`` there is no suite and no store: each episode is written as it
-finishes to ``OUT_DIR/<scenario id>.<mode>.seed<seed>.json`` (:func:`episode_path`), the
-file ``privy show`` and ``privy view`` read. The cells run through the local executor's
-cell runner and worker pool (:mod:`privy.bench.execute`), ``jobs`` at a time on one
-event loop.
+finishes to ``OUT_DIR/<scenario id>.<mode>.<backend>.seed<seed>.json`` (:func:`episode_path`),
+the file ``privy show`` and ``privy view`` read. A file that exists already is not
+overwritten without ``force=True``: the check is made before any episode runs. The
+cells run through the local executor's cell runner and worker pool
+(:mod:`privy.bench.execute`), ``jobs`` at a time on one event loop.
 
 ```python
 from privy.bench import compare
@@ -34,9 +35,20 @@ ScenarioFile = str | Path | tuple[str | Path, Scenario]
 """A scenario file's path, or its path and the scenario already loaded from it."""
 
 
-def episode_path(out_dir: str | Path, scenario_id: str, mode: Mode | str, seed: int) -> Path:
-    """Where :func:`compare` writes an episode: ``<out_dir>/<scenario id>.<mode>.seed<seed>.json``."""
-    return Path(out_dir) / f"{scenario_id}.{Mode(mode).value}.seed{seed}.json"
+def episode_path(out_dir: str | Path, scenario_id: str, mode: Mode | str, backend: str, seed: int) -> Path:
+    """Where :func:`compare` writes an episode: ``<out_dir>/<scenario id>.<mode>.<backend>.seed<seed>.json``.
+
+    ``backend``: the backend's label (its name), so that runs on two backends never share a file.
+    """
+    return Path(out_dir) / f"{scenario_id}.{Mode(mode).value}.{backend}.seed{seed}.json"
+
+
+def planned_paths(scenarios: Iterable[Scenario], modes: Iterable[Mode | str], seeds: Iterable[int], backend: str,
+                  out_dir: str | Path) -> list[Path]:
+    """The files :func:`compare` would write, in its order, without repeats."""
+    mode_list, seed_list = list(modes), list(seeds)
+    paths = (episode_path(out_dir, s.id, m, backend, seed) for s in scenarios for m in mode_list for seed in seed_list)
+    return list(dict.fromkeys(paths))
 
 
 def compare(
@@ -50,6 +62,7 @@ def compare(
     jobs: int = 1,
     evaluators: Sequence[str] = (),
     on_progress: OnProgress | None = None,
+    force: bool = False,
 ) -> list[Episode]:
     """Run every scenario in every mode with every seed on ``backend``; the episodes, in that order.
 
@@ -59,12 +72,14 @@ def compare(
     ``evaluators``: scored too (the scores are not kept; none by default). ``on_progress(progress,
     cell, error)``: after each episode, with the error of one a failed model call cut short.
     The backends stay usable: what they opened for this run's event loop is closed at its end.
+    ``force``: overwrite episode files that exist already (without it, nothing runs if one does).
 
     Raises:
         ScenarioError: a path that does not load.
+        FileExistsError: an episode file exists already and ``force`` is false (raised before anything runs).
     """
     return asyncio.run(compare_async(scenarios, modes, seeds, backend, out_dir, agent_backends=agent_backends,
-                                     jobs=jobs, evaluators=evaluators, on_progress=on_progress))
+                                     jobs=jobs, evaluators=evaluators, on_progress=on_progress, force=force))
 
 
 async def compare_async(
@@ -78,10 +93,17 @@ async def compare_async(
     jobs: int = 1,
     evaluators: Sequence[str] = (),
     on_progress: OnProgress | None = None,
+    force: bool = False,
 ) -> list[Episode]:
     """:func:`compare` on the running event loop."""
     loaded = [item if isinstance(item, tuple) else (item, load_scenario(item)) for item in scenarios]
     mode_list, seed_list = [Mode(m) for m in modes], list(seeds)
+    if not force:
+        existing = [p for p in planned_paths([s for _, s in loaded], mode_list, seed_list, backend.name, out_dir)
+                    if p.exists()]
+        if existing:
+            raise FileExistsError(f"{existing[0]}: the episode file exists ({len(existing)} of the files to write do); "
+                                  "pass force=True to overwrite")
     spec = SuiteBackend(name=backend.name, label=backend.name)
     per_agent = dict(agent_backends or {})
     todo: list[tuple[Cell, Mapping[str, Backend] | None]] = []
@@ -96,7 +118,7 @@ async def compare_async(
         i, (cell, mine) = item
         ep, _ = await run_one(cell, backend, evaluators, agent_backends=mine)
         episodes[i] = ep
-        path = episode_path(out_dir, cell.scenario_id, cell.mode, cell.seed)
+        path = episode_path(out_dir, cell.scenario_id, cell.mode, spec.label, cell.seed)
         if written.get(path, -1) < i:
             written[path] = i
             ep.save(path)

@@ -1,4 +1,4 @@
-"""Scoring episode files: each episode's scores, and each evaluator's mean per mode."""
+"""Scoring episode files: each episode's scores, and each evaluator's mean per backend and mode."""
 
 from __future__ import annotations
 
@@ -19,26 +19,35 @@ class EpisodeScores(BaseModel):
     episode: str
     scenario: str
     mode: str
+    backend: str = Field(description="The backend's name, and its model when it has one (name:model).")
     seed: int
     scores: dict[str, Score]
 
 
 class Evaluation(BaseModel):
-    """The scores of every readable file, the files that could not be read, and the means per mode."""
+    """The scores of every readable file, the files that could not be read, and the means per backend and mode."""
 
     episodes: list[EpisodeScores] = Field(default_factory=list)
     unreadable: list[str] = Field(default_factory=list, description="Why each unreadable file was skipped.")
-    mean_by_mode: dict[str, dict[str, float]] = Field(default_factory=dict)
+    mean_by_backend_and_mode: dict[str, dict[str, dict[str, float]]] = Field(
+        default_factory=dict, description="backend -> mode -> evaluator -> mean: two backends are never averaged.")
 
 
-def mean_by_mode(episodes: list[EpisodeScores]) -> dict[str, dict[str, float]]:
-    """mode -> evaluator -> mean headline value (episodes whose value is None are left out)."""
-    values: dict[str, dict[str, list[float]]] = {}
+def backend_label(settings: dict[str, Any]) -> str:
+    """An episode's backend as its name, with the model when the settings name one (``llama:model.gguf``)."""
+    name = str(settings.get("backend"))
+    return f"{name}:{settings['model']}" if settings.get("model") else name
+
+
+def mean_by_backend_and_mode(episodes: list[EpisodeScores]) -> dict[str, dict[str, dict[str, float]]]:
+    """backend -> mode -> evaluator -> mean headline value (episodes whose value is None are left out)."""
+    values: dict[str, dict[str, dict[str, list[float]]]] = {}
     for e in episodes:
         for name, score in e.scores.items():
             if score.value is not None:
-                values.setdefault(e.mode, {}).setdefault(name, []).append(score.value)
-    return {mode: {n: sum(v) / len(v) for n, v in d.items()} for mode, d in values.items()}
+                values.setdefault(e.backend, {}).setdefault(e.mode, {}).setdefault(name, []).append(score.value)
+    return {b: {mode: {n: sum(v) / len(v) for n, v in d.items()} for mode, d in modes.items()}
+            for b, modes in values.items()}
 
 
 async def evaluate_files(paths: list[Path], names: list[str] | None = None,
@@ -56,6 +65,7 @@ async def evaluate_files(paths: list[Path], names: list[str] | None = None,
             continue
         scores = await evaluators.evaluate(ep, names, **(options or {}))
         out.episodes.append(EpisodeScores(file=str(path), episode=ep.id, scenario=ep.scenario.id,
-                                          mode=ep.mode.value, seed=ep.seed, scores=scores))
-    out.mean_by_mode = mean_by_mode(out.episodes)
+                                          mode=ep.mode.value, backend=backend_label(ep.backend), seed=ep.seed,
+                                          scores=scores))
+    out.mean_by_backend_and_mode = mean_by_backend_and_mode(out.episodes)
     return out

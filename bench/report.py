@@ -299,7 +299,9 @@ def _card(found: CardValues, meta: dict[str, str], scenarios: dict[str, dict[str
     if any("rule-based" in m.agent_type for m in models):
         caveats.append("The scripted backend follows a fixed reference protocol: differences between its modes "
                        "come from what each mode shows the protocol, not from model behaviour.")
-    if len(seeds) < 3:
+    if not seeds:
+        caveats.append("No finished episodes in this store yet: there is nothing to average; run `privy bench`.")
+    elif len(seeds) < 3:
         caveats.append(f"Only {len(seeds)} seed(s) per scenario instance; intervals mostly reflect variation "
                        "across scenario instances.")
     if min((m.n for m in means if m.headline), default=10) < 10:

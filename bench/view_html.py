@@ -45,6 +45,12 @@ def serve(page: str, port: int = 8000) -> http.server.ThreadingHTTPServer:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self._answer(with_body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802 (http.server's name): the GET answer's headers, no body
+            self._answer(with_body=False)
+
+        def _answer(self, with_body: bool) -> None:
             port = self.server.server_port  # type: ignore[attr-defined]  # an HTTPServer
             if self.headers.get("Host") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
                 self.send_error(403, "only http://127.0.0.1:PORT/ is served")  # no DNS rebinding
@@ -57,7 +63,8 @@ def serve(page: str, port: int = 8000) -> http.server.ThreadingHTTPServer:
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            self.wfile.write(body)
+            if with_body:
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:  # quiet: the CLI prints the address
             pass

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from privy.simulator.backends.base import Backend, ChatRequest, Completion
+from privy.simulator.backends.errors import BackendError
 from privy.simulator.sqlite_wal import connect_wal
 
 _SCHEMA = """
@@ -48,12 +50,30 @@ class ResponseCache:
     """A key -> completion store in one SQLite file, safe across threads and processes."""
 
     def __init__(self, path: str | Path) -> None:
+        """Open (or create) the cache file at ``path``.
+
+        Raises:
+            BackendError: ``path`` cannot be created or opened, or is not a SQLite file.
+        """
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = connect_wal(self.path)
-        self._db.execute("PRAGMA busy_timeout=60000")
-        self._db.execute(_SCHEMA)
+        if self.path.is_dir():
+            raise BackendError(f"cache {self.path}: is a folder; expected a SQLite file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise BackendError(f"cache {self.path}: cannot create its folder {self.path.parent} "
+                               f"({err.strerror or err})") from err
+        try:
+            self._db = connect_wal(self.path)
+        except sqlite3.Error as err:
+            raise BackendError(f"cache {self.path}: cannot open it as a SQLite file ({err})") from err
+        try:
+            self._db.execute("PRAGMA busy_timeout=60000")
+            self._db.execute(_SCHEMA)
+        except sqlite3.Error as err:
+            self._db.close()
+            raise BackendError(f"cache {self.path}: cannot use it as a response cache ({err})") from err
 
     def get(self, key: str) -> Completion | None:
         with self._lock:

@@ -54,11 +54,24 @@ def default_model_path() -> Path:
 
 
 def _load(path: Path, n_ctx: int, n_threads: int) -> Any:
+    check_gguf(path)
     from llama_cpp import Llama
 
-    if not path.is_file():
-        raise BackendError(f"model file not found: {path}")
     return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0)
+
+
+def check_gguf(path: Path) -> None:
+    """Raise :class:`BackendError` unless ``path`` is a readable file that starts with the GGUF magic."""
+    if not path.is_file():
+        raise BackendError(f"model file not found: {path}" + (" (a folder)" if path.is_dir() else ""))
+    try:
+        with path.open("rb") as f:
+            magic = f.read(4)
+    except OSError as err:
+        raise BackendError(f"model file {path}: cannot read it ({err.strerror or err})") from err
+    if magic != b"GGUF":
+        raise BackendError(f"model file {path}: not a GGUF file (it starts with {magic!r}, not b'GGUF'); "
+                           "llama.cpp loads .gguf models only")
 
 
 def shared_model(path: Path, n_ctx: int, n_threads: int) -> Any:

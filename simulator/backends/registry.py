@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -120,10 +121,19 @@ def modes(name: str) -> frozenset[str] | None:
 def create(name: str, **options: Any) -> Backend:
     """Build the backend called ``name`` with its options."""
     factory = _factory(name)
+    known = _options(factory)
+    if known is not None:
+        valid, required = known
+        if bad := sorted(set(options) - set(valid)):
+            raise BackendError(f"backend '{name}': bad options {bad}: not options of this backend; "
+                               f"valid options: {valid}")
+        if missing := [o for o in required if o not in options]:
+            raise BackendError(f"backend '{name}': bad options: {missing} required but not given; "
+                               f"valid options: {valid}")
     try:
         return factory(**options)
-    except TypeError as err:
-        raise BackendError(f"backend '{name}': bad options {sorted(options)}: {err}") from err
+    except TypeError as err:  # e.g. a missing required option, or one the factory takes through **kwargs
+        raise BackendError(f"backend '{name}': {err}") from err
 
 
 def _factory(name: str) -> Callable[..., Backend]:
@@ -150,3 +160,15 @@ def _factory(name: str) -> Callable[..., Backend]:
     else:
         raise BackendError(f"unknown backend '{name}'; expected one of {available()}")
     return factory
+
+
+def _options(factory: Callable[..., Backend]) -> tuple[list[str], list[str]] | None:
+    """The options ``factory`` takes and those it requires; None if it takes any (``**kwargs``) or cannot tell."""
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # a builtin or C callable without a signature
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [p.name for p in named], [p.name for p in named if p.default is p.empty]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from helpers import SCENARIO_DIR
 
 from privy.bench.compare import compare, episode_path
@@ -48,11 +49,11 @@ def test_jobs_episodes_run_at_once_and_come_back_in_order(tmp_path: Path) -> Non
     assert [(e.scenario.id, e.mode.value, e.seed) for e in eps] == expected
     assert [d for d, _ in ticks] == list(range(1, 9)) and len({k for _, k in ticks}) == 8
     for ep in eps:
-        path = episode_path(tmp_path, ep.scenario.id, ep.mode, ep.seed)
-        assert path.name == f"{ep.scenario.id}.{ep.mode.value}.seed{ep.seed}.json"
+        path = episode_path(tmp_path, ep.scenario.id, ep.mode, "scripted", ep.seed)
+        assert path.name == f"{ep.scenario.id}.{ep.mode.value}.scripted.seed{ep.seed}.json"
         assert load_episode(path).messages == ep.messages and ep.scenario_path in map(str, FILES)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        f"{s}.{m}.seed{seed}.json" for s, m, seed in expected)
+        f"{s}.{m}.scripted.seed{seed}.json" for s, m, seed in expected)
 
 
 def test_the_same_episodes_with_one_job_or_several(tmp_path: Path) -> None:
@@ -78,3 +79,24 @@ def test_a_scenario_given_twice_keeps_the_later_file(tmp_path: Path) -> None:
     assert [e.scenario.title for e in eps] == [first.title, "the later one"]
     (only,) = tmp_path.iterdir()
     assert load_episode(only).scenario.title == "the later one" and load_episode(only).scenario_path == "b.yaml"
+
+
+def test_an_existing_episode_file_stops_the_run_before_any_call_unless_forced(tmp_path: Path) -> None:
+    existing = episode_path(tmp_path, "mutual_friends_demo", "omniscient", "scripted", 0)
+    existing.write_text("precious", encoding="utf-8")
+    backend = Slow()
+    with pytest.raises(FileExistsError, match=f"{existing}.*force=True"):
+        compare(FILES[:1], ["agents", "omniscient"], [0], backend, tmp_path)
+    assert backend.speakers == [] and [p.name for p in tmp_path.iterdir()] == [existing.name]
+    eps = compare(FILES[:1], ["agents", "omniscient"], [0], backend, tmp_path, force=True)
+    assert load_episode(existing).messages == eps[1].messages
+
+
+def test_two_backends_never_share_a_file(tmp_path: Path) -> None:
+    class Other(ScriptedBackend):
+        name = "other"
+
+    compare(FILES[:1], ["agents"], [0], ScriptedBackend(), tmp_path)
+    compare(FILES[:1], ["agents"], [0], Other(), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mutual_friends_demo.agents.other.seed0.json", "mutual_friends_demo.agents.scripted.seed0.json"]

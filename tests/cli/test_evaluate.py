@@ -36,7 +36,7 @@ def test_tables_name_every_deterministic_evaluator(episode_file: Path) -> None:
     assert "success=1, agreed=1" in out
 
 
-def test_json_has_scores_and_mean_by_mode(episode_file: Path) -> None:
+def test_json_has_scores_and_mean_by_backend_and_mode(episode_file: Path) -> None:
     code, out, _ = invoke(episode_file, episode_file, "--json")
     assert code == 0
     doc = json.loads(out)
@@ -45,7 +45,35 @@ def test_json_has_scores_and_mean_by_mode(episode_file: Path) -> None:
     assert set(scores) == set(evaluators.DETERMINISTIC)
     assert scores["task_success"]["value"] == 1.0
     assert scores["premature_commitment"]["value"] == 0.0
-    assert doc["mean_by_mode"]["agents"]["task_success"] == 1.0
+    values = {name: score["value"] for name, score in scores.items() if score["value"] is not None}
+    assert doc["mean_by_backend_and_mode"] == {"scripted": {"agents": values}}  # the same file twice: its values
+    assert doc["mean_by_backend_and_mode"]["scripted"]["agents"]["task_success"] == 1.0
+    assert doc["episodes"][0]["backend"] == "scripted"
+
+
+def test_means_are_per_backend_and_mode_and_numbers_are_never_broken(episode_file: Path, tmp_path: Path) -> None:
+    s = load_scenario(ROOT / "scenarios" / "mutual_friends.yaml")
+    mock = asyncio.run(run_episode(s, "agents", backends.create("mock", outputs=["Hello there, Bob."])))
+    mock_file = mock.save(tmp_path / "mock.json")
+    code, out, _ = invoke(episode_file, mock_file, "--json")
+    assert code == 0
+    doc = json.loads(out)
+    means = doc["mean_by_backend_and_mode"]
+    assert set(means) == {"scripted", "mock"}, "two backends in one mode are never averaged together"
+    assert means["scripted"]["agents"]["task_success"] == 1.0 and means["mock"]["agents"]["task_success"] == 0.0
+    narrow = CliRunner().invoke(app, ["evaluate", str(episode_file), str(mock_file)], env={"COLUMNS": "30"})
+    assert narrow.exit_code == 0
+    assert "mean value per backend and mode" in narrow.stdout
+    for ep in doc["episodes"]:  # every number of every table is printed whole, on one line
+        for score in ep["scores"].values():
+            for k, v in score["metrics"].items():
+                assert f"{k}={evaluators_fmt(v)}" in narrow.stdout, (k, v)
+    header = next(line for line in narrow.stdout.splitlines() if "scripted" in line and "mock" in line)
+    assert header.index("mock") < header.index("scripted")
+
+
+def evaluators_fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3g}"
 
 
 def test_findings_flag_lists_evidence(episode_file: Path) -> None:

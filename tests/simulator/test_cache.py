@@ -17,7 +17,7 @@ from helpers import SCENARIO_DIR
 from privy.simulator import load_scenario, run_episode
 from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion
 from privy.simulator.backends.cache import CachedBackend, ResponseCache, cache_key, identity
-from privy.simulator.backends.errors import TransientError
+from privy.simulator.backends.errors import BackendError, TransientError
 from privy.simulator.backends.limit import LimitedBackend
 from privy.simulator.backends.mock import MockBackend
 from privy.simulator.backends.retry import RetryingBackend, RetryPolicy
@@ -304,3 +304,21 @@ def test_output_that_is_not_valid_unicode_is_cached_exactly(tmp_path: Path) -> N
     assert cached.misses == 0 and all(c.cached for c in again.calls)
     assert [m.content for m in again.messages] == [m.content for m in first.messages]
     assert again.calls[0].notes == first.calls[0].notes and again.calls[0].notes
+
+
+def test_a_file_that_is_not_sqlite_is_a_backend_error_and_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"just some notes, long enough to look like a header to SQLite" * 4)
+    before = path.read_bytes()
+    with pytest.raises(BackendError, match=f"cache {path}: cannot open it as a SQLite file"):
+        ResponseCache(path)
+    assert path.read_bytes() == before and not path.with_name("notes.txt-wal").exists()
+
+
+def test_a_cache_that_cannot_be_made_is_a_backend_error(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="is a folder"):
+        ResponseCache(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(BackendError, match=f"cache {blocker / 'c.db'}: cannot create its folder {blocker}"):
+        ResponseCache(blocker / "c.db")

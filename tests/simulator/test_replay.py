@@ -203,7 +203,7 @@ def test_cli_replay_that_diverges_reports_it(tmp_path: Path) -> None:
     assert invoke("run", MUTUAL, "--backend", "scripted", "--out", rec).exit_code == 0
     result = invoke("run", MUTUAL, "--mode", "omniscient", "--backend", "replay", "--opt", f"episode={rec}",
                     "--out", tmp_path / "rep.json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a failed episode fails the command
     assert "ended by error" in result.stdout
     assert "diverged at call 0" in result.stderr
 
