@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from privy.bench.store import canonical_json, cell_key, instance_key
 from privy.simulator.backends.spec import BackendSpec
 from privy.simulator.loader import load_scenario
-from privy.simulator.modes import Mode
+from privy.simulator.modes import Mode, runnable
 from privy.simulator.scenario import Limits, Scenario
 from privy.simulator.yamlio import load_yaml_model
 
@@ -73,6 +73,11 @@ class Suite(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
     evaluators: list[str] | None = Field(default=None, description="Default: every deterministic one.")
     limits: Limits | None = Field(default=None, description="Override every scenario's turn and token limits.")
+
+    @field_validator("modes")
+    @classmethod
+    def _runnable(cls, modes: list[Mode]) -> list[Mode]:
+        return [runnable(m) for m in modes]  # 'human' is imported, never run
 
     @model_validator(mode="after")
     def _labels(self) -> Suite:
