@@ -208,9 +208,10 @@ def _humans_beside(values: Values) -> Values:
     """
     for groups in values.values():
         models = {b for b, _ in groups if b != HUMAN}
-        human = groups.pop((HUMAN, HUMAN), None) if models else None
-        for b in sorted(models) if human is not None else ():
-            groups[(b, HUMAN)] = human
+        if models and (HUMAN, HUMAN) in groups:
+            human = groups.pop((HUMAN, HUMAN))
+            for b in sorted(models):
+                groups[(b, HUMAN)] = human
     return values
 
 

@@ -105,8 +105,6 @@ class Episode(BaseModel):
         # the fields as they are, in order, the models among them serialised by pydantic-core in
         # the same pass (a model_dump first would build the whole document as Python dicts)
         data = dict(self.__dict__)
-        if data.get("source") is None:  # a run's log stays as it was before imports had a source
-            del data["source"]
         last: dict[str | None, ModelCall] = {}  # each speaker's previous call
         calls = []
         for call in self.calls:
