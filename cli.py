@@ -579,11 +579,12 @@ def import_cmd(
         from privy.bench.ingest import ingest
 
         try:
-            asyncio.run(ingest(db, planned.episodes, force=force))
+            stored = asyncio.run(ingest(db, [ep for _, ep in planned.episodes], force=force))
+            planned = planned.with_episodes(stored)
         except StoreError as e:
             _fail(str(e))
     importers.write(planned, force=True)
-    scenarios = len(planned.files) - len(planned.episodes)
+    scenarios = len(planned.scenarios)
     out.print(f"{len(result.imported)} dialogue(s) imported, {len(result.skipped)} skipped: {scenarios} scenario(s) "
               f"in {out_dir / 'scenarios'}/, {len(planned.episodes)} episode(s) in {out_dir / 'episodes'}/"
               + (f", stored in {db}" if db is not None and planned.episodes else ""), soft_wrap=True)

@@ -83,13 +83,23 @@ def _numbered(result: ImportResult) -> ImportResult:
 
 @dataclass(frozen=True)
 class Plan:
-    """What :func:`write` writes: each file with its text, and the episodes as written (with their scenario's path)."""
+    """What :func:`write` writes: each scenario file with its text, and each episode with its path."""
 
-    files: list[tuple[Path, str]]
-    episodes: list[Episode]
+    scenarios: list[tuple[Path, str]]
+    episodes: list[tuple[Path, Episode]]
+
+    @property
+    def files(self) -> list[tuple[Path, str]]:
+        return self.scenarios + [(p, ep.to_json(indent=2)) for p, ep in self.episodes]
 
     def existing(self) -> list[Path]:
-        return [p for p, _ in self.files if p.exists()]
+        """The files that exist already with other content (an identical scenario file is no conflict)."""
+        return [p for p, text in self.scenarios if p.exists() and p.read_text(encoding="utf-8") != text] + [
+            p for p, _ in self.episodes if p.exists()]
+
+    def with_episodes(self, episodes: Sequence[Episode]) -> Plan:
+        """The same files, with these episodes (e.g. as a store placed them) written instead."""
+        return Plan(self.scenarios, [(p, ep) for (p, _), ep in zip(self.episodes, episodes, strict=True)])
 
 
 def plan(result: ImportResult, out_dir: Path) -> Plan:
@@ -129,7 +139,7 @@ def plan(result: ImportResult, out_dir: Path) -> Plan:
         path = out_dir / "scenarios" / f"{scenario.id}.yaml"
         episodes.append((out_dir / "episodes" / f"{name}.json",
                          ep.model_copy(update={"scenario": scenario, "scenario_path": str(path)})))
-    return Plan(files + [(p, ep.to_json(indent=2)) for p, ep in episodes], [ep for _, ep in episodes])
+    return Plan(files, episodes)
 
 
 def write(planned: Plan, *, force: bool = False) -> list[Path]:
@@ -142,7 +152,7 @@ def write(planned: Plan, *, force: bool = False) -> list[Path]:
     if existing and not force:
         raise FileExistsError(f"{existing[0]}: exists already ({len(existing)} of the output files do); "
                               "expected a new --out folder, or --force to overwrite")
-    for path, text in planned.files:
+    for path, text in planned.files:  # an identical scenario file is written again: harmless
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")

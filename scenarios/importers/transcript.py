@@ -16,10 +16,11 @@ One file is one dialogue. Its records, in the order they happened:
 
 The scenario (``--scenario FILE``: agents, facts, topology, task) is any privy scenario
 file. Messages keep the transcript's order, however irregular (no round robin); a
-message's turn is its index. Commitments are read by the scenario's own rule (a line
-``VERB: value``) and the outcome is worked out by privy's task rules. An unknown sender
-or recipient, an unknown field, a missing sender or text, or a recipient the topology
-does not let the sender reach is bad input: ``FILE:LINE: FIELD: expected ...``.
+message's turn is its index, and the scenario's turn limit is not applied. Commitments
+are read by the scenario's own rule (a line ``VERB: value``) and the outcome is worked
+out by privy's task rules. An unknown sender or recipient, an unknown field, a missing
+sender or text, or a recipient the topology does not let the sender reach is bad input:
+``FILE:LINE: FIELD: expected ...``.
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ def _records(path: Path) -> list[tuple[int, Any]]:
         rows = []
         start = 2
         for row in reader:
+            if any(v.strip() for v in row.get(None) or []):  # type: ignore[call-overload]
+                raise ImportInputError(file, start, "(row)", f"expected {len(header)} cells ({', '.join(header)}), "
+                                                             "got more; quote a text that holds a comma")
             rows.append((start, {k.strip(): (v or "").strip() if k != "text" else (v or "")
                                  for k, v in row.items() if k is not None}))
             start = reader.line_num + 1

@@ -102,11 +102,22 @@ def test_no_silent_overwrite_of_files_or_stored_episodes(tmp_path: Path) -> None
     assert r.exit_code == 2 and "exists already" in r.stderr and "--force" in r.stderr
     r = invoke("import", "transcript", IMPORT / "committee.jsonl", "--scenario", HIDDEN, "--out", tmp_path / "new",
                "--db", db)
-    assert r.exit_code == 2 and "holds 1 of these episodes already" in r.stderr and not (tmp_path / "new").exists()
+    assert r.exit_code == 2 and "holds 1 of these dialogues already" in r.stderr and not (tmp_path / "new").exists()
     assert episode.read_text(encoding="utf-8") == before
     assert invoke(*args, "--db", db, "--force").exit_code == 0
+    before = episode.read_text(encoding="utf-8")
     with open_reader(db) as store:
         assert len({row.key for row in store.scores()}) == 1
+    # another dialogue of the same scenario, later, into the same folder and store: added beside, not replacing
+    other = tmp_path / "other.csv"
+    other.write_text("sender,text\nben,DECIDE: Blake\n", encoding="utf-8")
+    r = invoke("import", "transcript", other, "--scenario", HIDDEN, "--out", out, "--db", db)
+    assert r.exit_code == 0, r.output
+    with open_reader(db) as store:
+        keys = sorted({row.key for row in store.scores()})
+    assert [k.rsplit("|", 1)[1] for k in keys] == ["0", "1"]
+    assert load_episode(out / "episodes" / "hidden_profile_demo_other.human.json").seed == 1
+    assert episode.read_text(encoding="utf-8") == before
 
 
 def test_the_human_mode_cannot_be_run(tmp_path: Path) -> None:

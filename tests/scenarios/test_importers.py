@@ -53,6 +53,8 @@ def test_bad_transcripts_name_file_line_and_field(tmp_path: Path) -> None:
     assert bad(tmp_path, "b.jsonl", ok + '\n{"sender": "Ben", "text": "x", "recipients": ["Eve"]}\n').startswith(
         "b.jsonl:3: recipients: unknown agent 'Eve'; expected one of ['ana', 'ben', 'cleo']")
     assert bad(tmp_path, "c.csv", "sender,text\nana,hi\nbob,hello\n").startswith("c.csv:3: sender: unknown agent 'bob'")
+    assert bad(tmp_path, "c2.csv", "sender,text\nana,hi\nben,yes, Avery\n") == (
+        "c2.csv:3: (row): expected 2 cells (sender, text), got more; quote a text that holds a comma")
     assert bad(tmp_path, "d.csv", "sender,message\nana,hi\n") == (
         "d.csv:1: message: unknown column; expected some of ['sender', 'text', 'recipients', 'time']")
     assert bad(tmp_path, "e.yaml", "- sender: ana\n  text: hi\n- sender: ben\n") == (
