@@ -43,6 +43,7 @@ from privy.simulator.backends.base import aclose
 from privy.simulator.backends.spec import BackendsConfig, BackendsFileError, BackendSpec, build, load_backends_config
 from privy.simulator.episode import ModelCall
 from privy.simulator.loader import SUITE_SUFFIXES
+from privy.simulator.modes import RUNNABLE, NotRunnableError, runnable
 from privy.simulator.terminal import visible
 from privy.simulator.views import seen_by
 
@@ -304,6 +305,10 @@ def run(
 
     Exits 1 when a failed model call ended the episode (the log is still written).
     """
+    try:
+        runnable(mode)
+    except NotRunnableError as e:
+        _fail(f"--mode: {e}")
     scenario = _load(scenario_file)
     if out_file is not None:
         _check_output(out_file, "--out", force)
@@ -435,9 +440,12 @@ def compare(
     from privy.bench import compare as compare_modes
 
     try:
-        mode_list = [Mode(m.strip()) for m in modes.split(",") if m.strip()]
+        mode_list = [runnable(m.strip()) for m in modes.split(",") if m.strip()]
+    except NotRunnableError as e:
+        _fail(f"--modes: {e}")
+        raise
     except ValueError as e:
-        _fail(f"--modes: {e}; expected some of {[m.value for m in Mode]}")
+        _fail(f"--modes: {e}; expected some of {[m.value for m in RUNNABLE]}")
         raise
     if backend.backend == "replay" and backend.backends_file is None:
         _fail("compare runs many episodes; replay one episode with `privy run --backend replay`")
@@ -738,6 +746,52 @@ def export_cmd(
         raise
     for t, (path, n) in written.items():
         out.print(f"{t}: {n} rows -> {path}", soft_wrap=True)
+
+
+@app.command("import")
+def import_cmd(
+    fmt: Annotated[str, typer.Argument(help="transcript or dealornodeal.", metavar="FORMAT")],
+    inputs: Annotated[list[Path], typer.Argument(help="The files to import.", metavar="INPUT...")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write scenarios/ and episodes/ to.")],
+    scenario_file: Annotated[Path | None, typer.Option(
+        "--scenario", help="transcript: the scenario file the messages belong to (agents, facts, task).")] = None,
+    db: Annotated[Path | None, typer.Option(
+        "--db", help="Also store the episodes, scored, in this result store (for `privy report` and `view`).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files and stored episodes.")] = False,
+) -> None:
+    """Import dialogues no model wrote: scenario files and episodes of mode human (see README)."""
+    from privy.scenarios import importers
+
+    try:
+        result = importers.import_files(fmt, inputs, scenario_file)
+    except importers.ImportInputError as e:
+        _fail(str(e))
+        raise
+    planned = importers.plan(result, out_dir)
+    existing = planned.existing()
+    if existing and not force:
+        _fail(f"{existing[0]}: exists already ({len(existing)} of the output files do); expected a new --out "
+              "folder, or --force to overwrite")
+    if db is not None and planned.episodes:
+        from privy.bench import StoreError
+        from privy.bench.ingest import ingest
+
+        try:
+            stored = asyncio.run(ingest(db, [ep for _, ep in planned.episodes], force=force))
+            planned = planned.with_episodes(stored)
+        except StoreError as e:
+            _fail(str(e))
+    importers.write(planned, force=True)
+    scenarios = len(planned.scenarios)
+    out.print(f"{len(result.imported)} dialogue(s) imported, {len(result.skipped)} skipped: {scenarios} scenario(s) "
+              f"in {out_dir / 'scenarios'}/, {len(planned.episodes)} episode(s) in {out_dir / 'episodes'}/"
+              + (f", stored in {db}" if db is not None and planned.episodes else ""), soft_wrap=True)
+    for s in result.skipped:
+        out.print(f"  skipped {escape(str(s))}", soft_wrap=True)
+    for note in result.notes:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}", soft_wrap=True)
+    if not result.imported:
+        raise typer.Exit(1)
 
 
 scenarios_app = typer.Typer(help="Scenario families: list, generate, import.", no_args_is_help=True)

@@ -45,17 +45,19 @@ from privy.bench.stats import DEFAULT_RESAMPLES, bootstrap_mean, paired_differen
 from privy.bench.store import CardValues, ScoreRow, UsageRow, instance_of, open_reader
 
 PAIRS = (("agents", "omniscient"), ("agents", "mindreaders"), ("mindreaders", "omniscient"),
-         ("script", "omniscient"))
-MODE_ORDER = ("agents", "mindreaders", "omniscient", "script")
+         ("script", "omniscient"), ("agents", "human"))
+MODE_ORDER = ("agents", "mindreaders", "omniscient", "script", "human")
+HUMAN = "human"  # the mode, and the backend label, of imported transcripts (privy.bench.ingest)
 MODES = {
     "agents": "one model call per agent; each sees only its own observation (the realistic setting)",
     "mindreaders": "one call per agent; each sees every agent's private information",
     "omniscient": "one controller writes every turn and sees everything",
     "script": "one generation writes the whole dialogue from the full state",
+    "human": "imported transcripts: people wrote every turn, privy only replays them (no model calls)",
 }
 AGENT_TYPES = {"llama": "LLM (embedded llama.cpp)", "openai": "LLM (OpenAI-compatible server)",
                "scripted": "rule-based reference protocol (not an LLM)", "mock": "fake model (tests)",
-               "replay": "replayed recording"}
+               "replay": "replayed recording", "human": "humans (imported transcripts; no model)"}
 SECTIONS = ("Simulation card", "Means per mode", "Asymmetry gaps", "Tokens, latency and cost", "Failed episodes")
 
 
@@ -194,7 +196,23 @@ def _values(scores: Iterable[ScoreRow], scenarios: dict[str, dict[str, Any]]) ->
     out: Values = defaultdict(lambda: defaultdict(dict))
     for (name, backend, mode, inst, seed), vs in raw.items():
         out[name][(backend, mode)][(inst, seed)] = sum(vs) / len(vs)
-    return out
+    return _humans_beside(out)
+
+
+def _humans_beside(values: Values) -> Values:
+    """Imported humans as a ``human`` column beside the modes of every model backend.
+
+    Their episodes are stored under the backend label ``human``; with models in the store
+    too, that group is shown in each model's table instead (and paired with its ``agents``
+    runs of the same scenario instance and seed), not as a table of its own.
+    """
+    for groups in values.values():
+        models = {b for b, _ in groups if b != HUMAN}
+        if models and (HUMAN, HUMAN) in groups:
+            human = groups.pop((HUMAN, HUMAN))
+            for b in sorted(models):
+                groups[(b, HUMAN)] = human
+    return values
 
 
 def _metric_order(name: str) -> tuple[int, str, int, str]:
@@ -316,6 +334,10 @@ def _card(found: CardValues, meta: dict[str, str], scenarios: dict[str, dict[str
         caveats.append("Some gaps use fewer pairs than there are episodes: a pair counts only when both modes have a "
                        "value on the same scenario instance, backend and seed (failed episodes have none, and an "
                        "evaluator gives none when it does not apply, e.g. no commitment to judge).")
+    if HUMAN in modes:
+        caveats.append("The human column holds imported transcripts that privy only replays: people wrote them, with "
+                       "no model calls; each is scored from its messages like a run, and pairs with a mode only on "
+                       "the same scenario instance and seed (the dialogue's number among those of its scenario).")
     caveats.append("Intervals are 95% percentile bootstraps over episodes (over pairs for gaps) that treat seeds "
                    "of one scenario instance as independent, and ignore how the instances were sampled.")
     caveats.append("Mindreaders, omniscient and script see every agent's private information: they are "

@@ -32,14 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from privy import evaluators
 from privy.bench.store import canonical_json, cell_key, instance_key
 from privy.simulator.backends import registry
 from privy.simulator.backends.spec import BackendSpec
 from privy.simulator.loader import Problem, ScenarioError, load_scenario
-from privy.simulator.modes import Mode
+from privy.simulator.modes import Mode, runnable
 from privy.simulator.scenario import Limits, Loc, Scenario
 from privy.simulator.yamlcheck import Checked, check_yaml_model, read_yaml
 
@@ -78,6 +78,11 @@ class Suite(BaseModel):
     evaluators: list[str] | None = Field(default=None, description="Default: every deterministic one.")
     limits: Limits | None = Field(default=None, description="Override every scenario's turn and token limits.")
     _file: str | None = PrivateAttr(default=None)  # the file it was read from, to give scenario problems a line
+
+    @field_validator("modes")
+    @classmethod
+    def _runnable(cls, modes: list[Mode]) -> list[Mode]:
+        return [runnable(m) for m in modes]  # 'human' is imported, never run
 
     @model_validator(mode="after")
     def _labels(self) -> Suite:

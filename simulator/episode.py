@@ -59,8 +59,19 @@ class Timings(BaseModel):
     model_s: float
 
 
+class Source(BaseModel):
+    """Where an imported episode (mode ``human``) came from: privy did not run it."""
+
+    format: str = Field(description="The importer's format, e.g. 'transcript' or 'dealornodeal'.")
+    file: str = Field(description="The file it was read from, as given.")
+    record: str = Field(description="The record's id in that file (its uuid, or the line it starts on).")
+    line: int | None = Field(default=None, description="The line of the file the record starts on, if known.")
+    times: list[str | None] | None = Field(
+        default=None, description="Each message's time as the source gives it (None where it gives none).")
+
+
 class Episode(BaseModel):
-    """The log of one run."""
+    """The log of one run, or of one imported transcript (``mode: human``, with ``source``)."""
 
     format_version: Literal["privy.episode/2"] = EPISODE_FORMAT
     id: str
@@ -74,6 +85,7 @@ class Episode(BaseModel):
     calls: list[ModelCall]
     outcome: Outcome
     timings: Timings
+    source: Source | None = Field(default=None, description="Provenance of an imported episode; None for a run.")
 
     @model_validator(mode="before")
     @classmethod

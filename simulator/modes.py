@@ -1,4 +1,4 @@
-"""The four modes: who writes each turn and what the writer is allowed to see.
+"""The four modes privy runs, and ``human``: who writes each turn and what the writer is allowed to see.
 
 | mode          | writer                        | input                         |
 |---------------|-------------------------------|-------------------------------|
@@ -6,6 +6,11 @@
 | mindreaders   | one backend per agent         | ``env.state()``, own role     |
 | omniscient    | one controller, every turn    | ``env.state()``               |
 | script        | one generation, played back   | ``env.state()`` at the start  |
+| human         | no model: imported            | what the humans saw           |
+
+human: an imported transcript; no model wrote it, privy only replays its messages
+(``privy import``, :mod:`privy.simulator.replay`). It is never run: the runner and
+suites refuse it.
 
 A writer returns the request to send; the runner sends it, logs it, and steps the
 environment with the text. In ``agents`` mode the request is built from the
@@ -28,13 +33,37 @@ from privy.simulator.views import Observation, State
 
 
 class Mode(StrEnum):
-    """Who writes each turn and what the writer sees (see DESIGN.md)."""
+    """Who writes each turn and what the writer sees (see DESIGN.md).
+
+    human: an imported transcript; no model wrote it, privy only replays its messages.
+    """
 
     AGENTS = "agents"
     MINDREADERS = "mindreaders"
     OMNISCIENT = "omniscient"
     SCRIPT = "script"
+    HUMAN = "human"
 
+
+RUNNABLE: tuple[Mode, ...] = tuple(m for m in Mode if m is not Mode.HUMAN)
+"""The modes privy can run (every mode but ``human``)."""
+
+
+class NotRunnableError(ValueError):
+    """A mode privy cannot run: ``human`` episodes only come from imported transcripts."""
+
+
+def runnable(mode: Mode | str) -> Mode:
+    """``mode`` as a :class:`Mode`, if privy can run it.
+
+    Raises:
+        ValueError: not a mode; NotRunnableError: ``human`` (an import, not a run).
+    """
+    m = Mode(mode)
+    if m is Mode.HUMAN:
+        raise NotRunnableError("mode 'human' is an imported transcript that privy only replays; it cannot be run "
+                               f"(import one with `privy import`); expected one of {[r.value for r in RUNNABLE]}")
+    return m
 
 
 _request = constructor(ChatRequest)

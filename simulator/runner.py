@@ -18,7 +18,7 @@ from privy.simulator.backends.errors import Attempt, BackendError
 from privy.simulator.bus import Message
 from privy.simulator.env import PrivyEnv
 from privy.simulator.episode import EPISODE_FORMAT, Episode, ModelCall, Timings
-from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_for, script_request
+from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_for, runnable, script_request
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
 from privy.simulator.spaces import Utterance
@@ -103,8 +103,11 @@ async def run_episode(
             (only in the per-agent modes ``agents`` and ``mindreaders``).
         seed: seeds the environment and every model call (through one ``Random``).
         on_message: called with each message as it is delivered (for live printing).
+
+    Raises:
+        NotRunnableError: ``mode`` is ``human`` (an imported transcript, never run).
     """
-    mode = Mode(mode)
+    mode = runnable(mode)
     rng = random.Random(seed)
     env = PrivyEnv(scenario)
     env.reset(seed=seed)

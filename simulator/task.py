@@ -20,7 +20,8 @@ from pydantic import BaseModel
 
 from privy.simulator.scenario import Task
 
-EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running"]
+EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running", "transcript_end"]
+"""Why an episode ended; ``transcript_end``: an imported transcript ended before every committer committed."""
 
 
 def normalize(value: str) -> str:

@@ -369,8 +369,10 @@ def test_serve_answers_head_like_get_without_the_body() -> None:
 
 def test_bench_with_an_unknown_backend_creates_no_store(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    line = one_line_error(invoke("bench", suite(tmp_path, "nonesuch"), "--out", db))
-    assert "'nonesuch'" in line and "scripted" in line
+    result = invoke("bench", suite(tmp_path, "nonesuch"), "--out", db)
+    assert result.exit_code == 2 and result.stdout == "", result.output
+    assert "s.suite.yaml:2: backends[0].name: unknown backend 'nonesuch'; expected one of [" in result.stderr
+    assert "'scripted'" in result.stderr
     assert not db.exists()
 
 

@@ -19,10 +19,10 @@ from privy.simulator import Episode, EpisodeError, load_episode, run_episode
 from privy.simulator.backends.base import ChatRequest
 from privy.simulator.backends.mock import MockBackend
 from privy.simulator.episode import ModelCall
-from privy.simulator.modes import Mode
+from privy.simulator.modes import RUNNABLE, Mode
 from privy.simulator.trusted import trusted
 
-CASES = [(f, m, b) for f in ("mutual_friends", "hidden_profile", "deal_or_no_deal") for m in Mode
+CASES = [(f, m, b) for f in ("mutual_friends", "hidden_profile", "deal_or_no_deal") for m in RUNNABLE
          for b in ("scripted", "chatter")]
 
 

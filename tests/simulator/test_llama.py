@@ -15,6 +15,7 @@ from helpers import SCENARIO_DIR, short
 
 from privy.simulator import Episode, Mode, Scenario, backends, load_episode, run_episode
 from privy.simulator.backends.llama import LlamaBackend, default_model_path
+from privy.simulator.modes import RUNNABLE
 
 pytestmark = pytest.mark.llm
 
@@ -44,7 +45,7 @@ def test_weights_loaded_once_per_process(llama: LlamaBackend) -> None:
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
-@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize("mode", RUNNABLE)
 def test_mode_completes_real_episode(
     name: str, mode: Mode, llama: LlamaBackend, tmp_path: Path
 ) -> None:
