@@ -9,7 +9,7 @@
 | human         | no model: imported            | what the humans saw           |
 
 human: an imported transcript; no model wrote it, privy only replays its messages
-(``privy import``, :mod:`privy.simulator.replay`). It is never run: the runner and
+(``privy import``, :mod:`privy.simulator.transcript`). It is never run: the runner and
 suites refuse it.
 
 A writer returns the request to send; the runner sends it, logs it, and steps the

@@ -8,7 +8,7 @@ One module per format:
 - :mod:`~privy.scenarios.importers.dealornodeal`: Lewis et al. (2017), in CoCoA's JSON or
   the original FAIR text format.
 
-Every episode is replayed by :func:`privy.simulator.replay.replay`: mode ``human``, no
+Every episode is replayed by :func:`privy.simulator.transcript.replay`: mode ``human``, no
 model calls, its provenance in ``source``, its outcome recomputed by privy's task rules.
 :func:`plan` and :func:`write` put the scenarios in ``DIR/scenarios/`` and the episodes in
 ``DIR/episodes/``, and refuses to overwrite a file unless asked to.

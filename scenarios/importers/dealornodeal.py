@@ -38,8 +38,8 @@ from typing import Any
 from privy.scenarios.families.deal_or_no_deal import VALUES_INTRO, fmt, values_mention
 from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult, Skipped, slug
 from privy.simulator.episode import Source
-from privy.simulator.replay import Line, replay
 from privy.simulator.scenario import Scenario
+from privy.simulator.transcript import Line, replay
 
 FORMAT = "dealornodeal"
 AGENTS = (("alice", "Alice"), ("bob", "Bob"))  # agent 0 (YOU), agent 1 (THEM)

@@ -37,8 +37,8 @@ import yaml
 from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult
 from privy.simulator.bus import build_graph
 from privy.simulator.episode import Source
-from privy.simulator.replay import Line, replay
 from privy.simulator.scenario import Scenario
+from privy.simulator.transcript import Line, replay
 
 FORMAT = "transcript"
 FIELDS = ("sender", "text", "recipients", "time")

@@ -38,7 +38,8 @@ def test_the_wheel_holds_only_the_privy_package(tmp_path: Path) -> None:
     for needed in ("privy/__init__.py", "privy/cli.py", "privy/simulator/env.py", "privy/bench/store.py",
                    "privy/bench/view_page.html", "privy/scenarios/mutual_friends.yaml",
                    "privy/scenarios/suites/quick.suite.yaml", "privy/scenarios/families/mutual_friends.py",
-                   "privy/scenarios/importers/dealornodeal.py", "privy/simulator/replay.py", "privy/bench/ingest.py"):
+                   "privy/scenarios/importers/dealornodeal.py", "privy/simulator/transcript.py",
+                   "privy/bench/ingest.py"):
         assert needed in names
     assert not [n for n in names if n.startswith(("privy/tests/", "privy/benchmarks/"))]
     info = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

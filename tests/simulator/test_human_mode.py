@@ -12,7 +12,7 @@ from helpers import DATA, SCENARIO_DIR
 from privy.simulator import Mode, TopologyError, backends, load_episode, load_scenario, run_episode
 from privy.simulator.episode import Source
 from privy.simulator.modes import RUNNABLE, NotRunnableError, runnable
-from privy.simulator.replay import HUMAN_BACKEND, Line, replay
+from privy.simulator.transcript import HUMAN_BACKEND, Line, replay
 
 HIDDEN = SCENARIO_DIR / "hidden_profile.yaml"
 SOURCE = Source(format="transcript", file="chat.jsonl", record="chat.jsonl", line=1)

@@ -1,4 +1,4 @@
-"""Replay an imported transcript as an episode of mode ``human`` (not the replay backend, which replays model calls).
+"""An imported transcript as an episode of mode ``human`` (not the replay backend, which replays model calls).
 
 No model writes anything and no model call is logged (``calls`` is empty). Each message
 is sent as it was, in the transcript's own order (no round robin; its turn is its
