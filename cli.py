@@ -358,7 +358,7 @@ def show(
     if as_agent is not None and as_agent not in names:
         _fail(f"--as {as_agent}: no such agent in {episode_file}; expected one of {sorted(names)}")
     if turn is not None:
-        last = max([m.turn for m in ep.messages] + [c.turn for c in ep.calls], default=0)
+        last = max([m.turn for m in ep.messages] + [c.turn for c in ep.calls] + [ep.outcome.turns], default=0)
         if not 0 <= turn <= last:
             _fail(f"--turn {turn}: {episode_file} has turns 0 to {last}; expected one of them")
     where = f"{ep.mode.value} · seed {ep.seed} · {_safe(ep.backend.get('backend'))}"

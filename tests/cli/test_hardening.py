@@ -291,7 +291,7 @@ def test_show_turn_out_of_range_names_the_range(tmp_path: Path, turn: str) -> No
     ep = tmp_path / "ep.json"
     assert invoke("run", MUTUAL, "--backend", "scripted", "--out", ep).exit_code == 0
     line = one_line_error(invoke("show", ep, "--turn", turn))
-    assert f"--turn {turn}: {ep} has turns 0 to 2" in line
+    assert f"--turn {turn}: {ep} has turns 0 to 3" in line
 
 
 def test_export_of_one_table_to_a_file_name_is_a_file(store: Path, tmp_path: Path) -> None:

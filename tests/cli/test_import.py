@@ -51,7 +51,7 @@ def test_evaluate_and_view_accept_imported_episodes(imported: Path, tmp_path: Pa
     data = json.loads(r.stdout)
     assert {e["mode"] for e in data["episodes"]} == {"human"} and len(data["episodes"]) == 6
     # task_success recomputed by privy's judge: 4 of the 6 dialogues reached a valid deal
-    assert data["mean_by_mode"]["human"]["task_success"] == pytest.approx(4 / 6)
+    assert data["mean_by_backend_and_mode"]["human"]["human"]["task_success"] == pytest.approx(4 / 6)
     for args in ([imported / "episodes"], [imported / "results.db"]):
         page = tmp_path / "view.html"
         r = invoke("view", *args, "--out", page)
