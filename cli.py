@@ -34,7 +34,6 @@ from privy.simulator import (
     load_episode,
     load_scenario,
     run_episode,
-    validate_files,
 )
 from privy.simulator.backends.base import aclose
 from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
@@ -164,15 +163,23 @@ def _print_message(m: Message, names: dict[str, str]) -> None:
 
 @app.command()
 def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
-    """Check scenario files; print every problem as FILE:LINE: FIELD: what was expected."""
-    problems = validate_files(list(paths))
+    """Check scenario files (and their family's ground truth); print each problem as FILE:LINE: FIELD: message."""
+    from privy.scenarios import validate_files
+    from privy.simulator.loader import NoScenarioFiles
+
+    try:
+        problems = validate_files(list(paths))
+    except NoScenarioFiles as e:
+        _fail(str(e))
     for p in problems:
         err.print(escape(str(p)), soft_wrap=True)
-    if problems:
-        files = len({p.file for p in problems})
-        err.print(f"[red]{len(problems)} problem(s) in {files} file(s)[/red]")
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        files = len({p.file for p in errors})
+        err.print(f"[red]{len(errors)} problem(s) in {files} file(s)[/red]")
         raise typer.Exit(1)
-    out.print("[green]all valid[/green]")
+    warned = len(problems) - len(errors)
+    out.print("[green]all valid[/green]" + (f" ({warned} warning(s))" if warned else ""))
 
 
 @app.command()
