@@ -117,9 +117,12 @@ def _syntax_error(err: yaml.YAMLError) -> YamlSyntaxError:
     return YamlSyntaxError(mark.line + 1 if mark is not None else 1, ", ".join(p for p in parts if p) or str(err))
 
 
+_REWORD_BELOW = 1_000_000  # characters: a larger file keeps libyaml's words (the pure parser takes ~4 s per MB)
+
+
 def _reported(err: yaml.YAMLError, text: str) -> YamlSyntaxError:
     """The error as the pure-Python parser words it (libyaml's messages say less), if it finds one."""
-    if _LOADER is not yaml.SafeLoader:
+    if _LOADER is not yaml.SafeLoader and len(text) < _REWORD_BELOW:
         try:
             yaml.safe_load(text)
         except yaml.YAMLError as pure:

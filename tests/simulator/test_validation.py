@@ -384,3 +384,11 @@ def test_cli_validate_a_folder_without_scenarios_exits_2(runner: CliRunner, tmp_
     assert result.stderr.startswith(f"error: no scenario files in {folder}/")
     with pytest.raises(NoScenarioFiles):
         validate_files([ROOT / "scenarios", folder])  # one empty folder among others is refused too
+
+
+def test_a_large_file_with_a_syntax_error_keeps_libyamls_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlio, "_REWORD_BELOW", 10)  # the pure-Python parser would take seconds per MB
+    with pytest.raises(yamlio.YamlSyntaxError) as info:
+        yamlio.parse_yaml("a: [1, 2\nb: 3\n")
+    reason = "while parsing a flow sequence, did not find expected ',' or ']'"
+    assert (info.value.line, info.value.reason) == (2, reason)
