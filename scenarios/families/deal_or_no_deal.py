@@ -182,10 +182,12 @@ def values_mention(values: dict[str, int]) -> Mention:
     Each item's value is looked for on its own (a lookahead per item), so the mention does not
     depend on the order of the items: a scenario whose ``deal.items`` come back sorted (from
     sorted-key JSON, as ``privy bench`` stores them) has agents state their values in that order.
+    The match is the whole line, so that an evaluator sees it overlap the statement of another
+    fact on that line (two agents with equal values state the same line).
     """
     sep = r"[^\d\n]{0,20}?"
     pairs = "".join(rf"(?=[^\n]*?\b{re.escape(i)}s?\b{sep}\b{v}\b(?!\.\d))" for i, v in values.items())
-    return Mention(regex=rf"(?m)^(?![\s*]*DEAL[\s*]*:){pairs}")
+    return Mention(regex=rf"(?m)^(?![\s*]*DEAL[\s*]*:){pairs}[^\n]*")
 
 
 def parse_values(text: str, items: dict[str, int]) -> dict[str, int] | None:
