@@ -1,8 +1,9 @@
 """Run privy's performance benchmarks and print one table.
 
-    .venv/bin/python benchmarks/run.py            # everything, full sizes (about 10 minutes)
+    .venv/bin/python benchmarks/run.py            # everything, full sizes (about 12 minutes)
     .venv/bin/python benchmarks/run.py --quick    # everything, small sizes (under 3 minutes)
     .venv/bin/python benchmarks/run.py --only overhead scale --scale-sizes 1000 10000
+    .venv/bin/python benchmarks/run.py --only yaml --yaml-mb 7   # loading a 7 MB scenario file
 
 Every figure is a ratio or a rate measured in the same run, so a slower or busier machine
 moves all of them together. The table is also written to ``benchmarks/results.md`` and the
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Row  # noqa: E402
 
-BENCHES = ("overhead", "saturation", "prompts", "scale")
+BENCHES = ("overhead", "saturation", "prompts", "scale", "yaml")
 HERE = Path(__file__).resolve().parent
 
 
@@ -45,6 +46,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-turns", type=int, help="prompts: turns replayed on the embedded model (default 24)")
     p.add_argument("--scale-sizes", type=int, nargs="+", help="scale: suite sizes (default 1000 3000 10000)")
     p.add_argument("--scale-jobs", type=int, default=8, help="scale: -j of the scripted suite")
+    p.add_argument("--yaml-mb", type=float, help="yaml: megabytes of the scenario file (default 5; quick 1)")
     p.add_argument("--out", type=Path, default=HERE / "results.md", help="markdown table (JSON next to it)")
     return p.parse_args(argv)
 
@@ -88,10 +90,14 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
 
             r, d = prompt_growth.run(_pick(args.turns, [10, 20, 40, 80], [5, 10, 20, 40], q),
                                      0 if args.no_model else _pick(args.model_turns, 24, 6, q))
-        else:
+        elif bench == "scale":
             from benchmarks import scale
 
             r, d = scale.run(_pick(args.scale_sizes, [1000, 3000, 10000], [300, 1000], q), args.scale_jobs)
+        else:
+            from benchmarks import yaml_load
+
+            r, d = yaml_load.run(_pick(args.yaml_mb, 5.0, 1.0, q), 3, 1 if q else 2)
         rows += r
         raw[bench] = d
         timings[bench] = time.perf_counter() - t0

@@ -57,7 +57,8 @@ class TaskSuccess:
         if d is not None:
             for agent, points in d.points.items():
                 metrics[f"points.{agent}"] = float(points)
-            for agent, take in d.allocations.items():
+            for agent in (a for a in episode.scenario.agent_ids if a in d.allocations):  # the file's order
+                take = d.allocations[agent]
                 msg = next((m.id for m in reversed(episode.messages) if m.sender == agent and m.actions), None)
                 findings.append(Finding(kind="commitment", message_id=msg, agent=agent,
                                         reason=f"takes {take}; worth {d.points.get(agent, 0)} to {agent}"))

@@ -297,11 +297,48 @@ def semantic_problems(s: Scenario | dict[str, Any]) -> list[tuple[Loc, str]]:
         for item, n in items.items():
             if isinstance(n, int) and n < 0:
                 add("task", "deal", "items", item, msg=f"expected a count >= 0, got {n}")
-        for agent, vals in _map(deal.get("values")).items():
+        values = deal.get("values")
+        for agent, vals in _map(values).items():
             if agent not in agent_ids:
                 add("task", "deal", "values", agent, msg=unknown_agent(agent))
             for item in _map(vals):
                 if item not in items:
                     add("task", "deal", "values", agent, item,
                         msg=f"unknown item '{item}'; expected one of {sorted(items)}")
+            if isinstance(vals, dict) and agent in agent_ids:  # a deal is judged on every value of every item
+                for item in items:
+                    if item not in vals:
+                        add("task", "deal", "values", agent, item,
+                            msg=f"missing value of item '{item}' for agent '{agent}'; expected a value for every "
+                                f"item {sorted(items)}")
+        if isinstance(values, dict):
+            for _, a in _seq(data.get("agents")):
+                aid = _map(a).get("id")
+                if isinstance(aid, str) and aid not in values:
+                    add("task", "deal", "values", aid,
+                        msg=f"missing values for agent '{aid}'; expected every agent's value of every item "
+                            f"{sorted(items)}")
     return problems
+
+
+def semantic_warnings(s: Scenario) -> list[tuple[Loc, str]]:
+    """What is valid but probably a mistake: an agent whose messages can reach no one.
+
+    Such an agent still takes its turns (its messages go to no one), and a task that ends
+    when every agent has committed may then never end.
+    """
+    if s.topology.kind == "complete":
+        return []  # at least two agents: everyone reaches someone
+    senders = {a for a, _ in s.topology.edges}
+    touched = senders | {b for _, b in s.topology.edges}
+    if not s.topology.directed:
+        senders = touched
+    out: list[tuple[Loc, str]] = []
+    for i, a in enumerate(s.agents):
+        if a.id in senders:
+            continue
+        why = ("no edge of the topology has it" if a.id not in touched
+               else "every edge to it is directed towards it (directed: true)")
+        out.append((("agents", i, "id"), f"agent '{a.id}' has no neighbours to send to: {why}; its messages reach no "
+                                         f"one"))
+    return out

@@ -45,7 +45,12 @@ class Family(Protocol):
         ...
 
     def check(self, scenario: Scenario) -> None:
-        """Raise AssertionError if the instance lacks the ground truth the family promises."""
+        """Raise AssertionError if the instance lacks the ground truth the family promises.
+
+        ``privy validate`` runs it on every file that names the family (``family: NAME``),
+        or the family's ``check_file(scenario)`` if it has one: a family whose policy also
+        plays hand-written files checks those with what the policy needs of them.
+        """
         ...
 
     def policy(self, inp: PolicyInput) -> str:

@@ -11,7 +11,8 @@ the value of what it takes; no deal scores zero (``privy.simulator.task.judge_de
 also says whether the split is Pareto optimal). Success in the environment: a valid deal.
 
 Ground truth (``check``): the counts are >= 1; each agent's value fact states exactly
-its ground-truth values, which add up to the same total for both agents; a valid split
+its ground-truth values, which add up to the same total for both agents, and its
+mention finds them stated in any item order; a valid split
 exists; and a Pareto-optimal split exists in which both agents score > 0 (the
 reference split below is one). Values are drawn uniformly among the vectors with the
 right total; instances where one side could only score by taking everything are
@@ -176,10 +177,17 @@ def _listing(items: dict[str, int]) -> str:
 
 
 def values_mention(values: dict[str, int]) -> Mention:
-    """A statement of exactly these values on one line that is not a ``DEAL:`` line."""
-    sep, gap = r"[^\d\n]{0,20}?", r"[^\d\n]{0,40}?"
-    pairs = gap.join(rf"\b{re.escape(i)}s?\b{sep}\b{v}\b(?!\.\d)" for i, v in values.items())
-    return Mention(regex=rf"(?m)^(?![\s*]*DEAL[\s*]*:)[^\n]*?{pairs}")
+    """A statement of exactly these values, in any order, on one line that is not a ``DEAL:`` line.
+
+    Each item's value is looked for on its own (a lookahead per item), so the mention does not
+    depend on the order of the items: a scenario whose ``deal.items`` come back sorted (from
+    sorted-key JSON, as ``privy bench`` stores them) has agents state their values in that order.
+    The match is the whole line, so that an evaluator sees it overlap the statement of another
+    fact on that line (two agents with equal values state the same line).
+    """
+    sep = r"[^\d\n]{0,20}?"
+    pairs = "".join(rf"(?=[^\n]*?\b{re.escape(i)}s?\b{sep}\b{v}\b(?!\.\d))" for i, v in values.items())
+    return Mention(regex=rf"(?m)^(?![\s*]*DEAL[\s*]*:){pairs}[^\n]*")
 
 
 def parse_values(text: str, items: dict[str, int]) -> dict[str, int] | None:
@@ -270,6 +278,9 @@ class DealOrNoDeal:
             fact = facts[0]
             assert parse_values(fact.text, items) == values[a], f"{fact.id}: states other values than {values[a]}"
             assert fact.mentioned_in(f"My {VALUES_INTRO} {fmt(values[a])}."), f"{fact.id}: mention misses"
+            backwards = dict(reversed(values[a].items()))  # the same values, stated in another item order
+            assert fact.mentioned_in(f"My {VALUES_INTRO} {fmt(backwards)}."), (
+                f"{fact.id}: mention misses the values stated in another item order (regenerate the file)")
         assert len(set(totals.values())) == 1 and min(totals.values()) > 0, f"unequal totals {totals}"
         assert sorted(task.needed_facts) == sorted(f"{a}_values" for a in s.agent_ids), task.needed_facts
         first = s.agent_ids[0]

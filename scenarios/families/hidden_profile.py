@@ -293,6 +293,16 @@ class HiddenProfile:
         assert set(task.needed_facts) == needed, f"needed_facts {task.needed_facts}, expected {sorted(needed)}"
         assert fav(f for f in s.facts if f.id not in needed) == wrong, "without the needed facts the answer still wins"
 
+    def check_file(self, scenario: Scenario) -> None:
+        """A scenario file of this family: a generated one passes ``check``; a hand-written one (some fact not
+        from the templates) must at least be one the baseline's word list solves: all facts favour the answer."""
+        s, task = scenario, scenario.task
+        if all(parse_fact(f.text, task.options) is not None for f in s.facts):
+            return self.check(s)
+        assert task.kind == "decide" and task.answer in task.options, "expected a decide task with an answer option"
+        right = favourite(scores((f.text for f in s.facts), task.options, lenient=True))
+        assert right == task.answer, f"all facts favour {right!r} (by the baseline's word list), not {task.answer!r}"
+
     @staticmethod
     def _share(texts: list[str]) -> str:
         return "My facts:\n" + "\n".join(f"- {t}" for t in texts)

@@ -18,6 +18,7 @@ from helpers import ROOT
 
 from benchmarks import overhead
 from benchmarks.common import InstantBackend, five_agents, two_agents
+from privy.simulator.loader import load_scenario, validate_files
 from privy.simulator.modes import Mode
 from privy.simulator.runner import run_episode
 
@@ -68,3 +69,17 @@ def test_the_script_runs_and_writes_its_table(tmp_path: Path) -> None:
     raw = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     assert {r["verdict"] for r in raw["rows"]} <= {"met", "NOT met", ""}
     assert raw["scale"] and raw["overhead"]
+
+
+def test_the_yaml_benchmark_loads_a_valid_scenario_of_the_size_asked_both_ways(tmp_path: Path) -> None:
+    from benchmarks import yaml_load
+
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml_load.big_scenario(300_000), encoding="utf-8")
+    assert 299_000 <= path.stat().st_size <= 301_000
+    assert validate_files([path]) == []
+    assert yaml_load.previous_load(path) == load_scenario(path)  # the reference loads the same scenario
+    rows, raw = yaml_load.run(0.05, rounds=1, ref_rounds=1)
+    assert [r.case.split(": ")[1] for r in rows] == ["previous loader (2 pure-Python parses)",
+                                                     "privy's loader (one libyaml parse)"]
+    assert rows[1].verdict == ("met" if raw["previous"]["cpu_s"] / raw["privy"]["cpu_s"] >= 20 else "NOT met")

@@ -3,12 +3,14 @@ and protocol, withholding, and the example files."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
 import pytest
 from helpers import SCENARIO_DIR, generate_refused, refusal, seeded_examples, solve
 
+from privy import evaluators
 from privy.scenarios import families
 from privy.scenarios.families.base import PolicyInput
 from privy.scenarios.families.deal_or_no_deal import (
@@ -18,6 +20,7 @@ from privy.scenarios.families.deal_or_no_deal import (
     fmt,
     parse_values,
     reference_split,
+    values_mention,
 )
 from privy.simulator import PrivyEnv, Scenario, Utterance
 from privy.simulator.bus import Message
@@ -216,11 +219,25 @@ def test_value_mentions_find_statements_of_the_values_but_not_deal_lines() -> No
         fact, vals = s.facts_of(a)[0], s.task.deal.values[a]
         items = list(vals)
         assert fact.mentioned_in(f"My values per item: {fmt(vals)}.")
+        # in any item order: a scenario from sorted-key JSON (privy bench) states them sorted
+        assert fact.mentioned_in(f"My values per item: {fmt(dict(sorted(vals.items())))}.")
+        assert fact.mentioned_in(f"My values per item: {fmt(dict(reversed(vals.items())))}.")
         assert fact.mentioned_in("To me " + ", ".join(f"a {i} is worth {v}" for i, v in vals.items()) + ".")
         assert not fact.mentioned_in(f"DEAL: {fmt(vals)}")
         assert not fact.mentioned_in(f"**DEAL:** {fmt(vals)}")
         other = {i: v + 1 if i == items[0] else v for i, v in vals.items()}
         assert not fact.mentioned_in(f"My values per item: {fmt(other)}.")
+
+
+def test_a_value_mention_spans_the_statement_so_equal_values_are_not_clairvoyant() -> None:
+    line = "My values per item: hat=0 pen=2 cup=1."
+    hit = values_mention({"cup": 1, "hat": 0, "pen": 2}).pattern.search(f"Hello.\n{line}\nBye.")
+    assert hit is not None and hit.group() == line
+    # both sides with the same values: each one's statement is also the other's fact, explained by its own
+    s = next(s for s in families.generate(NAME, 30, 0)
+             if s.task.deal is not None and len({str(v) for v in s.task.deal.values.values()}) == 1)
+    score = asyncio.run(evaluators.create("clairvoyance").evaluate(solve(s)))
+    assert score.value == 0.0, [f.reason for f in score.findings]
 
 
 # --------------------------------------------------------------------------- example files
