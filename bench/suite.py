@@ -174,7 +174,7 @@ def load_grid(path: str | Path) -> Grid:
 def _check_file(path: str | Path) -> tuple[Suite | None, list[Problem]]:
     """The suite in the file (None if its fields are invalid) and every problem of the file."""
     checked = check_yaml_model(path, Suite, "a suite")
-    if checked.root is None:  # unreadable, or not YAML
+    if checked.lines is None:  # unreadable, or not YAML
         return None, checked.problems
     problems = sorted(checked.problems + _semantic_problems(checked), key=lambda p: p.line)
     if checked.model is not None:
@@ -244,8 +244,8 @@ def _source_problem(suite: Suite, index: int, field: str, message: str) -> Probl
     loc: Loc = ("scenarios", index, field)
     if suite._file is None:
         return Problem("<suite>", 0, f"scenarios[{index}].{field}", message)
-    _, root, _ = read_yaml(suite._file)  # read again, only when there is a problem to place
-    return Checked(suite._file, None, [], root).problem(loc, message)
+    _, lines, _ = read_yaml(suite._file)  # read again, only when there is a problem to place
+    return Checked(suite._file, None, [], lines).problem(loc, message)
 
 
 def instances(suite: Suite, base: Path, problems: list[Problem] | None = None) -> Iterator[tuple[str, str, str, str]]:

@@ -1,4 +1,4 @@
-"""Read YAML: the data, the line of every value, duplicate keys refused; into pydantic models.
+"""Read YAML: the data, the line of every value, and the keys given twice.
 
 One libyaml parse (``yaml.CSafeLoader``) composes the node tree; one walk of it makes the
 data and finds the keys given twice. Lines are looked up in a tree composed again only
@@ -14,14 +14,13 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from privy.simulator.scenario import Loc, _dotted
+from privy.simulator.scenario import Loc
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -223,21 +222,3 @@ class _Builder:
             obj, more = self.loader.construct_object(node, deep=True), False
         self.made[id(node)] = obj
         return obj, more
-
-
-def load_yaml_model(path: str | Path, model: type[M], error: type[Exception]) -> M:
-    """``model`` validated from the YAML at ``path``; any problem raises ``error`` with file and field."""
-    p = Path(path)
-    try:
-        doc = parse_yaml(p.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise error(f"{p}: cannot read: {err.strerror}") from err
-    except YamlSyntaxError as err:
-        raise error(f"{p}: YAML syntax error: {err}") from err
-    if doc.duplicates:
-        raise error("\n".join(f"{p}:{d.line}: {_dotted(d.loc)}: {d.message}" for d in doc.duplicates))
-    try:
-        return model.model_validate(doc.data if doc.data is not None else {})
-    except ValidationError as err:
-        lines = [f"{p}: {'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in err.errors()]
-        raise error("\n".join(lines)) from None

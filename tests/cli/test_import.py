@@ -54,7 +54,7 @@ def test_evaluate_and_view_accept_imported_episodes(imported: Path, tmp_path: Pa
     assert data["mean_by_backend_and_mode"]["human"]["human"]["task_success"] == pytest.approx(4 / 6)
     for args in ([imported / "episodes"], [imported / "results.db"]):
         page = tmp_path / "view.html"
-        r = invoke("view", *args, "--out", page)
+        r = invoke("view", *args, "--out", page, "--force")
         assert r.exit_code == 0, r.output
         assert "6 runs of" in r.stdout and '"mode": "human"' in page.read_text(encoding="utf-8").replace('":"', '": "')
 

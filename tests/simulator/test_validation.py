@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from privy import cli
 from privy.cli import app
-from privy.simulator import yamlio
+from privy.simulator import yamlcheck, yamlio
 from privy.simulator.loader import (
     NoScenarioFiles,
     Problem,
@@ -253,9 +253,9 @@ class _Suite(BaseModel):
 def test_yaml_models_refuse_duplicate_keys_too(tmp_path: Path) -> None:
     path = tmp_path / "x.suite.yaml"
     path.write_text("name: a\nseeds: [1]\nname: b\n")
-    with pytest.raises(ValueError) as info:
-        yamlio.load_yaml_model(path, _Suite, ValueError)
-    assert str(info.value) == f"{path}:3: name: duplicate key (first at line 1)"
+    checked = yamlcheck.check_yaml_model(path, _Suite, "a suite")
+    assert checked.model is None
+    assert [str(p) for p in checked.problems] == [f"{path}:3: name: duplicate key (first at line 1)"]
 
 
 YAML_DOCUMENTS = [
