@@ -472,8 +472,9 @@ def view(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --serve (0: any free one).")] = 8000,
 ) -> None:
     """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
-    from privy.bench import StoreError, ViewError, from_episodes, from_store, render
-    from privy.bench.view_html import serve
+    from privy.bench import StoreError, ViewError, from_episodes, from_store
+    from privy.bench.execute import ProgressLine
+    from privy.bench.view_html import serve, write
 
     stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
     if stores and len(inputs) > 1:
@@ -489,20 +490,26 @@ def view(
             _fail(f"{p}: no such file")
         else:
             files.append(p)
+    line: ProgressLine | None = None
+
+    def tick(n: int, total: int) -> None:  # a line every 2 s on stderr, and the last one
+        nonlocal line
+        line = line or ProgressLine("view", total, lambda t: err.print(t, markup=False, soft_wrap=True), every=2.0)
+        line.update(n, force=n == total)
+
     try:
-        data = from_store(stores[0]) if stores else from_episodes(list(files))
+        data = from_store(stores[0], tick) if stores else from_episodes(list(files), tick)
     except (StoreError, EpisodeError, ViewError) as e:
         _fail(str(e))
         raise
     target = out_file or (stores[0].with_suffix(".view.html") if stores else Path("view.html"))
     target.parent.mkdir(parents=True, exist_ok=True)
-    page = render(data)
-    target.write_text(page, encoding="utf-8")
+    write(data, target)
     out.print(f"written: {target} ({len(data.runs)} runs of {len(data.instances)} scenario instances; "
               f"open it in a browser, no network needed)", soft_wrap=True)
     if serve_it:
         try:
-            server = serve(page, port)
+            server = serve(target.read_text(encoding="utf-8"), port)
         except OSError as e:
             _fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({e.strerror})")
             raise
