@@ -6,6 +6,7 @@ import asyncio
 import functools
 import inspect
 import json
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,21 @@ out = Console(emoji=False, highlight=False)
 err = Console(stderr=True, emoji=False, highlight=False)
 
 ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
+
+
+class _Notices(logging.Handler):
+    """privy's log records of level INFO and up, as plain lines on stderr (e.g. "loading model PATH (N MB)...")."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(self.format(record), markup=False, soft_wrap=True)
+
+
+@app.callback()
+def _notices() -> None:
+    logger = logging.getLogger("privy")
+    if not any(isinstance(h, _Notices) for h in logger.handlers):
+        logger.addHandler(_Notices())
+        logger.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
@@ -386,6 +402,7 @@ def bench(
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from privy.bench import Grid, ResultStore, StoreError, SuiteError, load_suite, run_bench
+    from privy.bench.execute import ProgressLine
     from privy.bench.ray_executor import RayConnectError
     from privy.bench.run import EXECUTORS
 
@@ -411,21 +428,29 @@ def bench(
         raise
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=out) as bar:
-        done_before = len(store.done_keys() & set(planned))
+    done_before = len(store.done_keys() & set(planned))
+    # on a terminal a live bar; in a log or a pipe, where a bar shows nothing, a line every 5 s
+    line = None if err.is_terminal else ProgressLine(
+        "bench", len(planned), lambda t: err.print(t, markup=False, soft_wrap=True), start=done_before)
+    with Progress(*columns, console=err, disable=line is not None) as bar:
         task = bar.add_task(f"{suite.name}", total=len(planned), completed=done_before, rate="")
 
         def tick(p: Any, cell: Any, error: str | None) -> None:
+            if error:
+                err.print(f"[yellow]failed[/yellow] {escape(cell.key)}: {escape(error)}", soft_wrap=True)
+            if line is not None:
+                line.update(p.skipped + p.done + p.failed, p.failed)
+                return
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, advance=1, rate=f"{(p.done + p.failed) / elapsed * 60:.1f} ep/min")
-            if error:
-                bar.console.print(f"[yellow]failed[/yellow] {escape(cell.key)}: {escape(error)}", soft_wrap=True)
 
         try:
             progress = run_bench(suite, grid, store, jobs, tick, executor, address)
         except (backends.BackendError, RayConnectError, SuiteError) as e:  # SuiteError: a file changed meanwhile
             _fail(str(e))
             raise
+    if line is not None:
+        line.update(progress.skipped + progress.done + progress.failed, progress.failed, force=True)
     store.close()
     out.print(f"{progress.done} episodes run, {progress.failed} failed, {progress.skipped} already done; "
               f"results in {out_db} (next: `privy report {out_db}`)", soft_wrap=True)

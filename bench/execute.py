@@ -65,23 +65,28 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
+CLOCK: Callable[[], float] = time.monotonic
+"""The default clock of :class:`ProgressLine` (tests replace it)."""
+
+
 class ProgressLine:
     """Progress as one line at most every ``every`` seconds: for a log file or a pipe, where a bar shows nothing.
 
     ``update(n)`` after each item; the line says ``LABEL: n/total UNIT[, k failed], R/s, ETA T``
     (the rate and the time left count only what this process did since ``start``).
-    ``clock`` is injectable so tests need no wall time.
+    ``clock`` (default :data:`CLOCK`) is injectable so tests need no wall time.
     """
 
     def __init__(self, label: str, total: int, write: Callable[[str], None], *, unit: str = "episodes",
-                 start: int = 0, every: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 start: int = 0, every: float = 5.0, clock: Callable[[], float] | None = None) -> None:
         self.label, self.total, self.unit, self.every = label, total, unit, every
-        self._write, self._clock, self._start = write, clock, start
-        self._t0 = self._last = clock()
+        self._write, self._clock, self._start = write, clock or CLOCK, start
+        self._t0 = self._last = self._clock()
         self.done, self.failed = start, 0
+        self._written: int | None = None  # the count of the last line written
 
-    def line(self) -> str:
-        elapsed = self._clock() - self._t0
+    def line(self, now: float | None = None) -> str:
+        elapsed = (self._clock() if now is None else now) - self._t0
         rate = (self.done - self._start) / elapsed if elapsed > 0 else 0.0
         left = self.total - self.done
         eta = f", ETA {duration(left / rate)}" if rate > 0 and left > 0 else ""
@@ -89,12 +94,13 @@ class ProgressLine:
         return f"{self.label}: {self.done}/{self.total} {self.unit}{failed}, {rate:.1f}/s{eta}"
 
     def update(self, done: int, failed: int = 0, *, force: bool = False) -> None:
-        """Record ``done`` items so far (``failed`` of them failed); write the line if ``every`` has passed."""
+        """Record ``done`` items so far (``failed`` of them failed); write the line if ``every`` has passed
+        (with ``force``: unless the last line said the same)."""
         self.done, self.failed = done, failed
         now = self._clock()
-        if force or now - self._last >= self.every:
-            self._last = now
-            self._write(self.line())
+        if now - self._last >= self.every or (force and self._written != done):
+            self._last, self._written = now, done
+            self._write(self.line(now))
 
 
 async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], *,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import importlib.metadata
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -30,6 +31,9 @@ from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
+# Says when a model starts loading (a large one takes minutes). Nothing is printed unless
+# the application configures logging; privy's CLI shows INFO records of "privy" on stderr.
+log = logging.getLogger(__name__)
 
 
 @atexit.register
@@ -61,11 +65,20 @@ def _load(path: Path, n_ctx: int, n_threads: int) -> Any:
     return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0)
 
 
+def _log_loading(path: Path) -> None:
+    try:
+        size = f" ({path.stat().st_size / 2**20:,.0f} MB)"
+    except OSError:
+        size = ""  # _load says what is wrong with the path
+    log.info("loading model %s%s...", path, size)
+
+
 def shared_model(path: Path, n_ctx: int, n_threads: int) -> Any:
     """Load ``path`` once per process; later calls return the same Llama object."""
     key = (str(path.resolve()), n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
+            _log_loading(path)
             _MODELS[key] = _load(path, n_ctx, n_threads)
         return _MODELS[key]
 
