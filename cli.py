@@ -342,7 +342,11 @@ def evaluate(
     if unknown:
         _fail(f"--evaluators: unknown {unknown}; expected some of {evaluators.available()}")
     options: dict[str, dict[str, Any]] = {"llm_judge": {"backend": judge_backend}}
-    result = asyncio.run(evaluate_files(list(episode_files), chosen, options))
+    from privy.bench.execute import ProgressLine
+
+    line = ProgressLine("evaluate", len(episode_files), lambda t: err.print(t, markup=False, soft_wrap=True),
+                        every=0)  # a line per episode: an LLM judge takes minutes over one
+    result = asyncio.run(evaluate_files(list(episode_files), chosen, options, lambda i, n, path: line.update(i)))
     for problem in result.unreadable:
         err.print(f"[red]error:[/red] {escape(problem)}", soft_wrap=True)
     if as_json:
@@ -374,7 +378,11 @@ def evaluate(
             for name in chosen:
                 table.add_row(name, *(_fmt(result.mean_by_mode[m].get(name)) for m in modes))
             out.print(table)
-    if result.unreadable:
+    unscored = result.unscored()
+    for name, why in unscored.items():
+        err.print(f"[red]error:[/red] {name} could not score any of the {len(result.episodes)} episode(s): "
+                  f"{escape(why)}", soft_wrap=True)
+    if result.unreadable or unscored:
         raise typer.Exit(1)
 
 

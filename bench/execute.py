@@ -91,7 +91,8 @@ class ProgressLine:
         left = self.total - self.done
         eta = f", ETA {duration(left / rate)}" if rate > 0 and left > 0 else ""
         failed = f", {self.failed} failed" if self.failed else ""
-        return f"{self.label}: {self.done}/{self.total} {self.unit}{failed}, {rate:.1f}/s{eta}"
+        speed = f"{rate:.1f}/s" if rate >= 0.1 or rate == 0 else f"{rate * 60:.1f}/min"
+        return f"{self.label}: {self.done}/{self.total} {self.unit}{failed}, {speed}{eta}"
 
     def update(self, done: int, failed: int = 0, *, force: bool = False) -> None:
         """Record ``done`` items so far (``failed`` of them failed); write the line if ``every`` has passed
