@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Row  # noqa: E402
 
-BENCHES = ("overhead", "saturation", "prompts", "scale")
+BENCHES = ("overhead", "saturation", "prompts", "scale", "view")
 HERE = Path(__file__).resolve().parent
 
 
@@ -45,6 +45,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-turns", type=int, help="prompts: turns replayed on the embedded model (default 24)")
     p.add_argument("--scale-sizes", type=int, nargs="+", help="scale: suite sizes (default 1000 3000 10000)")
     p.add_argument("--scale-jobs", type=int, default=8, help="scale: -j of the scripted suite")
+    p.add_argument("--view-scenarios", type=int, help="view: scenarios in the store, x 3 modes (4004; quick 400)")
     p.add_argument("--out", type=Path, default=HERE / "results.md", help="markdown table (JSON next to it)")
     return p.parse_args(argv)
 
@@ -88,10 +89,14 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
 
             r, d = prompt_growth.run(_pick(args.turns, [10, 20, 40, 80], [5, 10, 20, 40], q),
                                      0 if args.no_model else _pick(args.model_turns, 24, 6, q))
-        else:
+        elif bench == "scale":
             from benchmarks import scale
 
             r, d = scale.run(_pick(args.scale_sizes, [1000, 3000, 10000], [300, 1000], q), args.scale_jobs)
+        else:
+            from benchmarks import view
+
+            r, d = view.run(_pick(args.view_scenarios, 4004, 400, q))
         rows += r
         raw[bench] = d
         timings[bench] = time.perf_counter() - t0
