@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import itertools
 import json
 from collections import defaultdict
@@ -274,6 +275,19 @@ def _assemble(title: str, source: str, stored: Iterable[Stored], not_shown: list
     The episodes are read here, and only the evaluators run in the event loop (in a thread
     of its own when one is already running here), so a reader need not be thread-safe.
     """
+    # Python's cycle collector would walk every index entry made so far, again and again as
+    # they pile up: almost half the CPU time for 12,000 episodes, and it frees nothing here
+    # (measured: the same peak memory without it).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(title, source, stored, [] if not_shown is None else not_shown)  # filled as stored is read
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(title: str, source: str, stored: Iterable[Stored], not_shown: list[str]) -> ViewData:
     instances: dict[str, InstanceView] = {}
     runs: list[RunView] = []
     transcripts: dict[str, str] = {}
@@ -292,7 +306,7 @@ def _assemble(title: str, source: str, stored: Iterable[Stored], not_shown: list
     runs.sort(key=lambda r: (r.instance, r.backend, r.seed, mode_rank.get(r.mode, len(MODE_ORDER)), r.key))
     return ViewData(title=title, source=source, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     instances=sorted(instances.values(), key=lambda i: (i.family, i.scenario_id, i.id)),
-                    runs=runs, metrics=_metrics(runs), not_shown=not_shown or [], transcripts=transcripts)
+                    runs=runs, metrics=_metrics(runs), not_shown=not_shown, transcripts=transcripts)
 
 
 def from_episodes(paths: list[str | Path], on_episode: OnEpisode | None = None) -> ViewData:
