@@ -6,6 +6,7 @@ import asyncio
 import functools
 import inspect
 import json
+import logging
 import os
 import re
 from collections.abc import Callable, Coroutine
@@ -61,6 +62,21 @@ err = Console(stderr=True, emoji=False, highlight=False)
 
 MAX_SEED = 2**63 - 1
 ModeOpt = Annotated[Mode, typer.Option("--mode", "-m", help="Who writes and what they see.")]
+
+
+class _Notices(logging.Handler):
+    """privy's log records of level INFO and up, as plain lines on stderr (e.g. "loading model PATH (N MB)...")."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(self.format(record), markup=False, soft_wrap=True)
+
+
+@app.callback()
+def _notices() -> None:
+    logger = logging.getLogger("privy")
+    if not any(isinstance(h, _Notices) for h in logger.handlers):
+        logger.addHandler(_Notices())
+        logger.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
@@ -522,7 +538,11 @@ def evaluate(
     if unknown:
         _fail(f"--evaluators: unknown {unknown}; expected some of {evaluators.available()}")
     options: dict[str, dict[str, Any]] = {"llm_judge": {"backend": judge_backend}}
-    result = asyncio.run(evaluate_files(list(episode_files), chosen, options))
+    from privy.bench.execute import ProgressLine
+
+    line = ProgressLine("evaluate", len(episode_files), lambda t: err.print(t, markup=False, soft_wrap=True),
+                        every=0)  # a line per episode: an LLM judge takes minutes over one
+    result = asyncio.run(evaluate_files(list(episode_files), chosen, options, lambda i, n, path: line.update(i)))
     for problem in result.unreadable:
         err.print(f"[red]error:[/red] {_safe(problem)}", soft_wrap=True)
     if as_json:
@@ -557,8 +577,14 @@ def evaluate(
             for name in chosen:
                 table.add_row(_safe(name), *(_fmt(means[b][m].get(name)) for b, m in groups))
             _print_table(table)
+    unscored = result.unscored()
+    for name, why in unscored.items():
+        err.print(f"[red]error:[/red] {_safe(name)} could not score any of the {len(result.episodes)} episode(s): "
+                  f"{_safe(why)}", soft_wrap=True)
     if result.unreadable:
         raise typer.Exit(2)  # bad input, though what could be read was scored
+    if unscored:
+        raise typer.Exit(1)
 
 
 @app.command("backends")
@@ -586,6 +612,7 @@ def bench(
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from privy.bench import ResultStore, StoreError, SuiteError, run_bench
+    from privy.bench.execute import ProgressLine
     from privy.bench.ray_executor import RayConnectError
     from privy.bench.run import EXECUTORS
     from privy.bench.suite import load_grid
@@ -615,21 +642,29 @@ def bench(
         raise
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=out) as bar:
-        done_before = len(store.done_keys() & set(planned))
+    done_before = len(store.done_keys() & set(planned))
+    # on a terminal a live bar; in a log or a pipe, where a bar shows nothing, a line every 5 s
+    line = None if err.is_terminal else ProgressLine(
+        "bench", len(planned), lambda t: err.print(t, markup=False, soft_wrap=True), start=done_before)
+    with Progress(*columns, console=err, disable=line is not None) as bar:
         task = bar.add_task(_safe(suite.name), total=len(planned), completed=done_before, rate="")
 
         def tick(p: Any, cell: Any, error: str | None) -> None:
+            if error:
+                err.print(f"[yellow]failed[/yellow] {_safe(cell.key)}: {_safe(error)}", soft_wrap=True)
+            if line is not None:
+                line.update(p.skipped + p.done + p.failed, p.failed)
+                return
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, advance=1, rate=f"{(p.done + p.failed) / elapsed * 60:.1f} ep/min")
-            if error:
-                bar.console.print(f"[yellow]failed[/yellow] {_safe(cell.key)}: {_safe(error)}", soft_wrap=True)
 
         try:
             progress = run_bench(suite, grid, store, jobs, tick, executor, address)
         except (backends.BackendError, RayConnectError, SuiteError) as e:  # SuiteError: a file changed meanwhile
             _fail(str(e))
             raise
+    if line is not None:
+        line.update(progress.skipped + progress.done + progress.failed, progress.failed, force=True)
     store.close()
     out.print(f"{progress.done} episodes run, {progress.failed} failed, {progress.skipped} already done; "
               f"results in {out_db} (next: `privy report {out_db}`)", soft_wrap=True)
@@ -681,8 +716,9 @@ def view(
     force: ForceOpt = False,
 ) -> None:
     """Write a self-contained HTML transcript viewer: modes side by side, facts, failures, per-agent view."""
-    from privy.bench import StoreError, ViewError, from_episodes, from_store, render
-    from privy.bench.view_html import serve
+    from privy.bench import StoreError, ViewError, from_episodes, from_store
+    from privy.bench.execute import ProgressLine
+    from privy.bench.view_html import serve, write
 
     stores = [p for p in inputs if p.suffix in (".db", ".sqlite", ".sqlite3")]
     if stores and len(inputs) > 1:
@@ -700,19 +736,25 @@ def view(
             _fail(f"{p}: no such file")
         else:
             files.append(p)
+    line: ProgressLine | None = None
+
+    def tick(n: int, total: int) -> None:  # a line every 2 s on stderr, and the last one
+        nonlocal line
+        line = line or ProgressLine("view", total, lambda t: err.print(t, markup=False, soft_wrap=True), every=2.0)
+        line.update(n, force=n == total)
+
     try:
-        data = from_store(stores[0]) if stores else from_episodes(list(files))
+        data = from_store(stores[0], tick) if stores else from_episodes(list(files), tick)
     except (StoreError, EpisodeError, ViewError) as e:
         _fail(str(e))
         raise
     target.parent.mkdir(parents=True, exist_ok=True)
-    page = render(data)
-    target.write_text(page, encoding="utf-8")
+    write(data, target)
     out.print(f"written: {target} ({len(data.runs)} runs of {len(data.instances)} scenario instances; "
               f"open it in a browser, no network needed)", soft_wrap=True)
     if serve_it:
         try:
-            server = serve(page, port)
+            server = serve(target.read_text(encoding="utf-8"), port)
         except OSError as e:
             _fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({e.strerror})")
             raise

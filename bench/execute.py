@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -52,6 +53,55 @@ class Progress:
 
 OnProgress = Callable[[Progress, Cell, str | None], None]
 """Called after each cell with the progress so far, the cell, and its error (None if it finished)."""
+
+
+def duration(seconds: float) -> str:
+    """``seconds`` as ``45s``, ``2m10s`` or ``1h05m``."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+CLOCK: Callable[[], float] = time.monotonic
+"""The default clock of :class:`ProgressLine` (tests replace it)."""
+
+
+class ProgressLine:
+    """Progress as one line at most every ``every`` seconds: for a log file or a pipe, where a bar shows nothing.
+
+    ``update(n)`` after each item; the line says ``LABEL: n/total UNIT[, k failed], R/s, ETA T``
+    (the rate and the time left count only what this process did since ``start``).
+    ``clock`` (default :data:`CLOCK`) is injectable so tests need no wall time.
+    """
+
+    def __init__(self, label: str, total: int, write: Callable[[str], None], *, unit: str = "episodes",
+                 start: int = 0, every: float = 5.0, clock: Callable[[], float] | None = None) -> None:
+        self.label, self.total, self.unit, self.every = label, total, unit, every
+        self._write, self._clock, self._start = write, clock or CLOCK, start
+        self._t0 = self._last = self._clock()
+        self.done, self.failed = start, 0
+        self._written: int | None = None  # the count of the last line written
+
+    def line(self, now: float | None = None) -> str:
+        elapsed = (self._clock() if now is None else now) - self._t0
+        rate = (self.done - self._start) / elapsed if elapsed > 0 else 0.0
+        left = self.total - self.done
+        eta = f", ETA {duration(left / rate)}" if rate > 0 and left > 0 else ""
+        failed = f", {self.failed} failed" if self.failed else ""
+        speed = f"{rate:.1f}/s" if rate >= 0.1 or rate == 0 else f"{rate * 60:.1f}/min"
+        return f"{self.label}: {self.done}/{self.total} {self.unit}{failed}, {speed}{eta}"
+
+    def update(self, done: int, failed: int = 0, *, force: bool = False) -> None:
+        """Record ``done`` items so far (``failed`` of them failed); write the line if ``every`` has passed
+        (with ``force``: unless the last line said the same)."""
+        self.done, self.failed = done, failed
+        now = self._clock()
+        if now - self._last >= self.every or (force and self._written != done):
+            self._last, self._written = now, done
+            self._write(self.line(now))
 
 
 async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], *,

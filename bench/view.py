@@ -17,19 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
+import itertools
+import json
 from collections import defaultdict
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 
 from privy import evaluators
 from privy.bench.report import MODE_ORDER, MetricStat
 from privy.bench.stats import bootstrap_mean
-from privy.bench.store import canonical_json, instance_key, open_reader
+from privy.bench.store import canonical_json, instance_key, instance_of, open_reader
 from privy.evaluators.base import Score
 from privy.evaluators.ledger import Ledger
 from privy.simulator.episode import Episode, load_episode
+from privy.simulator.scenario import Scenario
+
+T = TypeVar("T")
 
 FAILURES = {
     "clairvoyance": "clairvoyant reference",
@@ -38,6 +46,7 @@ FAILURES = {
 }
 # evaluators whose findings point at messages; run on every episode shown
 FINDING_EVALUATORS = ["task_success", "clairvoyance", "hallucinated_common_ground", "premature_commitment"]
+BATCH = 256  # episodes parsed and held at once
 
 
 class FactView(BaseModel):
@@ -102,7 +111,16 @@ class MessageView(BaseModel):
     flags: list[Flag]
 
 
+class Transcript(BaseModel):
+    """A run's messages and its run-level findings: what the page parses only when the run is shown."""
+
+    messages: list[MessageView]
+    notes: list[Flag] = Field(default_factory=list, description="Findings about the run as a whole.")
+
+
 class RunView(BaseModel):
+    """A run as the page's index lists it (its transcript is kept apart, see :attr:`ViewData.transcripts`)."""
+
     key: str
     instance: str
     mode: str
@@ -115,8 +133,6 @@ class RunView(BaseModel):
     outcome: str = Field(description="success, failure or error: what the outcome filter uses.")
     commitments: dict[str, str] = Field(default_factory=dict)
     scores: dict[str, float | None]
-    messages: list[MessageView]
-    notes: list[Flag] = Field(default_factory=list, description="Findings about the run as a whole.")
 
 
 class MetricCell(MetricStat):
@@ -134,10 +150,21 @@ class ViewData(BaseModel):
     metrics: list[MetricCell]
     not_shown: list[str] = Field(default_factory=list, description="Failed episodes with no messages to show.")
     failure_labels: dict[str, str] = Field(default_factory=lambda: dict(FAILURES))
+    transcripts: dict[str, str] = Field(
+        default_factory=dict, exclude=True,
+        description="Per run key, its :class:`Transcript` as compact JSON (a few KB each, parsed only when shown).")
+
+    def transcript(self, key: str) -> Transcript:
+        """The messages and run-level findings of run ``key``."""
+        return Transcript.model_validate_json(self.transcripts[key])
 
 
 class ViewError(ValueError):
     """Nothing to show, or an input that cannot be read."""
+
+
+OnEpisode = Callable[[int, int], None]
+"""Called after each episode read with the number read so far and the total."""
 
 
 def instance_id(episode: Episode) -> str:
@@ -157,38 +184,44 @@ def _instance(episode: Episode, iid: str) -> InstanceView:
         facts=[FactView(id=f.id, text=f.text, holders=list(f.holders)) for f in s.facts])
 
 
-def _flags(scores: dict[str, Score]) -> tuple[dict[int, list[Flag]], list[Flag]]:
-    per_message: dict[int, list[Flag]] = defaultdict(list)
-    whole: list[Flag] = []
+# The transcripts are built as plain dicts and written with json.dumps: for 12,000 runs,
+# pydantic models of every message and mention cost more than reading the store. Their
+# shape is :class:`Transcript` (``ViewData.transcript`` parses one back, and the tests do).
+def _flags(scores: dict[str, Score]) -> tuple[dict[int, list[dict[str, Any]]], list[dict[str, Any]]]:
+    per_message: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    whole: list[dict[str, Any]] = []
     for name, score in scores.items():
         for f in score.findings:
-            flag = Flag(kind=f.kind, label=FAILURES.get(f.kind, f.kind.replace("_", " ")), evaluator=name,
-                        failure=f.kind in FAILURES, reason=f.reason, fact=f.fact_id)
+            flag = {"kind": f.kind, "label": FAILURES.get(f.kind, f.kind.replace("_", " ")), "evaluator": name,
+                    "failure": f.kind in FAILURES, "reason": f.reason, "fact": f.fact_id}
             (per_message[f.message_id] if f.message_id is not None else whole).append(flag)
         if score.error:
-            whole.append(Flag(kind="evaluator_error", label=f"{name} failed", evaluator=name, failure=False,
-                              reason=score.error))
+            whole.append({"kind": "evaluator_error", "label": f"{name} failed", "evaluator": name, "failure": False,
+                          "reason": score.error, "fact": None})
     return per_message, whole
+
+
+def _transcript(episode: Episode, found: dict[str, Score]) -> str:
+    per_message, whole = _flags(found)
+    ledger = Ledger.of(episode)
+    messages = []
+    for m in episode.messages:
+        spans = sorted(((_utf16(m.content, a), _utf16(m.content, b), fid)
+                        for fid, sps in ledger.mentioned[m.id].items() for a, b in sps), key=lambda x: (x[0], -x[1]))
+        messages.append({"id": m.id, "turn": m.turn, "sender": m.sender, "recipients": sorted(m.recipients),
+                         "content": m.content, "mentions": [{"fact": f, "start": a, "end": b} for a, b, f in spans],
+                         "flags": per_message.get(m.id, [])})
+    return json.dumps({"messages": messages, "notes": whole}, ensure_ascii=False, separators=(",", ":"))
 
 
 def _run(key: str, iid: str, episode: Episode, backend: str, status: str, error: str | None,
          scores: dict[str, float | None], found: dict[str, Score]) -> RunView:
-    per_message, whole = _flags(found)
-    ledger = Ledger.of(episode)
-    messages = [
-        MessageView(id=m.id, turn=m.turn, sender=m.sender, recipients=sorted(m.recipients), content=m.content,
-                    mentions=sorted((Mention(fact=fid, start=_utf16(m.content, a), end=_utf16(m.content, b))
-                                     for fid, sps in ledger.mentioned[m.id].items() for a, b in sps),
-                                    key=lambda x: (x.start, -x.end)),
-                    flags=per_message.get(m.id, []))
-        for m in episode.messages]
     o = episode.outcome
     outcome = "error" if status != "done" else ("success" if o.success else "failure")
     return RunView(key=key, instance=iid, mode=episode.mode.value, backend=backend,
                    seed=episode.seed, status=status, error=error, success=o.success, ended_by=o.ended_by,
                    outcome=outcome, commitments=o.commitments,
-                   scores=scores or {n: s.value for n, s in found.items()}, messages=messages,
-                   notes=whole)
+                   scores=scores or {n: s.value for n, s in found.items()})
 
 
 def _metrics(runs: list[RunView], n_resamples: int = 2000) -> list[MetricCell]:
@@ -211,80 +244,139 @@ def _metrics(runs: list[RunView], n_resamples: int = 2000) -> list[MetricCell]:
     return cells
 
 
-# key, episode, backend label, status, error, stored headline scores
-Stored = tuple[str, Episode, str, str, str | None, dict[str, float | None]]
+# key, instance id (None: compute it), episode, backend label, status, error, stored headline scores
+Stored = tuple[str, str | None, Episode, str, str, str | None, dict[str, float | None]]
 
 
-def _findings(episodes: list[Episode]) -> list[dict[str, Score]]:
-    """The finding evaluators on every episode, in one event loop (in a thread if one is running here)."""
-    async def all_of() -> list[dict[str, Score]]:
-        return [await evaluators.evaluate(ep, FINDING_EVALUATORS) for ep in episodes]
-
+def _in_a_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` in a new event loop (in a thread if one is running here, e.g. in a notebook)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(all_of())
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # e.g. called from a notebook
-        return pool.submit(asyncio.run, all_of()).result()
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
-def _assemble(title: str, source: str, stored: list[Stored], not_shown: list[str] | None = None) -> ViewData:
+def _findings(episodes: list[Episode]) -> list[dict[str, Score]]:
+    """The finding evaluators on each episode, in one event loop."""
+    found: list[dict[str, Score]] = []
+
+    async def all_of() -> None:  # returns nothing: asyncio may repr a task's result
+        found.extend([await evaluators.evaluate(ep, FINDING_EVALUATORS) for ep in episodes])
+
+    _in_a_loop(all_of())
+    return found
+
+
+def _assemble(title: str, source: str, stored: Iterable[Stored], not_shown: list[str] | None = None) -> ViewData:
+    """The episodes a batch at a time: their findings, index entries and transcripts; the episodes are then dropped.
+
+    The episodes are read here, and only the evaluators run in the event loop (in a thread
+    of its own when one is already running here), so a reader need not be thread-safe.
+    """
+    # Python's cycle collector would walk every index entry made so far, again and again as
+    # they pile up: almost half the CPU time for 12,000 episodes, and it frees nothing here
+    # (measured: the same peak memory without it).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(title, source, stored, [] if not_shown is None else not_shown)  # filled as stored is read
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(title: str, source: str, stored: Iterable[Stored], not_shown: list[str]) -> ViewData:
     instances: dict[str, InstanceView] = {}
     runs: list[RunView] = []
-    found = _findings([s[1] for s in stored])
-    for (key, ep, backend, status, error, scores), f in zip(stored, found, strict=True):
-        iid = instance_id(ep)
-        if iid not in instances:
-            instances[iid] = _instance(ep, iid)
-        runs.append(_run(key, iid, ep, backend, status, error, scores, f))
+    transcripts: dict[str, str] = {}
+    items = iter(stored)
+    while batch := list(itertools.islice(items, BATCH)):
+        for (key, iid, ep, backend, status, error, scores), found in zip(
+                batch, _findings([b[2] for b in batch]), strict=True):
+            iid = iid or instance_id(ep)
+            if iid not in instances:
+                instances[iid] = _instance(ep, iid)
+            runs.append(_run(key, iid, ep, backend, status, error, scores, found))
+            transcripts[key] = _transcript(ep, found)
     if not runs:
         raise ViewError(f"{source}: no episodes to show")
     mode_rank = {m: i for i, m in enumerate(MODE_ORDER)}
     runs.sort(key=lambda r: (r.instance, r.backend, r.seed, mode_rank.get(r.mode, len(MODE_ORDER)), r.key))
     return ViewData(title=title, source=source, generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     instances=sorted(instances.values(), key=lambda i: (i.family, i.scenario_id, i.id)),
-                    runs=runs, metrics=_metrics(runs), not_shown=not_shown or [])
+                    runs=runs, metrics=_metrics(runs), not_shown=not_shown, transcripts=transcripts)
 
 
-def from_episodes(paths: list[str | Path]) -> ViewData:
-    """Episode log files (``privy run``/``privy compare`` output).
+def from_episodes(paths: list[str | Path], on_episode: OnEpisode | None = None) -> ViewData:
+    """Episode log files (``privy run``/``privy compare`` output); ``on_episode`` is told of each one read.
 
     Raises:
         EpisodeError: a file that is not an episode log (the message names it).
         ViewError: no files.
     """
-    stored: list[Stored] = []
-    for p in paths:
-        ep = load_episode(p)
-        status = "error" if ep.outcome.ended_by == "error" else "done"
-        error = next((c.error for c in ep.calls if c.error), None)
-        backend = str(ep.backend.get("label") or ep.backend.get("backend") or ep.backend.get("name") or "?")
-        model = ep.backend.get("model")
-        if model:
-            backend = f"{backend}:{Path(str(model)).name}"
-        stored.append((str(p), ep, backend, status, error, {}))
+    def stored() -> Iterator[Stored]:
+        for i, p in enumerate(paths, 1):
+            ep = load_episode(p)
+            status = "error" if ep.outcome.ended_by == "error" else "done"
+            error = next((c.error for c in ep.calls if c.error), None)
+            backend = str(ep.backend.get("label") or ep.backend.get("backend") or ep.backend.get("name") or "?")
+            model = ep.backend.get("model")
+            if model:
+                backend = f"{backend}:{Path(str(model)).name}"
+            yield str(p), None, ep, backend, status, error, {}
+            if on_episode:
+                on_episode(i, len(paths))
+
     names = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-    return _assemble(f"privy: {len(paths)} episode(s)", names, stored)
+    return _assemble(f"privy: {len(paths)} episode(s)", names, stored())
 
 
-def from_store(db_path: str | Path) -> ViewData:
+def _stored_episode(text: str, scenario: Scenario | None) -> Episode:
+    """An episode log from the store, without its model calls (the viewer shows none; they are half the
+    text), with ``scenario`` if given: the episodes of one instance share it, parsed once."""
+    data = json.loads(text)
+    data["calls"] = []
+    if scenario is None:
+        return Episode.model_validate(data)
+    data["scenario"] = scenario
+    return Episode.model_validate(data, context={"defer_semantics": True})  # checked when it was parsed
+
+
+def from_store(db_path: str | Path, on_episode: OnEpisode | None = None) -> ViewData:
     """Every stored episode of a result store (read-only); failed ones with their error.
+
+    The episodes are read one at a time, in key order, so that memory holds the page's
+    data (the index and each transcript as compact JSON), never every episode at once.
+    ``on_episode`` is told of each one read.
 
     Raises:
         StoreError: ``db_path`` is not a result store privy can read.
         ViewError: the store holds no episode.
     """
+    not_shown: list[str] = []
     with open_reader(db_path) as store:
         suite = store.meta().get("suite", Path(db_path).name)
         scores = store.headline_scores()
-        rows = store.episodes()
+        total = len(store.stored_keys())
 
-    stored: list[Stored] = []
-    not_shown: list[str] = []
-    for row in rows:
-        if not row.episode_json:
-            not_shown.append(f"{row.key}: {row.error}")  # failed before any message was written
-            continue
-        stored.append((row.key, Episode.model_validate_json(row.episode_json), row.backend, row.status, row.error,
-                       scores.get(row.key, {})))
-    return _assemble(f"privy: suite {suite}", str(db_path), stored, not_shown)
+        def stored() -> Iterator[Stored]:
+            scenario: Scenario | None = None
+            last, iid = None, ""
+            for i, (key, backend, status, error, text) in enumerate(
+                    store.rows("episodes", ["key", "backend", "status", "error", "episode_json"]), 1):
+                if not text:
+                    not_shown.append(f"{key}: {error}")  # failed before any message was written
+                else:
+                    # keys start with their instance and sort by it: one instance's episodes come
+                    # together and share one scenario, parsed (and its id digested) once
+                    same = instance_of(key) == last
+                    ep = _stored_episode(text, scenario if same else None)
+                    if not same:
+                        scenario, last, iid = ep.scenario, instance_of(key), instance_id(ep)
+                    yield key, iid, ep, backend, status, error, scores.get(key, {})
+                if on_episode:
+                    on_episode(i, total)
+
+        return _assemble(f"privy: suite {suite}", str(db_path), stored(), not_shown)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Row  # noqa: E402
 
-BENCHES = ("overhead", "saturation", "prompts", "scale", "yaml")
+BENCHES = ("overhead", "saturation", "prompts", "scale", "yaml", "view")
 HERE = Path(__file__).resolve().parent
 
 
@@ -47,6 +47,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scale-sizes", type=int, nargs="+", help="scale: suite sizes (default 1000 3000 10000)")
     p.add_argument("--scale-jobs", type=int, default=8, help="scale: -j of the scripted suite")
     p.add_argument("--yaml-mb", type=float, help="yaml: megabytes of the scenario file (default 5; quick 1)")
+    p.add_argument("--view-scenarios", type=int, help="view: scenarios in the store, x 3 modes (4004; quick 400)")
     p.add_argument("--out", type=Path, default=HERE / "results.md", help="markdown table (JSON next to it)")
     return p.parse_args(argv)
 
@@ -94,10 +95,14 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
             from benchmarks import scale
 
             r, d = scale.run(_pick(args.scale_sizes, [1000, 3000, 10000], [300, 1000], q), args.scale_jobs)
-        else:
+        elif bench == "yaml":
             from benchmarks import yaml_load
 
             r, d = yaml_load.run(_pick(args.yaml_mb, 5.0, 1.0, q), 3, 1 if q else 2)
+        else:
+            from benchmarks import view
+
+            r, d = view.run(_pick(args.view_scenarios, 4004, 400, q))
         rows += r
         raw[bench] = d
         timings[bench] = time.perf_counter() - t0

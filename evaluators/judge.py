@@ -11,8 +11,11 @@ template to copy, every dimension in order, reasoning before score::
     {"believability": {"reasoning": "...", "score": null}, ..., "goal": {...}}
 
 A copied, unfilled template is rejected (``null`` is no integer, ``...`` no reasoning).
-The llama backend has no grammar; an OpenAI-compatible server can enforce the schema:
-``backends.create("openai", response_format=response_format())``.
+On the embedded model (``backend="llama"``, the default) the judge's replies are
+constrained by a grammar made from :func:`grammar_schema` (every dimension in order, a
+reasoning of 4 characters or more, the score one of its range's integers), so even
+SmolLM2-135M can only write a judgement of the right shape; an OpenAI-compatible server
+can enforce the schema too: ``backends.create("openai", response_format=response_format())``.
 
 **Validation** (:func:`parse`): the first JSON value of a ```json fence, else of the text
 (prose around it ignored; a duplicate key is an error, not last-one-wins). It must be an
@@ -81,6 +84,24 @@ Judgement: type[BaseModel] = create_model("Judgement", __config__=ConfigDict(ext
 def response_format() -> dict[str, Any]:
     """For ``backends.create('openai', response_format=response_format())``: the server enforces the schema."""
     return {"type": "json_schema", "json_schema": {"name": "judgement", "schema": Judgement.model_json_schema()}}
+
+
+REASONING_MIN_CHARS = 4  # what the grammar allows: no "" and no "..." (the template's placeholder)
+
+
+def grammar_schema() -> dict[str, Any]:
+    """The JSON Schema the embedded model's grammar is made from: :data:`Judgement` as llama.cpp can enforce it.
+
+    llama-cpp-python's grammar ignores an integer's ``minimum``/``maximum``, so each score
+    is an ``enum`` of its range. A reasoning has no ``maxLength``: llama.cpp spells one out
+    as nested optional characters, which made a call about four times slower here (and
+    ``max_tokens`` bounds the reply anyway; a cut-off reply is rejected and retried).
+    """
+    entry = {d: {"type": "object", "additionalProperties": False, "required": ["reasoning", "score"],
+                 "properties": {"reasoning": {"type": "string", "minLength": REASONING_MIN_CHARS},
+                                "score": {"enum": list(range(lo, hi + 1))}}}
+             for d, (lo, hi) in RANGES.items()}
+    return {"type": "object", "additionalProperties": False, "required": list(RANGES), "properties": entry}
 
 
 class _DuplicateKey(ValueError):
@@ -205,6 +226,8 @@ class LLMJudge:
                  seed: int = 0) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if backend == "llama":  # the embedded model: replies constrained to a judgement's shape
+            backend = backends.create("llama", response_format={"type": "json_object", "schema": grammar_schema()})
         self.backend: Backend = backends.create(backend) if isinstance(backend, str) else backend
         self.max_attempts, self.max_tokens, self.seed = max_attempts, max_tokens, seed
 

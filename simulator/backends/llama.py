@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import importlib.metadata
+import logging
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -30,6 +31,9 @@ from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
+# Says when a model starts loading (a large one takes minutes). Nothing is printed unless
+# the application configures logging; privy's CLI shows INFO records of "privy" on stderr.
+log = logging.getLogger(__name__)
 
 
 @atexit.register
@@ -74,11 +78,20 @@ def check_gguf(path: Path) -> None:
                            "llama.cpp loads .gguf models only")
 
 
+def _log_loading(path: Path) -> None:
+    try:
+        size = f" ({path.stat().st_size / 2**20:,.0f} MB)"
+    except OSError:
+        size = ""  # _load says what is wrong with the path
+    log.info("loading model %s%s...", path, size)
+
+
 def shared_model(path: Path, n_ctx: int, n_threads: int) -> Any:
     """Load ``path`` once per process; later calls return the same Llama object."""
     key = (str(path.resolve()), n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
+            _log_loading(path)
             _MODELS[key] = _load(path, n_ctx, n_threads)
         return _MODELS[key]
 
@@ -116,6 +129,11 @@ class LlamaBackend:
         temperature: sampling temperature unless a request sets its own.
         kv_slots: keep a context per agent for up to this many agents and reuse each
             one's prompt prefix (0: one context, reset before every call; see above).
+        response_format: constrain every reply to JSON, by a grammar llama.cpp makes from
+            a JSON Schema: ``{"type": "json_object", "schema": {...}}``, or the OpenAI form
+            ``{"type": "json_schema", "json_schema": {"schema": {...}}}`` (without a
+            schema: any JSON object). llama-cpp-python's grammar enforces the structure,
+            ``enum`` and string lengths, not a number's ``minimum``/``maximum``.
 
     ``prompt_tokens_sent`` and ``prompt_tokens_evaluated`` count, over this backend's
     calls, the prompt tokens requested and those llama.cpp actually evaluated (it counts a
@@ -131,11 +149,14 @@ class LlamaBackend:
         n_threads: int | None = None,
         temperature: float | None = None,
         kv_slots: int = 0,
+        response_format: dict[str, Any] | None = None,
     ) -> None:
         import os
 
         if kv_slots < 0:
             raise BackendError(f"kv_slots must be 0 or more, got {kv_slots}")
+        self.response_format = response_format
+        self._grammar_format = _json_format(response_format)
         self.model_path = Path(model) if model else default_model_path()
         self.n_ctx = n_ctx
         self.n_threads = n_threads or min(os.cpu_count() or 1, 4)
@@ -156,7 +177,8 @@ class LlamaBackend:
             "n_ctx": self.n_ctx,
             "n_threads": self.n_threads,
             "temperature": self.temperature,
-        } | ({"kv_slots": self.kv_slots} if self.kv_slots else {})
+        } | ({"kv_slots": self.kv_slots} if self.kv_slots else {}) | (
+            {"response_format": self.response_format} if self.response_format else {})
 
     def _context(self, speaker: str | None) -> _Slot:
         """The context for ``speaker``'s call (the shared one, reset per call, without slots)."""
@@ -201,6 +223,7 @@ class LlamaBackend:
                 temperature=temperature,
                 seed=request.seed,
                 stop=list(request.stop) or None,
+                response_format=self._grammar_format,
             )
         except ValueError as err:  # e.g. prompt longer than the context window
             raise BackendError(f"llama.cpp refused the request: {err}") from err
@@ -229,6 +252,19 @@ class LlamaBackend:
             completion_tokens=usage.get("completion_tokens"),
             finish_reason=choice.get("finish_reason"),
         )
+
+
+def _json_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``response_format`` as llama-cpp-python takes it: ``{"type": "json_object"[, "schema": ...]}``."""
+    if response_format is None:
+        return None
+    kind = response_format.get("type")
+    if kind == "json_object":
+        return response_format
+    if kind == "json_schema":
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        return {"type": "json_object"} | ({"schema": schema} if schema else {})
+    raise BackendError(f"response_format: type must be json_object or json_schema, got {kind!r}")
 
 
 _CALL_LOCKS: dict[int, threading.Lock] = {}

@@ -335,3 +335,51 @@ def test_a_scenario_that_cannot_load_fails_the_bench_before_anything_runs(tmp_pa
     assert not db.exists()
     with pytest.raises(SuiteError, match="no file matches"):
         Grid(*load_suite(suite_file)).keys()
+
+
+def test_progress_line_says_count_failures_rate_and_eta_every_few_seconds() -> None:
+    now = [100.0]
+    lines: list[str] = []
+    line = execute.ProgressLine("bench", 400, lines.append, start=100, every=5.0, clock=lambda: now[0])
+    for n in range(101, 131):  # 30 episodes, one every 0.5 s: a line every 10 of them
+        now[0] += 0.5
+        line.update(n, failed=3 if n > 120 else 0)
+    assert lines == ["bench: 110/400 episodes, 2.0/s, ETA 2m25s", "bench: 120/400 episodes, 2.0/s, ETA 2m20s",
+                     "bench: 130/400 episodes, 3 failed, 2.0/s, ETA 2m15s"]
+    line.update(130, 3, force=True)  # the last line is not repeated
+    line.update(131, 3, force=True)
+    assert lines[3:] == ["bench: 131/400 episodes, 3 failed, 2.1/s, ETA 2m10s"]
+    assert [execute.duration(s) for s in (0, 59.4, 130, 3600 * 2 + 300)] == ["0s", "59s", "2m10s", "2h05m"]
+
+
+def test_bench_writes_progress_lines_to_stderr_when_it_is_not_a_terminal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter(range(0, 10_000, 2))  # the clock moves 2 s each time it is read
+    monkeypatch.setattr(execute, "CLOCK", lambda: float(next(ticks)))
+    suite, db = write_suite(tmp_path / "s.suite.yaml"), tmp_path / "r.db"
+    result = CliRunner().invoke(app, ["bench", str(suite), "--out", str(db)], env=WIDE)  # -j 1: in order
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [  # a line when 5 s have passed, and the last one
+        "bench: 3/12 episodes, 0.5/s, ETA 18s", "bench: 6/12 episodes, 0.5/s, ETA 12s",
+        "bench: 9/12 episodes, 0.5/s, ETA 6s", "bench: 12/12 episodes, 0.5/s"]
+    assert "12 episodes run" in result.stdout and "bench:" not in result.stdout
+
+
+def test_bench_says_on_stderr_that_the_embedded_model_is_loading(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("llama_cpp")
+    from privy.simulator.backends import llama
+
+    model = tmp_path / "big.gguf"
+    model.write_bytes(b"GGUF" + bytes(3 * 2**20))  # 3 MB
+
+    def no_load(*args: Any) -> None:
+        raise registry.BackendError("not in a test")
+
+    monkeypatch.setattr(llama, "_load", no_load)
+    suite = tmp_path / "s.suite.yaml"
+    suite.write_text(yaml.safe_dump({"name": "t", "scenarios": [{"family": "mutual_friends", "count": 1}],
+                                     "backends": [{"name": "llama", "options": {"model": str(model)}}]}))
+    result = invoke("bench", suite, "--out", tmp_path / "r.db")
+    assert f"loading model {model} (3 MB)..." in result.stderr.splitlines()
+    assert "not in a test" in result.stderr

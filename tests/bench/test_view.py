@@ -12,6 +12,7 @@ installs both. Without a Chromium the browser tests skip, except under CI, where
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ import yaml
 from typer.testing import CliRunner
 
 from privy import evaluators
-from privy.bench.store import ResultStore
+from privy.bench.store import ResultStore, open_reader
 from privy.bench.view import FAILURES, from_episodes, from_store
 from privy.bench.view_html import _SCRIPT, render
 from privy.cli import app
@@ -89,7 +90,7 @@ def test_the_made_episodes_have_what_the_browser_tests_look_for(made: dict[str, 
     assert agents.messages[0].recipients == {"ben"}  # the chain: Cat never receives Ann's message
     assert "cat" not in agents.messages[0].recipients
     data = from_episodes(made["files"])
-    run = next(r for r in data.runs if r.mode == "agents")
+    run = data.transcript(next(r.key for r in data.runs if r.mode == "agents"))
     kinds = {f.kind for f in run.messages[2].flags}
     assert {"clairvoyance", "premature_commitment"} <= kinds
     assert [m.fact for m in run.messages[0].mentions] == ["f_code"]
@@ -101,7 +102,7 @@ def test_store_and_files_give_the_same_transcripts_and_findings(made: dict[str, 
     assert [i.id for i in a.instances] == [i.id for i in b.instances]
     for ra, rb in zip(a.runs, b.runs, strict=True):
         assert ra.mode == rb.mode
-        assert [m.model_dump() for m in ra.messages] == [m.model_dump() for m in rb.messages]
+        assert a.transcript(ra.key) == b.transcript(rb.key)
     cell = next(c for c in a.metrics if c.metric == "clairvoyance" and c.mode == "agents")
     assert cell.n == 1 and cell.runs == ["vault_chain:x|agents|mock|0"] and cell.mean is not None and cell.mean > 0
 
@@ -109,7 +110,8 @@ def test_store_and_files_give_the_same_transcripts_and_findings(made: dict[str, 
 def test_page_embeds_data_without_a_way_out_of_its_script_block(made: dict[str, Any]) -> None:
     page = render(from_episodes(made["files"]))
     assert "<script>window.__pwned" not in page and "<img src=x" not in page
-    assert page.count("</script>") == 2  # the data block and the page's own script; nothing from the data
+    # the index, one block per run's transcript and the page's own script; nothing from the data
+    assert page.count("</script>") == 2 + 2
     assert "http://" not in page and "https://" not in page  # nothing to fetch
     # the Content-Security-Policy allows exactly the page's own script, by hash
     import base64
@@ -126,6 +128,7 @@ def test_cli_view_writes_a_page_and_reports_bad_input(made: dict[str, Any], tmp_
     result = runner.invoke(app, ["view", str(made["db"]), "--out", str(tmp_path / "v.html")], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "2 runs of 1 scenario instances" in result.output
+    assert "view: 2/2 episodes" in result.stderr  # progress goes to stderr
     assert (tmp_path / "v.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
     bad = tmp_path / "bad.json"
@@ -337,4 +340,51 @@ def test_failed_episodes_without_messages_are_listed_in_the_page(browser: Any, m
     page.click("#not-shown summary")
     assert page.locator("#not-shown li").all_inner_texts() == ["vault_chain:x|script|mock|0: BackendError: <b>no</b>"]
     assert "1 failed" in page.locator("#subtitle").inner_text()
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def big_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 scripted episodes: 200 generated MutualFriends instances in three modes (scripted writes no script)."""
+    from privy.bench.run import run_bench
+    from privy.bench.suite import Grid, ScenarioSource, Suite, SuiteBackend
+
+    db = tmp_path_factory.mktemp("big") / "big.db"
+    suite = Suite(name="big", scenarios=[ScenarioSource(family="mutual_friends", count=200, seed=3)],
+                  modes=["agents", "mindreaders", "omniscient"],  # type: ignore[list-item]
+                  backends=[SuiteBackend(name="scripted")], seeds=[0])
+
+    def build() -> Any:
+        with ResultStore(db) as store:
+            return run_bench(suite, Grid(suite, Path.cwd()), store, jobs=4)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's event loop may be running here
+        progress = pool.submit(build).result()
+    assert progress.done == 600 and progress.failed == 0
+    return db
+
+
+def test_a_transcript_deep_in_a_big_store_opens_and_only_its_runs_are_parsed(browser: Any, big_store: Path,
+                                                                              tmp_path: Path) -> None:
+    html_file = tmp_path / "big.html"
+    assert CliRunner().invoke(app, ["view", str(big_store), "--out", str(html_file)]).exit_code == 0
+    data = from_store(big_store)
+    deep = data.instances[-1]  # the last instance the list shows
+    keys = [r.key for r in data.runs if r.instance == deep.id]
+    with open_reader(big_store) as reader:
+        logs = {k: Episode.model_validate_json(js) for k, js in reader.rows("episodes", ["key", "episode_json"])
+                if k in keys}
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(html_file.as_uri() + f"#instance={deep.id}")
+    page.wait_for_selector("body[data-ready='1']")
+    assert errors == []
+    assert page.locator("#list button.inst").count() == 200
+    assert page.locator("#instance-title").inner_text().startswith(deep.scenario_id)
+    assert len(keys) == 3
+    for key in keys:  # every mode's transcript, message for message
+        texts = page.locator(f'#side-by-side td[data-run="{key}"] .msg .text').all_inner_texts()
+        assert texts == [m.content for m in logs[key].messages] and texts
+    assert page.evaluate("document.body.dataset.parsed") == "3"  # its three runs' transcripts, not 600
     page.close()

@@ -8,7 +8,9 @@ whole ``LLMJudge.evaluate``; the last test runs the embedded model for real.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +18,9 @@ from helpers import DATA, SCENARIO_DIR, solve
 
 from privy import evaluators
 from privy.evaluators.base import Score
-from privy.evaluators.judge import RANGES, LLMJudge, build_prompt, parse, response_format
+from privy.evaluators.judge import RANGES, LLMJudge, build_prompt, grammar_schema, parse, response_format
 from privy.simulator import Episode, backends, load_scenario
-from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.backends.base import ChatMessage, ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
 from privy.simulator.backends.llama import LlamaBackend
 from privy.simulator.backends.mock import MockBackend
@@ -213,6 +215,109 @@ def test_response_format_schema() -> None:
     schema: dict[str, Any] = fmt["json_schema"]["schema"]
     assert fmt["type"] == "json_schema" and schema["required"] == list(RANGES)
     assert schema["additionalProperties"] is False
+
+
+def test_the_embedded_models_grammar_schema_admits_exactly_the_valid_judgements() -> None:
+    jsonschema = pytest.importorskip("jsonschema")  # comes with ray, in the test extra
+
+    schema = grammar_schema()
+    assert list(schema["properties"]) == schema["required"] == list(RANGES)  # every dimension, in order
+    good = {d: {"reasoning": "Fair enough.", "score": lo} for d, (lo, _) in RANGES.items()}
+    jsonschema.validate(good, schema)
+    assert parse(json.dumps(good), "alice")["goal"] == (0, "Fair enough.")
+    for d, (lo, hi) in RANGES.items():  # what parse() rejects, the grammar cannot produce
+        for bad in ({"reasoning": "ok then", "score": hi + 1}, {"reasoning": "ok then", "score": lo - 1},
+                    {"reasoning": "...", "score": lo}, {"reasoning": "", "score": lo},
+                    {"reasoning": "ok then", "score": lo, "extra": 1}, {"reasoning": "ok then", "score": str(lo)}):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate({**good, d: bad}, schema)
+
+
+def test_the_judge_asks_the_embedded_model_for_grammar_constrained_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: dict[str, Any] = {}
+
+    def create(name: str, **options: Any) -> MockBackend:
+        made[name] = options
+        return MockBackend()
+
+    monkeypatch.setattr(backends, "create", create)
+    LLMJudge("llama")
+    LLMJudge("mock")
+    assert made == {"llama": {"response_format": {"type": "json_object", "schema": grammar_schema()}}, "mock": {}}
+
+
+def test_the_llama_backend_passes_the_json_format_to_llama_cpp(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    from privy.simulator.backends import llama
+
+    class FakeLlama:
+        def __init__(self) -> None:
+            self.kwargs: dict[str, Any] = {}
+
+        def reset(self) -> None:
+            pass
+
+        def create_chat_completion(self, **kwargs: Any) -> dict[str, Any]:
+            self.kwargs = kwargs
+            return {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}], "usage": {}}
+
+    fake = FakeLlama()
+    monkeypatch.setattr(llama, "shared_model", lambda *a: fake)
+    monkeypatch.setattr(llama, "_prompt_tokens_evaluated", lambda llm: 0)
+    model = tmp_path / "x.gguf"
+    model.write_bytes(b"GGUF" + bytes(64))  # never loaded: shared_model is replaced
+    schema = grammar_schema()
+    request = ChatRequest(messages=(ChatMessage(role="user", content="judge"),))
+    for given in ({"type": "json_object", "schema": schema}, response_format()):
+        b = LlamaBackend(model=model, response_format=given)
+        asyncio.run(b.complete(request))
+        want = {"type": "json_object", "schema": schema if given["type"] == "json_object"
+                else response_format()["json_schema"]["schema"]}
+        assert fake.kwargs["response_format"] == want and b.settings()["response_format"] == given
+    asyncio.run(LlamaBackend(model=model).complete(request))
+    assert fake.kwargs["response_format"] is None
+    with pytest.raises(BackendError, match="response_format: type must be json_object or json_schema"):
+        LlamaBackend(model=model, response_format={"type": "text"})
+
+
+def test_evaluate_shows_progress_and_fails_when_an_evaluator_scored_nothing(
+        episode: Episode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from privy.cli import app
+    from privy.simulator.backends import registry
+
+    files = [episode.save(tmp_path / f"ep{i}.json") for i in range(2)]
+    monkeypatch.setattr(registry, "_FACTORIES", {})
+    registry.register("never_json", lambda: MockBackend(outputs=["I think they did well."]))
+    registry.register("judges_well", lambda: MockBackend(outputs=[reply("good_prose.txt")]))
+    runner = CliRunner()
+
+    bad = runner.invoke(app, ["evaluate", *map(str, files), "-e", "task_success,llm_judge",
+                              "--judge-backend", "never_json"], env={"COLUMNS": "300"})
+    assert bad.exit_code == 1, bad.output
+    assert "evaluate: 1/2 episodes" in bad.stderr and "evaluate: 2/2 episodes" in bad.stderr  # per episode
+    assert ("error: llm_judge could not score any of the 2 episode(s): alice: no valid judgement after 3 attempts; "
+            "last problem: alice: no JSON object in the reply") in bad.stderr
+    assert "task_success could not" not in bad.stderr  # it scored them
+
+    good = runner.invoke(app, ["evaluate", *map(str, files), "-e", "llm_judge", "--judge-backend", "judges_well"],
+                         env={"COLUMNS": "300"})
+    assert good.exit_code == 0, good.output
+    assert "could not score" not in good.stderr
+
+
+@pytest.mark.llm
+def test_the_embedded_model_gives_a_valid_judgement_of_a_short_episode(episode: Episode) -> None:
+    """SmolLM2-135M under the judgement grammar: a valid judgement of every agent, on the first attempt."""
+    judge = LLMJudge("llama", max_attempts=1)
+    assert len(episode.messages) <= 4  # a short episode
+    score = asyncio.run(judge.evaluate(episode))
+    assert score.error is None, score.error
+    assert score.value is not None and 0 <= score.value <= 10
+    assert {f"{a}.{d}" for a in ("alice", "bob") for d in RANGES} <= set(score.metrics)
+    assert_in_range(score)
+    assert score.metrics["alice.attempts"] == score.metrics["bob.attempts"] == 1
 
 
 @pytest.mark.llm
