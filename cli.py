@@ -71,8 +71,7 @@ class _Notices(logging.Handler):
         err.print(self.format(record), markup=False, soft_wrap=True)
 
 
-@app.callback()
-def _notices() -> None:
+def _show_notices() -> None:
     logger = logging.getLogger("privy")
     if not any(isinstance(h, _Notices) for h in logger.handlers):
         logger.addHandler(_Notices())
@@ -264,6 +263,7 @@ def main(
         "--version", callback=_version, is_eager=True, help="Print privy's version and exit.")] = False,
 ) -> None:
     """Simulate conversations between LLM agents that hold private information."""
+    _show_notices()
 
 
 @app.command()
@@ -743,8 +743,14 @@ def view(
         line = line or ProgressLine("view", total, lambda t: err.print(t, markup=False, soft_wrap=True), every=2.0)
         line.update(n, force=n == total)
 
+    unreadable: list[str] = []
+
+    def skip(problem: str) -> None:
+        unreadable.append(problem)
+        err.print(f"[red]error:[/red] {_safe(problem)} (left out)", soft_wrap=True)
+
     try:
-        data = from_store(stores[0], tick) if stores else from_episodes(list(files), tick)
+        data = from_store(stores[0], tick) if stores else from_episodes(list(files), tick, skip)
     except (StoreError, EpisodeError, ViewError) as e:
         _fail(str(e))
         raise
@@ -765,6 +771,8 @@ def view(
             pass
         finally:
             server.server_close()
+    if unreadable:
+        raise typer.Exit(2)  # bad input, though the page shows every episode that could be read
 
 
 @app.command("export")

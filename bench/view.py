@@ -34,7 +34,7 @@ from privy.bench.stats import bootstrap_mean
 from privy.bench.store import canonical_json, instance_key, instance_of, open_reader
 from privy.evaluators.base import Score
 from privy.evaluators.ledger import Ledger
-from privy.simulator.episode import Episode, load_episode
+from privy.simulator.episode import Episode, EpisodeError, load_episode
 from privy.simulator.scenario import Scenario
 
 T = TypeVar("T")
@@ -309,16 +309,30 @@ def _build(title: str, source: str, stored: Iterable[Stored], not_shown: list[st
                     runs=runs, metrics=_metrics(runs), not_shown=not_shown, transcripts=transcripts)
 
 
-def from_episodes(paths: list[str | Path], on_episode: OnEpisode | None = None) -> ViewData:
+def from_episodes(paths: list[str | Path], on_episode: OnEpisode | None = None,
+                  on_unreadable: Callable[[str], None] | None = None) -> ViewData:
     """Episode log files (``privy run``/``privy compare`` output); ``on_episode`` is told of each one read.
 
+    ``on_unreadable``: if given, a file that is not an episode log is left out and its
+    problem passed to it, so one bad file does not cost the page; else it raises.
+
     Raises:
-        EpisodeError: a file that is not an episode log (the message names it).
-        ViewError: no files.
+        EpisodeError: a file that is not an episode log (the message names it), without ``on_unreadable``.
+        ViewError: no files, or none readable.
     """
+    read = 0
+
     def stored() -> Iterator[Stored]:
+        nonlocal read
         for i, p in enumerate(paths, 1):
-            ep = load_episode(p)
+            try:
+                ep = load_episode(p)
+            except EpisodeError as err:
+                if on_unreadable is None:
+                    raise
+                on_unreadable(str(err))
+                continue
+            read += 1
             status = "error" if ep.outcome.ended_by == "error" else "done"
             error = next((c.error for c in ep.calls if c.error), None)
             backend = str(ep.backend.get("label") or ep.backend.get("backend") or ep.backend.get("name") or "?")
@@ -330,7 +344,10 @@ def from_episodes(paths: list[str | Path], on_episode: OnEpisode | None = None) 
                 on_episode(i, len(paths))
 
     names = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
-    return _assemble(f"privy: {len(paths)} episode(s)", names, stored())
+    data = _assemble(f"privy: {len(paths)} episode(s)", names, stored())
+    if paths and not read:
+        raise ViewError(f"none of the {len(paths)} file(s) is a readable episode log")
+    return data
 
 
 def _stored_episode(text: str, scenario: Scenario | None) -> Episode:

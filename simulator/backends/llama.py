@@ -91,6 +91,7 @@ def shared_model(path: Path, n_ctx: int, n_threads: int) -> Any:
     key = (str(path.resolve()), n_ctx, n_threads)
     with _LOAD_LOCK:
         if key not in _MODELS:
+            check_gguf(path)  # before the notice: a wrong file is one error, not a load that never starts
             _log_loading(path)
             _MODELS[key] = _load(path, n_ctx, n_threads)
         return _MODELS[key]

@@ -144,6 +144,18 @@ def test_cli_view_writes_a_page_and_reports_bad_input(made: dict[str, Any], tmp_
     assert result.exit_code == 2 and "give one result store, or episode files" in result.output
 
 
+def test_one_bad_episode_file_is_left_out_not_the_page(made: dict[str, Any], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    page = tmp_path / "v.html"
+    result = CliRunner().invoke(app, ["view", *map(str, made["files"]), str(bad), "--out", str(page)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output  # bad input is said, and the exit code says it too
+    assert "bad.json: not a JSON episode file" in result.stderr and "(left out)" in result.stderr
+    assert f"{len(made['files'])} runs of" in result.stdout
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
 def test_serve_listens_on_loopback_only_and_serves_the_page(made: dict[str, Any], tmp_path: Path) -> None:
     proc = subprocess.Popen([Path(sys.executable).parent / "privy", "view", str(made["db"]), "--out",
                              str(tmp_path / "s.html"), "--serve", "--port", "0"],

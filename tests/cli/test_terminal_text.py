@@ -145,4 +145,4 @@ def test_bench_prints_a_suite_s_names_and_errors_with_controls_visible(
     result = invoke("bench", suite, "--out", tmp_path / "r.db")
     assert result.exit_code == 1, result.output
     assert_safe(result.output)
-    assert r"bro\x1b]0;T\x07ken" in result.stdout and SHOWN in result.stdout
+    assert r"bro\x1b]0;T\x07ken" in result.stderr and SHOWN in result.stderr
