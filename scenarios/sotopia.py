@@ -442,6 +442,7 @@ def _pair(records: Records, pair_unmatched: bool, skipped: list[str]) -> list[Pe
         if "agent_ids" in env:
             jobs.append(env_job(where, env, agent_ids(where, env), {"paired_by": "agent_ids"}, None))
             continue
+        _goals(where, env, None)  # a bad environment is bad input, paired or not
         name = _text(where, env, "codename") or _pk(where, env, "pk", "scenario_id", "env_id", "id") or where
         if not pair_unmatched:
             skipped.append(f"{where} ({name}): no EnvAgentComboStorage pairs it with agents (--pair-unmatched "
@@ -777,7 +778,8 @@ def _checked(where: str, make: Callable[[], Scenario]) -> Scenario:
         raise _Bad(where, f"cannot build a valid scenario ({loc}: {first['msg']})") from None
 
 
-def _goals(where: str, env: dict[str, Any], n_members: int) -> list[str]:
+def _goals(where: str, env: dict[str, Any], n_members: int | None) -> list[str]:
+    """The environment's goals, cleaned; ``n_members``: the agents paired with it (None: not paired yet)."""
     if "agent_goals" not in env:
         raise _Bad(f"{where}.agent_goals", "required field is missing (one goal per agent)")
     raw = env["agent_goals"]
@@ -789,7 +791,7 @@ def _goals(where: str, env: dict[str, Any], n_members: int) -> list[str]:
             raise _Bad(f"{where}.agent_goals[{j}]", "expected a non-empty goal")
     if len(goals) < 2:
         raise _Bad(f"{where}.agent_goals", f"expected a goal for each of at least two agents, got {len(goals)}")
-    if n_members != len(goals):
+    if n_members is not None and n_members != len(goals):
         raise _Bad(f"{where}.agent_goals",
                    f"{len(goals)} goals but {n_members} agents are paired with this environment")
     return goals
