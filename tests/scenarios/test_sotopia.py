@@ -407,3 +407,11 @@ def test_cli_reads_the_dump_and_reports_what_it_skipped(tmp_path: Path) -> None:
     assert "4 scenarios written" in result.stdout
     assert (out2 / "sotopia_shared_flat_noise.yaml").exists()
     assert runner.invoke(app, ["validate", str(out2)], env=WIDE).exit_code == 0
+
+
+def test_scenario_source_is_left_out_of_a_file_when_empty() -> None:
+    plain = load_scenario(DATA.parent.parent / "scenarios" / "hidden_profile.yaml")
+    assert plain.source == {} and "source" not in plain.model_dump() and '"source"' not in plain.model_dump_json()
+    imported = sotopia.import_file(DUMP)[0]
+    assert imported.model_dump()["source"]["environment_pk"] == ENV_BORROW
+    assert Scenario.model_validate_json(imported.model_dump_json()) == imported
