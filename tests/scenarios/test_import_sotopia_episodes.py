@@ -156,3 +156,11 @@ def test_cli_bad_log_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{path}: [0].agents: expected a list of agent pks" in result.stderr
     assert not out.exists()
+
+
+def test_a_file_that_is_not_json_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "logs.json"
+    path.write_text("{not json")
+    with pytest.raises(ImportInputError) as err:
+        import_files("sotopia-episodes", [DUMP, path])
+    assert str(err.value).startswith(f"{path}: (file): not JSON (line 1 column 2")
