@@ -807,7 +807,7 @@ def export_cmd(
 
 @app.command("import")
 def import_cmd(
-    fmt: Annotated[str, typer.Argument(help="transcript or dealornodeal.", metavar="FORMAT")],
+    fmt: Annotated[str, typer.Argument(help="transcript, dealornodeal or sotopia-episodes.", metavar="FORMAT")],
     inputs: Annotated[list[Path], typer.Argument(help="The files to import.", metavar="INPUT...")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write scenarios/ and episodes/ to.")],
     scenario_file: Annotated[Path | None, typer.Option(
@@ -903,20 +903,35 @@ def scenarios_generate(
 
 @scenarios_app.command("import-sotopia")
 def scenarios_import_sotopia(
-    file: Annotated[Path, typer.Argument(help="Sotopia environment and agent profiles, JSON.", metavar="FILE")],
+    file: Annotated[Path, typer.Argument(
+        help="Sotopia profiles: the Redis dump (redis_json_data.json), a bundle or records, JSON.", metavar="FILE")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the YAML files to.")] = Path("imported"),
+    pair_unmatched: Annotated[bool, typer.Option(
+        "--pair-unmatched", help="Pair an environment without a combo with the first RelationshipProfile that "
+                                 "satisfies its relationship, age, occupation and agent constraints.")] = False,
     force: ForceOpt = False,
 ) -> None:
-    """Convert Sotopia episodes (environment + agent profiles) into privy scenarios."""
+    """Convert Sotopia environments and agent profiles (paired by their combos) into privy scenarios."""
     from privy.scenarios import families, sotopia
 
     try:
-        converted = sotopia.import_file(file)
+        converted = sotopia.read(file, pair_unmatched=pair_unmatched)
     except sotopia.SotopiaError as e:
         _fail(str(e))
         raise
-    _check_scenario_outputs(converted, out_dir, force)
-    paths = families.write(converted, out_dir)
+    if converted.unknown:
+        kinds = ", ".join(f"{k}: {n}" for k, n in converted.unknown.items())
+        out.print(f"skipped {sum(converted.unknown.values())} records of unknown kinds: {{{escape(kinds)}}}",
+                  soft_wrap=True)
+    if converted.skipped:
+        out.print(f"skipped {len(converted.skipped)} environment(s) without a pairing:", soft_wrap=True)
+        for line in converted.skipped:
+            out.print(f"  {escape(line)}", soft_wrap=True)
+    if not converted.scenarios:
+        _fail(f"{file}: no environment could be paired with agents; expected EnvAgentComboStorage records, or "
+              "--pair-unmatched with RelationshipProfile records that fit")
+    _check_scenario_outputs(converted.scenarios, out_dir, force)
+    paths = families.write(converted.scenarios, out_dir)
     out.print(f"{len(paths)} scenarios written to {out_dir}/", soft_wrap=True)
 
 

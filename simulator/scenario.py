@@ -19,8 +19,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -181,6 +183,18 @@ class Scenario(_Model):
     turn_order: TurnOrder = TurnOrder.ROUND_ROBIN
     limits: Limits = Field(default_factory=Limits)
     task: Task
+    source: dict[str, str] = Field(
+        default_factory=dict,
+        description="Where an imported scenario came from (e.g. Sotopia's environment, agent and combo pks); "
+                    "empty for a scenario written here. Not shown to the agents; left out of the file when empty.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_source(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not self.source:
+            data.pop("source", None)
+        return data
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Scenario:

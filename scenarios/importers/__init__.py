@@ -6,7 +6,9 @@ One module per format:
 - :mod:`~privy.scenarios.importers.transcript`: any chat log (JSON Lines, CSV, YAML)
   with a privy scenario file;
 - :mod:`~privy.scenarios.importers.dealornodeal`: Lewis et al. (2017), in CoCoA's JSON or
-  the original FAIR text format.
+  the original FAIR text format;
+- :mod:`~privy.scenarios.importers.sotopia_episodes`: Sotopia's EpisodeLog records (with
+  the profiles of its Redis dump) and its episode export.
 
 Every episode is replayed by :func:`privy.simulator.transcript.replay`: mode ``human``, no
 model calls, its provenance in ``source``, its outcome recomputed by privy's task rules.
@@ -22,13 +24,13 @@ from pathlib import Path
 
 import yaml
 
-from privy.scenarios.importers import dealornodeal, transcript
+from privy.scenarios.importers import dealornodeal, sotopia_episodes, transcript
 from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult, Skipped, slug
 from privy.simulator.episode import Episode
 from privy.simulator.loader import ScenarioError, load_scenario
 from privy.simulator.scenario import Scenario
 
-FORMATS = ("transcript", "dealornodeal")
+FORMATS = ("transcript", "dealornodeal", "sotopia-episodes")
 
 
 def import_files(fmt: str, paths: Sequence[Path], scenario_file: Path | None = None) -> ImportResult:
@@ -58,6 +60,10 @@ def import_files(fmt: str, paths: Sequence[Path], scenario_file: Path | None = N
     for path in paths:
         if not Path(path).is_file():
             raise ImportInputError(str(path), None, "(file)", "no such file")
+    if fmt == "sotopia-episodes":  # the profiles an episode names may be in another of the files
+        result.extend(sotopia_episodes.read([Path(p) for p in paths]))
+        return _numbered(result)
+    for path in paths:
         if scenario is not None:
             result.extend(transcript.read(Path(path), scenario, str(scenario_file)))
         else:
