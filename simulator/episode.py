@@ -166,15 +166,16 @@ def _expand_inputs(calls: list[Any]) -> list[Any]:
     for i, c in enumerate(calls):
         if isinstance(c, dict) and "input_from" in c:
             ref = c["input_from"]
-            if not (isinstance(ref, dict) and ref.get("call") in by_index and isinstance(ref.get("keep"), int)
+            if not (isinstance(ref, dict) and isinstance(ref.get("call"), int) and ref["call"] in by_index
+                    and isinstance(ref.get("keep"), int)
                     and 0 <= ref["keep"] <= len(by_index[ref["call"]]) and isinstance(c.get("input"), list)):
                 raise ValueError(f"calls[{i}].input_from: expected {{call: <index of an earlier call>, "
                                  f"keep: <0..its input length>}}, got {ref!r}")
             c = {k: v for k, v in c.items() if k != "input_from"}
             c["input"] = by_index[ref["call"]][:ref["keep"]] + c["input"]
         out.append(c)
-        if isinstance(c, dict) and isinstance(c.get("input"), list):
-            by_index[c.get("index")] = c["input"]
+        if isinstance(c, dict) and isinstance(c.get("input"), list) and isinstance(c.get("index"), int):
+            by_index[c["index"]] = c["input"]
     return out
 
 

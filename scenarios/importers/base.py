@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from privy.simulator.episode import Episode
 from privy.simulator.scenario import Scenario
@@ -55,3 +56,13 @@ def slug(text: str, prefix: str) -> str:
     """``text`` as a scenario id (letters, digits, ``_`` and ``-``, starting with a letter)."""
     s = re.sub(r"[^A-Za-z0-9_\-]+", "_", text).strip("_")
     return f"{prefix}_{s}" if s else prefix
+
+
+def read_text(path: Path) -> str:
+    """The text of the input file ``path`` (UTF-8, a byte-order mark dropped); unreadable: :class:`ImportInputError`."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise ImportInputError(str(path), None, "(file)", f"cannot read: {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise ImportInputError(str(path), None, "(file)", "expected UTF-8 text") from err

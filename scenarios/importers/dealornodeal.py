@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from privy.scenarios.families.deal_or_no_deal import VALUES_INTRO, fmt, values_mention
-from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult, Skipped, slug
+from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult, Skipped, read_text, slug
 from privy.simulator.episode import Source
 from privy.simulator.scenario import Scenario
 from privy.simulator.transcript import Line, replay
@@ -51,12 +51,7 @@ VERB = "DEAL"
 def read(path: Path) -> ImportResult:
     """Every dialogue in ``path`` (CoCoA JSON if it starts with ``[``, else FAIR text)."""
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise ImportInputError(file, None, "(file)", f"cannot read: {err.strerror}") from err
-    except UnicodeDecodeError as err:
-        raise ImportInputError(file, None, "(file)", "expected UTF-8 text") from err
+    text = read_text(path)
     if text.lstrip().startswith(("[", "{")):
         return _cocoa(file, text)
     return _fair(file, text)

@@ -34,7 +34,7 @@ from typing import Any
 import networkx as nx
 import yaml
 
-from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult
+from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult, read_text
 from privy.simulator.bus import build_graph
 from privy.simulator.episode import Source
 from privy.simulator.scenario import Scenario
@@ -123,12 +123,7 @@ def _records(path: Path) -> list[tuple[int, Any]]:
     if suffix not in SUFFIXES:
         raise ImportInputError(file, None, "(file)", f"unknown transcript suffix {path.suffix!r}; expected one of "
                                                      f"{list(SUFFIXES)}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as err:
-        raise ImportInputError(file, None, "(file)", f"cannot read: {err.strerror}") from err
-    except UnicodeDecodeError as err:
-        raise ImportInputError(file, None, "(file)", "expected UTF-8 text") from err
+    text = read_text(path)
     if suffix in (".jsonl", ".ndjson"):
         out = []
         for i, raw in enumerate(text.splitlines(), 1):

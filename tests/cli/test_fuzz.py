@@ -148,30 +148,22 @@ def invalid(load: Any, errors: tuple[type[Exception], ...], f: Path) -> bool:
     return False
 
 
-@given(doc=mutated(SCENARIO))
+# what is mutated, the file it is written to, how, and the loader (with its error) that must refuse it
+KINDS = {
+    "scenario": (SCENARIO, "scenario.yaml", yaml.safe_dump, load_scenario, ScenarioError),
+    "suite": (SUITE, "s.suite.yaml", yaml.safe_dump, load_suite, SuiteError),
+    "episode": (EPISODE, "ep.json", json.dumps, load_episode, EpisodeError),
+}
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@given(data=st.data())
 @FUZZ
-def test_near_valid_scenarios(work: Path, doc: Any) -> None:
-    f = fresh(work, "scenario.yaml")
-    f.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    assume(invalid(load_scenario, (ScenarioError,), f))  # a mutation that left it valid is no test
-    check_every_command(f)
-
-
-@given(doc=mutated(SUITE))
-@FUZZ
-def test_near_valid_suites(work: Path, doc: Any) -> None:
-    f = fresh(work, "s.suite.yaml")
-    f.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    assume(invalid(load_suite, (SuiteError,), f))
-    check_every_command(f)
-
-
-@given(doc=mutated(EPISODE))
-@FUZZ
-def test_near_valid_episodes(work: Path, doc: Any) -> None:
-    f = fresh(work, "ep.json")
-    f.write_text(json.dumps(doc), encoding="utf-8")
-    assume(invalid(load_episode, (EpisodeError,), f))
+def test_near_valid_documents(work: Path, kind: str, data: st.DataObject) -> None:
+    valid, name, dump, load, error = KINDS[kind]
+    f = fresh(work, name)
+    f.write_text(dump(data.draw(mutated(valid))), encoding="utf-8")
+    assume(invalid(load, (error,), f))  # a mutation that left it valid is no test
     check_every_command(f)
 
 
