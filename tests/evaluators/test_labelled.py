@@ -204,15 +204,14 @@ messages:
 
 
 @pytest.mark.parametrize(("change", "error"), [
-    (("sender: alice", "sender: bob"), "it is alice's turn, not bob's"),
+    (("sender: alice", "sender: zed"), "sender 'zed' is not an agent"),
     (("labels: []", "labels: [shouting]"), "labels"),
     (("    labels: []\n", ""), "labels"),
     (("labels: []", "labels: []\n    lables: [question]"), "lables"),
     (("disclosed: []", "disclosed: [a_maya]"), "not needed facts"),
-    (('content: "Hello."', "recipients: [carol]\n    content: Hello."), "may not send to ['carol']"),
-    (('content: "Hello."', 'content: "SELECT: Tess Moreau"\n    labels: []\n  - sender: bob\n'
-      '    content: "SELECT: Tess Moreau"\n    labels: []\n  - sender: alice\n    content: "Hi."'),
-     "the episode already ended (committed)"),
+    (('content: "Hello."', "recipients: [carol]\n    content: Hello."), "messages[0]: 'alice' may not send to ['carol']"),
+    (('content: "Hello."', "recipients: []\n    content: Hello."), "may not send to []"),
+    (("mode: agents", "mode: agents\nstyle: odd"), "style"),
 ])
 def test_loader_refuses_bad_transcripts(tmp_path: Path, change: tuple[str, str], error: str) -> None:
     assert change[0] in GOOD
@@ -227,5 +226,56 @@ def test_loader_accepts_the_good_transcript(tmp_path: Path) -> None:
     path = tmp_path / "good.yaml"
     path.write_text(GOOD)
     item = load_labelled(path)
-    assert item.episode.outcome.ended_by == "script_exhausted"
+    assert item.episode.outcome.ended_by == "transcript_end"
     assert [m.recipients for m in item.episode.messages] == [frozenset({"bob"})]
+
+
+def test_loader_replays_irregular_transcripts(tmp_path: Path) -> None:
+    """No round robin: Bob opens, speaks twice, an inline commitment and a message after the end are kept;
+    the turn is the message's index and the outcome comes from the task rules."""
+    path = tmp_path / "irregular.yaml"
+    path.write_text(GOOD.replace("  - sender: alice\n    content: \"Hello.\"\n    labels: []\n", """\
+  - sender: bob
+    content: "hey, is Tess Moreau on ur list?"
+    labels: [question]
+  - sender: bob
+    content: "she's the jazz one"
+    labels: []
+  - sender: alice
+    content: "Yes! Agreed. SELECT: Tess Moreau"
+    labels: [confirmation]
+  - sender: alice
+    content: "SELECT: Tess Moreau"
+    labels: []
+  - sender: bob
+    content: "SELECT: Tess Moreau"
+    labels: []
+  - sender: bob
+    content: "thx, bye"
+    labels: [acknowledgement]
+"""))
+    item = load_labelled(path)
+    ep = item.episode
+    assert [(m.sender, m.turn) for m in ep.messages] == [
+        ("bob", 0), ("bob", 1), ("alice", 2), ("alice", 3), ("bob", 4), ("bob", 5)]
+    actions = [m.actions != () for m in ep.messages]
+    assert actions[:2] + actions[3:] == [False, False, True, True, False]  # [2] is inline: the env's rule decides
+    assert ep.outcome.ended_by == "committed" and ep.outcome.success
+    assert ep.mode == "agents" and ep.id == "irregular" and ep.source is None
+    assert item.style == "privy"
+
+
+def test_loader_keeps_direct_messages_where_the_topology_allows(tmp_path: Path) -> None:
+    path = tmp_path / "dm.yaml"
+    path.write_text("""\
+scenario: scenarios/hidden_profile.yaml
+mode: agents
+style: unlike
+expect: {success: false, disclosed: []}
+messages:
+  - {sender: cleo, recipients: [ana], content: "psst ana, just between us", labels: []}
+  - {sender: cleo, content: "hi all", labels: []}
+""")
+    item = load_labelled(path)
+    assert [m.recipients for m in item.episode.messages] == [frozenset({"ana"}), frozenset({"ana", "ben"})]
+    assert item.episode.outcome.ended_by == "transcript_end" and item.style == "unlike"
