@@ -209,7 +209,8 @@ messages:
     (("    labels: []\n", ""), "labels"),
     (("labels: []", "labels: []\n    lables: [question]"), "lables"),
     (("disclosed: []", "disclosed: [a_maya]"), "not needed facts"),
-    (('content: "Hello."', "recipients: [carol]\n    content: Hello."), "messages[0]: 'alice' may not send to ['carol']"),
+    (('content: "Hello."', "recipients: [carol]\n    content: Hello."),
+     "messages[0]: 'alice' may not send to ['carol']"),
     (('content: "Hello."', "recipients: []\n    content: Hello."), "may not send to []"),
     (("mode: agents", "mode: agents\nstyle: odd"), "style"),
 ])

@@ -302,7 +302,8 @@ def markdown_table(rows: list[Row], n_files: int, n_messages: int, where: str = 
 
 def counts_table(rows: list[Row], title: str) -> str:
     """Precision, recall and TP/FP/FN per label on the unambiguous items, as a markdown table."""
-    lines = [title, "", "| label | positives | TP | FP | FN | precision | recall |", "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [title, "", "| label | positives | TP | FP | FN | precision | recall |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         c = r.clear
         lines.append(f"| {r.label} | {c.positives} | {c.tp} | {c.fp} | {c.fn} | {_f(c.precision)} | {_f(c.recall)} |")
