@@ -87,7 +87,6 @@ class LabelledMessage(_Strict):
     content: str = Field(min_length=1)
     labels: list[Label]
     ambiguous: bool | list[Label] = False
-    style: Literal["privy", "unlike"] | None = None  # held-out set: written like privy's runs or not
 
     @field_validator("labels")
     @classmethod
