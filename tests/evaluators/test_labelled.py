@@ -187,6 +187,9 @@ def test_the_table_command_takes_a_folder_and_a_style() -> None:
     assert all(f"\n{label}:" in out for label in LABELS)
     default = main([])
     assert default.startswith(f"{len(labelled_files())} hand-labelled episodes") and "`tests/data/labelled/`" in default
+    compare = main(["--compare"]).splitlines()
+    assert "labelled/ (" in compare[0] and "labelled_heldout/ (" in compare[0] and "unlike privy (" in compare[0]
+    assert len([line for line in compare if line.startswith("| ") and "---" not in line]) == 1 + len(LABELS) + 2
 
 
 # --- the figures ----------------------------------------------------------------------

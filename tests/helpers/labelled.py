@@ -309,6 +309,22 @@ def counts_table(rows: list[Row], title: str) -> str:
     return "\n".join(lines)
 
 
+def comparison_table(sets: list[tuple[str, list[Labelled]]]) -> str:
+    """Precision / recall (TP/FP/FN) per label on the unambiguous items of several sets, side by side."""
+    per_set = [figures(items) for _, items in sets]
+    lines = ["| evaluator | label | " + " | ".join(
+                 f"{name} ({len(items)} episodes, {sum(len(i.messages) for i in items)} msgs)" for name, items in sets)
+             + " |", "|---|---|" + "---:|" * len(sets)]
+    for k, r in enumerate(per_set[0]):
+        cells = []
+        for rows in per_set:
+            c = rows[k].clear
+            cells.append(f"{_f(c.precision)} / {_f(c.recall)} ({c.tp}/{c.fp}/{c.fn})")
+        lines.append(f"| {r.evaluator} | {r.label} | " + " | ".join(cells) + " |")
+    lines += ["", "Each cell: precision / recall (TP/FP/FN) on the unambiguous items."]
+    return "\n".join(lines)
+
+
 def disagreements(cases: list[Case], label: str) -> list[tuple[Case, str]]:
     """The unambiguous cases where the evaluator and the label differ: (case, "missed" | "false alarm")."""
     return [(c, "missed" if label in c.gold else "false alarm") for c in cases
@@ -316,7 +332,7 @@ def disagreements(cases: list[Case], label: str) -> list[tuple[Case, str]]:
 
 
 def main(argv: list[str]) -> str:
-    """``python -m helpers.labelled [FOLDER] [--style privy|unlike] [--counts] [--misses N]``."""
+    """``python -m helpers.labelled [FOLDER] [--style privy|unlike] [--counts] [--misses N] [--compare]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.labelled")
@@ -324,7 +340,13 @@ def main(argv: list[str]) -> str:
     parser.add_argument("--style", choices=["privy", "unlike"], help="only the transcripts written in this style")
     parser.add_argument("--counts", action="store_true", help="TP/FP/FN per label instead of the README table")
     parser.add_argument("--misses", type=int, default=0, metavar="N", help="also list N disagreements per label")
+    parser.add_argument("--compare", action="store_true",
+                        help="the development set, the held-out set and its unlike-privy part side by side")
     args = parser.parse_args(argv)
+    if args.compare:
+        heldout = load_all(HELDOUT_DIR)
+        return comparison_table([("labelled/", load_all(LABELLED_DIR)), ("labelled_heldout/", heldout),
+                                 ("held-out, unlike privy", [i for i in heldout if i.style == "unlike"])])
     folder = args.folder.resolve()
     items = [i for i in load_all(folder) if args.style is None or i.style == args.style]
     try:
