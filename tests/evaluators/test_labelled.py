@@ -5,10 +5,17 @@ grounding acts it contains (``[]``: clean), as a human reads the evaluators' doc
 rules. Each evaluator must agree exactly on the unambiguous labels; the figures,
 including those on the labels marked ambiguous, are printed (``pytest -s``) and given by
 :func:`labelled.markdown_table` for the README.
+
+The held-out set ``tests/data/labelled_heldout/`` was labelled from the definitions
+before any evaluator ran on it. Its tests check that it loads, is large and varied
+enough, and that its figures are computed; they assert no precision or recall (the
+README gives today's figures).
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 from pathlib import Path
 
 import pytest
@@ -16,16 +23,21 @@ import yaml
 from helpers.labelled import (
     EPISODE_KINDS,
     EVALUATOR_OF,
+    HELDOUT_DIR,
+    LABELLED_DIR,
     LABELS,
     Case,
     Labelled,
     LabelledError,
     count,
+    counts_table,
+    disagreements,
     episode_cases,
     figures,
     labelled_files,
     load_all,
     load_labelled,
+    main,
     markdown_table,
     message_cases,
     predicted_labels,
@@ -84,10 +96,11 @@ def test_many_messages_are_labelled_clean(cases: list[Case]) -> None:
     assert len(clean) >= len(cases) // 4, f"only {len(clean)} of {len(cases)} messages are labelled clean"
 
 
-def test_ambiguity_is_rare_and_explained(items: list[Labelled]) -> None:
+@pytest.mark.parametrize("directory", [LABELLED_DIR, HELDOUT_DIR], ids=["labelled", "heldout"])
+def test_ambiguity_is_rare_and_explained(directory: Path) -> None:
     """A message marked ambiguous says why in a YAML comment just above it; at most 10% are."""
     marked = total = 0
-    for item in items:
+    for item in load_all(directory):
         text = item.path.read_text(encoding="utf-8")
         lines = text.splitlines()
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -100,6 +113,83 @@ def test_ambiguity_is_rare_and_explained(items: list[Labelled]) -> None:
                 above = lines[node.start_mark.line - 1].strip()
                 assert above.startswith("#"), f"{item.path.name}:{node.start_mark.line + 1}: no comment says why"
     assert marked <= total // 10, f"{marked} of {total} messages are marked ambiguous"
+
+
+# --- the held-out set --------------------------------------------------------------------
+
+HELDOUT_FILES = 60
+HELDOUT_MESSAGES = 400
+HELDOUT_POSITIVES = 15
+FAMILIES = {"mutual_friends", "hidden_profile", "deal_or_no_deal", "tutoring", "twenty_questions"}
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[Labelled]:
+    return load_all(HELDOUT_DIR)
+
+
+def test_heldout_set_is_large_and_varied(heldout: list[Labelled]) -> None:
+    assert len(heldout) >= HELDOUT_FILES
+    assert sum(len(i.messages) for i in heldout) >= HELDOUT_MESSAGES
+    assert {i.episode.scenario.family for i in heldout} >= FAMILIES
+    unlike = [i for i in heldout if i.style == "unlike"]
+    assert 2 * len(unlike) >= len(heldout)
+    assert 2 * sum(len(i.messages) for i in unlike) >= sum(len(i.messages) for i in heldout)
+    # the irregular shapes the unlike style stands for all occur
+    assert any(m.recipients is not None for i in unlike for m in i.messages), "no direct message"
+    assert any(len(i.episode.scenario.agents) >= 4 for i in unlike), "no committee of four or more"
+    assert any(a.sender == b.sender for i in unlike for a, b in itertools.pairwise(i.messages)), "no double turn"
+    assert any(re.search(rf"\S[^\S\n]*{i.episode.scenario.task.commitment.verb}:", m.content)
+               for i in unlike for m in i.messages), "no commitment written inline, mid-line"
+    assert not [i.path.name for i in heldout if i.path.name in {p.name for p in labelled_files()}]
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_heldout_every_label_has_positives_and_negatives(heldout: list[Labelled], label: str) -> None:
+    cases = [c for item in heldout for c in _gold_cases(item)]
+    positives = sum(label in c.gold and label not in c.ambiguous for c in cases)
+    negatives = sum(label not in c.gold and label not in c.ambiguous for c in cases)
+    assert positives >= HELDOUT_POSITIVES, f"{label}: only {positives} unambiguous positive messages"
+    assert negatives >= positives
+
+
+def _gold_cases(item: Labelled) -> list[Case]:
+    """The labels alone, without running any evaluator."""
+    return [Case(where=f"{item.path.name}:{i}", content=m.content, gold=set(m.labels), predicted=set(),
+                 ambiguous=m.ambiguous_labels) for i, m in enumerate(item.messages)]
+
+
+@pytest.mark.parametrize("style", [None, "unlike", "privy"])
+def test_heldout_figures_are_computed(heldout: list[Labelled], style: str | None) -> None:
+    """The table is computed and consistent with the labels; no threshold is asserted."""
+    items = [i for i in heldout if style is None or i.style == style]
+    rows = figures(items)
+    assert [r.label for r in rows] == [*LABELS, "success", "disclosure"]
+    cases = message_cases(items)
+    for r in rows[:len(LABELS)]:
+        gold = sum(r.label in c.gold and r.label not in c.ambiguous for c in cases)
+        assert r.clear.tp + r.clear.fn == gold
+        assert r.clear.fp + r.clear.fn == len(disagreements(cases, r.label))
+    table = counts_table(rows, "t")
+    assert len([line for line in table.splitlines() if line.startswith("| ") and "---" not in line]) == 1 + len(rows)
+    for item in items:
+        for name, score in item.scores.items():
+            assert score.error is None, f"{item.path.name}: {name}: {score.error}"
+            for f in score.findings:
+                assert f.kind in set(LABELS) | EPISODE_KINDS
+
+
+def test_the_table_command_takes_a_folder_and_a_style() -> None:
+    out = main([str(HELDOUT_DIR), "--style", "unlike", "--counts", "--misses", "2"])
+    n = len([i for i in load_all(HELDOUT_DIR) if i.style == "unlike"])
+    assert out.startswith(f"{n} episodes, ") and "`tests/data/labelled_heldout/` style unlike" in out
+    assert "| label | positives | TP | FP | FN | precision | recall |" in out
+    assert all(f"\n{label}:" in out for label in LABELS)
+    default = main([])
+    assert default.startswith(f"{len(labelled_files())} hand-labelled episodes") and "`tests/data/labelled/`" in default
+    compare = main(["--compare"]).splitlines()
+    assert "labelled/ (" in compare[0] and "labelled_heldout/ (" in compare[0] and "unlike privy (" in compare[0]
+    assert len([line for line in compare if line.startswith("| ") and "---" not in line]) == 1 + len(LABELS) + 2
 
 
 # --- the figures ----------------------------------------------------------------------
@@ -204,15 +294,15 @@ messages:
 
 
 @pytest.mark.parametrize(("change", "error"), [
-    (("sender: alice", "sender: bob"), "it is alice's turn, not bob's"),
+    (("sender: alice", "sender: zed"), "sender 'zed' is not an agent"),
     (("labels: []", "labels: [shouting]"), "labels"),
     (("    labels: []\n", ""), "labels"),
     (("labels: []", "labels: []\n    lables: [question]"), "lables"),
     (("disclosed: []", "disclosed: [a_maya]"), "not needed facts"),
-    (('content: "Hello."', "recipients: [carol]\n    content: Hello."), "may not send to ['carol']"),
-    (('content: "Hello."', 'content: "SELECT: Tess Moreau"\n    labels: []\n  - sender: bob\n'
-      '    content: "SELECT: Tess Moreau"\n    labels: []\n  - sender: alice\n    content: "Hi."'),
-     "the episode already ended (committed)"),
+    (('content: "Hello."', "recipients: [carol]\n    content: Hello."),
+     "messages[0]: 'alice' may not send to ['carol']"),
+    (('content: "Hello."', "recipients: []\n    content: Hello."), "may not send to []"),
+    (("mode: agents", "mode: agents\nstyle: odd"), "style"),
 ])
 def test_loader_refuses_bad_transcripts(tmp_path: Path, change: tuple[str, str], error: str) -> None:
     assert change[0] in GOOD
@@ -227,5 +317,56 @@ def test_loader_accepts_the_good_transcript(tmp_path: Path) -> None:
     path = tmp_path / "good.yaml"
     path.write_text(GOOD)
     item = load_labelled(path)
-    assert item.episode.outcome.ended_by == "script_exhausted"
+    assert item.episode.outcome.ended_by == "transcript_end"
     assert [m.recipients for m in item.episode.messages] == [frozenset({"bob"})]
+
+
+def test_loader_replays_irregular_transcripts(tmp_path: Path) -> None:
+    """No round robin: Bob opens, speaks twice, an inline commitment and a message after the end are kept;
+    the turn is the message's index and the outcome comes from the task rules."""
+    path = tmp_path / "irregular.yaml"
+    path.write_text(GOOD.replace("  - sender: alice\n    content: \"Hello.\"\n    labels: []\n", """\
+  - sender: bob
+    content: "hey, is Tess Moreau on ur list?"
+    labels: [question]
+  - sender: bob
+    content: "she's the jazz one"
+    labels: []
+  - sender: alice
+    content: "Yes! Agreed. SELECT: Tess Moreau"
+    labels: [confirmation]
+  - sender: alice
+    content: "SELECT: Tess Moreau"
+    labels: []
+  - sender: bob
+    content: "SELECT: Tess Moreau"
+    labels: []
+  - sender: bob
+    content: "thx, bye"
+    labels: [acknowledgement]
+"""))
+    item = load_labelled(path)
+    ep = item.episode
+    assert [(m.sender, m.turn) for m in ep.messages] == [
+        ("bob", 0), ("bob", 1), ("alice", 2), ("alice", 3), ("bob", 4), ("bob", 5)]
+    actions = [m.actions != () for m in ep.messages]
+    assert actions[:2] + actions[3:] == [False, False, True, True, False]  # [2] is inline: the env's rule decides
+    assert ep.outcome.ended_by == "committed" and ep.outcome.success
+    assert ep.mode == "agents" and ep.id == "irregular" and ep.source is None
+    assert item.style == "privy"
+
+
+def test_loader_keeps_direct_messages_where_the_topology_allows(tmp_path: Path) -> None:
+    path = tmp_path / "dm.yaml"
+    path.write_text("""\
+scenario: scenarios/hidden_profile.yaml
+mode: agents
+style: unlike
+expect: {success: false, disclosed: []}
+messages:
+  - {sender: cleo, recipients: [ana], content: "psst ana, just between us", labels: []}
+  - {sender: cleo, content: "hi all", labels: []}
+""")
+    item = load_labelled(path)
+    assert [m.recipients for m in item.episode.messages] == [frozenset({"ana"}), frozenset({"ana", "ben"})]
+    assert item.episode.outcome.ended_by == "transcript_end" and item.style == "unlike"

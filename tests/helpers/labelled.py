@@ -15,10 +15,18 @@ One transcript per file::
         ambiguous: [question]                 # optional: labels a careful human could argue
                                               # either way (true: all of them)
 
-The messages are played through :class:`~privy.simulator.env.PrivyEnv` in order, so the
-sender must be the agent whose turn it is (round robin), recipients must be reachable
-in the topology, and no message may follow the end of the episode. ``actions`` and the
-outcome come from the environment exactly as in a real run.
+The messages are replayed as an imported transcript is (:func:`privy.simulator.transcript.replay`,
+the route of ``privy import transcript``): in the file's order with no round robin (a
+message's turn is its index, so someone may speak twice or stay silent), each to its
+``recipients`` or else all the sender's neighbours, which the topology must allow (a
+direct message to one agent is fine where there is an edge). Commitments are parsed
+anywhere in a message and the outcome is worked out from them by the task rules; messages
+after the last commitment are kept. The episode then takes the file's ``mode`` label,
+its stem as id and ``backend = {"backend": "hand-written"}``.
+
+``tests/data/labelled/`` is the development set the evaluators were written against;
+``tests/data/labelled_heldout/`` was written and labelled afterwards, before any
+evaluator ran on it (``python -m helpers.labelled [FOLDER]`` prints the table of either).
 """
 
 from __future__ import annotations
@@ -36,14 +44,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from helpers import DATA, ROOT
 from privy import evaluators
 from privy.evaluators.base import Score
-from privy.simulator.bus import TopologyError
 from privy.simulator.env import PrivyEnv
-from privy.simulator.episode import Episode, Timings
+from privy.simulator.episode import Episode, Source, Timings
 from privy.simulator.loader import load_scenario
 from privy.simulator.modes import Mode
-from privy.simulator.spaces import Utterance
+from privy.simulator.transcript import Line, replay
 
 LABELLED_DIR = DATA / "labelled"
+HELDOUT_DIR = DATA / "labelled_heldout"
 
 Label = Literal[
     "clairvoyance", "hallucinated_common_ground", "premature_commitment",
@@ -102,6 +110,7 @@ class Expect(_Strict):
 class LabelledFile(_Strict):
     scenario: str
     mode: Mode
+    style: Literal["privy", "unlike"] = "privy"  # unlike: human-like, inline commitments, irregular turns, DMs
     expect: Expect
     messages: list[LabelledMessage] = Field(min_length=1)
 
@@ -114,6 +123,7 @@ class Labelled:
     episode: Episode
     messages: list[LabelledMessage]
     expect: Expect
+    style: str = "privy"
     _scores: dict[str, Score] | None = field(default=None, repr=False)
 
     @property
@@ -130,7 +140,7 @@ def labelled_files(directory: Path = LABELLED_DIR) -> list[Path]:
 
 
 def load_labelled(path: Path) -> Labelled:
-    """Parse a transcript and play it through a PrivyEnv into an Episode."""
+    """Parse a transcript and replay it (as ``privy import transcript`` does) into an Episode."""
     try:
         spec = LabelledFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValueError) as err:
@@ -139,27 +149,23 @@ def load_labelled(path: Path) -> Labelled:
     unknown = set(spec.expect.disclosed) - set(scenario.task.needed_facts)
     if unknown:
         raise LabelledError(f"{path}: expect.disclosed: {sorted(unknown)} are not needed facts")
+    lines = [Line(sender=lm.sender, text=lm.content,
+                  recipients=frozenset(lm.recipients) if lm.recipients is not None else None)
+             for lm in spec.messages]
     env = PrivyEnv(scenario)
-    env.reset(seed=0)
     for i, lm in enumerate(spec.messages):
-        where = f"{path}: messages[{i}]"
-        if env.ended_by != "running":
-            raise LabelledError(f"{where}: the episode already ended ({env.ended_by})")
-        if lm.sender != env.agent_selection:
-            raise LabelledError(f"{where}: it is {env.agent_selection}'s turn, not {lm.sender}'s (round robin)")
-        to = frozenset(lm.recipients) if lm.recipients is not None else None
-        try:
-            env.step(Utterance(content=lm.content, to=to))
-        except TopologyError as err:
-            raise LabelledError(f"{where}: {err}") from err
-    if env.ended_by == "running":
-        env.truncate("script_exhausted")
-    episode = Episode(
-        id=path.stem, created_at=_STARTED, scenario=scenario, scenario_path=spec.scenario, mode=spec.mode,
-        backend={"backend": "hand-written"}, seed=0, messages=list(env.bus.messages), calls=[],
-        outcome=env.outcome(), timings=Timings(started_at=_STARTED, wall_s=0.0, model_s=0.0),
-    )
-    return Labelled(path=path, episode=episode, messages=spec.messages, expect=spec.expect)
+        if lm.sender not in scenario.agent_ids:
+            raise LabelledError(f"{path}: messages[{i}]: sender {lm.sender!r} is not an agent of {spec.scenario}")
+        refused = set(lm.recipients or ()) - env.action_space(lm.sender).neighbours
+        if refused or lm.recipients == []:
+            raise LabelledError(f"{path}: messages[{i}]: {lm.sender!r} may not send to {sorted(refused)}: "
+                                f"not a neighbour in the topology")
+    replayed = replay(scenario, lines, Source(format="labelled", file=str(path), record=path.stem),
+                      scenario_path=spec.scenario)
+    episode = replayed.model_copy(update={
+        "id": path.stem, "created_at": _STARTED, "mode": spec.mode, "backend": {"backend": "hand-written"},
+        "timings": Timings(started_at=_STARTED, wall_s=0.0, model_s=0.0), "source": None})
+    return Labelled(path=path, episode=episode, messages=spec.messages, expect=spec.expect, style=spec.style)
 
 
 def load_all(directory: Path = LABELLED_DIR) -> list[Labelled]:
@@ -278,10 +284,10 @@ def _f(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 
 
-def markdown_table(rows: list[Row], n_files: int, n_messages: int) -> str:
+def markdown_table(rows: list[Row], n_files: int, n_messages: int, where: str = "tests/data/labelled/") -> str:
     """The figures as a markdown table, ready for the README."""
     lines = [
-        f"{n_files} hand-labelled episodes, {n_messages} messages (`tests/data/labelled/`).",
+        f"{n_files} hand-labelled episodes, {n_messages} messages (`{where}`).",
         "",
         "| evaluator | label | unit | positives | precision | recall | ambiguous | precision (all) | recall (all) |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|",
@@ -293,6 +299,77 @@ def markdown_table(rows: list[Row], n_files: int, n_messages: int) -> str:
     return "\n".join(lines)
 
 
+def counts_table(rows: list[Row], title: str) -> str:
+    """Precision, recall and TP/FP/FN per label on the unambiguous items, as a markdown table."""
+    lines = [title, "", "| label | positives | TP | FP | FN | precision | recall |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        c = r.clear
+        lines.append(f"| {r.label} | {c.positives} | {c.tp} | {c.fp} | {c.fn} | {_f(c.precision)} | {_f(c.recall)} |")
+    return "\n".join(lines)
+
+
+def comparison_table(sets: list[tuple[str, list[Labelled]]]) -> str:
+    """Precision / recall (TP/FP/FN) per label on the unambiguous items of several sets, side by side."""
+    per_set = [figures(items) for _, items in sets]
+    lines = ["| evaluator | label | " + " | ".join(
+                 f"{name} ({len(items)} episodes, {sum(len(i.messages) for i in items)} msgs)" for name, items in sets)
+             + " |", "|---|---|" + "---:|" * len(sets)]
+    for k, r in enumerate(per_set[0]):
+        cells = []
+        for rows in per_set:
+            c = rows[k].clear
+            cells.append(f"{_f(c.precision)} / {_f(c.recall)} ({c.tp}/{c.fp}/{c.fn})")
+        lines.append(f"| {r.evaluator} | {r.label} | " + " | ".join(cells) + " |")
+    lines += ["", "Each cell: precision / recall (TP/FP/FN) on the unambiguous items."]
+    return "\n".join(lines)
+
+
+def disagreements(cases: list[Case], label: str) -> list[tuple[Case, str]]:
+    """The unambiguous cases where the evaluator and the label differ: (case, "missed" | "false alarm")."""
+    return [(c, "missed" if label in c.gold else "false alarm") for c in cases
+            if label not in c.ambiguous and (label in c.gold) != (label in c.predicted)]
+
+
+def main(argv: list[str]) -> str:
+    """``python -m helpers.labelled [FOLDER] [--style privy|unlike] [--counts] [--misses N] [--compare]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.labelled")
+    parser.add_argument("folder", nargs="?", type=Path, default=LABELLED_DIR)
+    parser.add_argument("--style", choices=["privy", "unlike"], help="only the transcripts written in this style")
+    parser.add_argument("--counts", action="store_true", help="TP/FP/FN per label instead of the README table")
+    parser.add_argument("--misses", type=int, default=0, metavar="N", help="also list N disagreements per label")
+    parser.add_argument("--compare", action="store_true",
+                        help="the development set, the held-out set and its unlike-privy part side by side")
+    args = parser.parse_args(argv)
+    if args.compare:
+        heldout = load_all(HELDOUT_DIR)
+        return comparison_table([("labelled/", load_all(LABELLED_DIR)), ("labelled_heldout/", heldout),
+                                 ("held-out, unlike privy", [i for i in heldout if i.style == "unlike"])])
+    folder = args.folder.resolve()
+    items = [i for i in load_all(folder) if args.style is None or i.style == args.style]
+    try:
+        where = folder.relative_to(ROOT).as_posix() + "/"
+    except ValueError:
+        where = str(folder)
+    n_messages = sum(len(i.messages) for i in items)
+    rows = figures(items)
+    scope = f" style {args.style}" if args.style else ""
+    if args.counts:
+        out = counts_table(rows, f"{len(items)} episodes, {n_messages} messages (`{where}`{scope}); unambiguous items.")
+    else:
+        out = markdown_table(rows, len(items), n_messages, where + scope)
+    if args.misses:
+        cases = message_cases(items)
+        for label in LABELS:
+            out += f"\n\n{label}:"
+            for c, what in disagreements(cases, label)[:args.misses]:
+                out += f"\n  {c.where}: {what} (gold {sorted(c.gold)}, got {sorted(c.predicted)}): {c.content!r}"
+    return out
+
+
 if __name__ == "__main__":
-    items = load_all()
-    print(markdown_table(figures(items), len(items), sum(len(i.messages) for i in items)))
+    import sys
+
+    print(main(sys.argv[1:]))
