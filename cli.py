@@ -8,7 +8,6 @@ import inspect
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +39,8 @@ from privy.simulator import (
     run_episode,
 )
 from privy.simulator.backends.base import aclose
-from privy.simulator.backends.spec import BackendsConfig, BackendsFileError, BackendSpec, build, load_backends_config
+from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 from privy.simulator.episode import ModelCall
-from privy.simulator.loader import SUITE_SUFFIXES
 from privy.simulator.modes import RUNNABLE, NotRunnableError, runnable
 from privy.simulator.terminal import visible
 from privy.simulator.views import seen_by
@@ -229,22 +227,6 @@ def _print_message(m: Message, names: dict[str, str]) -> None:
     out.print("    " + _safe(m.content).replace("\n", "\n    "), soft_wrap=True)
 
 
-def _file_kind(path: Path) -> str:
-    """``suite`` (``*.suite.yaml``, or top-level ``scenarios`` and ``modes``), ``backends`` (only top-level
-    ``default`` and ``agents``: the ``--backends`` format) or ``scenario`` (anything else, and folders)."""
-    if path.is_dir():
-        return "scenario"
-    if path.name.endswith(SUITE_SUFFIXES):
-        return "suite"
-    try:
-        keys = set(re.findall(r"^([A-Za-z_][\w-]*)[ \t]*:", path.read_text(encoding="utf-8"), re.M))
-    except (OSError, UnicodeDecodeError):
-        return "scenario"  # the scenario loader reports it
-    if {"scenarios", "modes"} <= keys:
-        return "suite"
-    return "backends" if keys and keys <= {"default", "agents"} else "scenario"
-
-
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -274,30 +256,17 @@ def validate(paths: Annotated[list[Path], typer.Argument(
     A scenario that declares its family is also checked against the family's ground truth; a
     suite is checked whole, with every scenario it names. Exit code 2 if any file has a problem.
     """
-    from privy.bench.suite import SuiteError, load_grid
-    from privy.scenarios import validate_files
+    from privy.bench.validate import validate_paths
     from privy.simulator.loader import NoScenarioFiles
 
-    problems: list[Any] = []
-    scenario_paths: list[Path] = []
-    for path in paths:
-        kind = _file_kind(path)
-        try:
-            if kind == "suite":
-                load_grid(path)
-            elif kind == "backends":
-                load_backends_config(path)
-            else:
-                scenario_paths.append(path)
-        except (SuiteError, BackendsFileError) as e:
-            problems += e.problems
     try:
-        problems += validate_files(list(scenario_paths)) if scenario_paths else []
+        problems = validate_paths(list(paths))
     except NoScenarioFiles as e:
         _fail(str(e))
+        raise
     for p in problems:
         err.print(_safe(p), soft_wrap=True)
-    errors = [p for p in problems if not getattr(p, "warning", False)]
+    errors = [p for p in problems if not p.warning]
     if errors:
         files = len({p.file for p in errors})
         err.print(f"[red]{len(errors)} problem(s) in {files} file(s)[/red]")
