@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.ledger import Ledger
+from privy.evaluators.ledger import Ledger, find_all
 from privy.evaluators.prefilter import lowered
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
@@ -35,8 +35,9 @@ def answer_first_named_at(episode: Episode) -> float | None:
     n = len(episode.messages)
     for i, m in enumerate(episode.messages):
         low = lowered(m.content)
-        # both ASCII: a substring test finds what the pattern finds (see evaluators.ledger.find_all)
-        named = lit in low if low is not None and lit is not None else answer.found_in(m.content)
+        # both ASCII: find_all finds what the pattern finds (whole words, see evaluators.ledger.find_all)
+        named = (lit in low and bool(find_all(low, lit, answer.whole_word)) if low is not None and lit is not None
+                 else answer.found_in(m.content))
         if named:
             return i / n
     return None

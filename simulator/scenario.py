@@ -29,6 +29,7 @@ from pydantic import (
 SCENARIO_FORMAT: Final = "privy.scenario/1"
 
 _ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+_WORD = re.compile(r"\w")
 
 
 class _Model(BaseModel):
@@ -38,13 +39,23 @@ class _Model(BaseModel):
 class Mention(_Model):
     """One way to detect a fact in an utterance.
 
-    Exactly one of ``literal`` (case-insensitive substring) or ``regex`` (Python
-    regular expression, searched case-insensitively) is given. In YAML a bare string
-    is a literal.
+    Exactly one of ``literal`` or ``regex`` (Python regular expression, searched
+    case-insensitively) is given. In YAML a bare string is a literal.
+
+    A literal matches case-insensitively as a whole word (``match: word``, the default):
+    not where a letter, digit or underscore touches either end of it, so the name "Ann"
+    is not found in "annoyed" or "Annabel", while "Ann's" and "(Ann)" are mentions. A
+    literal meant to be found inside other words says ``match: substring``. A regex is
+    searched as written (``match`` does not apply to it: write ``\b`` where needed).
     """
 
     literal: str | None = Field(default=None, min_length=1)
     regex: str | None = Field(default=None, min_length=1)
+    match: Literal["word", "substring"] = Field(
+        default="word",
+        description="For a literal: 'word' (the default) matches whole words only; 'substring' anywhere, "
+                    "even inside a longer word.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -67,9 +78,26 @@ class Mention(_Model):
             raise ValueError("expected exactly one of 'literal' or 'regex'")
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_default_match(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("match") == "word":  # files written before the field stay the same
+            data.pop("match")
+        return data
+
+    @property
+    def whole_word(self) -> bool:
+        """Is this a literal matched as a whole word only?"""
+        return self.literal is not None and self.match == "word"
+
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        source = re.escape(self.literal) if self.literal is not None else str(self.regex)
+        if self.literal is None:
+            return re.compile(str(self.regex), re.IGNORECASE)
+        source = re.escape(self.literal)
+        if self.match == "word":  # a guard only at an end that is a word character, as \b would
+            source = ((r"(?<!\w)" if _WORD.match(self.literal[0]) else "") + source
+                      + (r"(?!\w)" if _WORD.match(self.literal[-1]) else ""))
         return re.compile(source, re.IGNORECASE)
 
     def found_in(self, text: str) -> bool:
