@@ -151,14 +151,62 @@ class Limits(_Model):
     max_tokens: int = Field(default=160, ge=1, description="Per generated message.")
 
 
+# Inline commitments: what, said earlier in the same sentence, makes "VERB: x" no commitment.
+_NOT_COMMITTING = re.compile(
+    r"\b(?:not|never|no|don['’]t|doesn['’]t|didn['’]t|won['’]t|can['’]t|cannot|shouldn['’]t|wouldn['’]t|"
+    r"isn['’]t|aren['’]t|would|could|might|should|may|if|unless|once|when|whenever|before|until|after|maybe|"
+    r"perhaps|write|type|say|reply|respond|answer|use|using|with|like|format|e\.g|example|means|mean)\b",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'`‘’“”«"
+
+
 class Commitment(_Model):
-    """How an agent commits: a line ``VERB: value`` in its message."""
+    """How an agent commits: ``VERB: value`` in its message, the verb in capitals as declared.
+
+    At the start of a line (after spaces and markdown ``**``), ``VERB: value`` always
+    commits, the value being the rest of the line. Inside a line ("Agreed. SELECT: Fay")
+    it commits too, the value ending at the end of its sentence (". ", "! ", "? " or the
+    line's end), unless it is not meant as one: quoted (a quote or backtick right before
+    the verb), a question (its sentence ends with "?"), or preceded in its sentence by a
+    negation ("don't SELECT: Fay yet"), a hedge or condition ("I would", "if", "once",
+    "maybe"), or words that talk about the syntax ("write", "reply with", "e.g.").
+    """
 
     verb: str = Field(default="SELECT", pattern=r"^[A-Z][A-Z_]*$")
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
+        """A commitment at the start of a line (group 1: the value)."""
         return re.compile(rf"^\s*\**{self.verb}\**\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+    @cached_property
+    def inline_pattern(self) -> re.Pattern[str]:
+        """The verb anywhere, not inside a longer word (group 1: the rest of the line)."""
+        return re.compile(rf"(?<![A-Za-z0-9_])\**{self.verb}\**\s*:[ \t]*([^\n]*)")
+
+    def values(self, content: str) -> list[str]:
+        """The committed values in ``content``, in order (stripped of markdown emphasis; empty ones left out)."""
+        if self.verb not in content:  # every form needs the verb, case and all
+            return []
+        out = []
+        for m in self.inline_pattern.finditer(content):
+            line_start = content.rfind("\n", 0, m.start()) + 1
+            before = content[line_start:m.start()]
+            if not before.strip(" \t*"):  # at the start of its line: the rest of the line
+                value = m.group(1).strip()
+            else:
+                sentence = re.split(r"[.!?]\s", before)[-1]
+                if before.rstrip("*")[-1:] in _QUOTES or _NOT_COMMITTING.search(sentence):
+                    continue
+                value = re.split(r"(?<=[.!?])\s", m.group(1).strip(), maxsplit=1)[0]
+                if value.endswith("?") or value[:1] in "<[{":  # a question, a placeholder
+                    continue
+                value = value.rstrip(".!")
+            value = value.strip().strip("*`").strip()
+            if value:
+                out.append(value)
+        return out
 
 
 class Deal(_Model):
