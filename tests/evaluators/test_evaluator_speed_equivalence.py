@@ -26,7 +26,19 @@ from hypothesis import strategies as st
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.common_ground import ATTRIBUTION, SHARED
-from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS
+from privy.evaluators.grounding import (
+    _ACK,
+    _ACK_ANY,
+    _ANSWER,
+    _BARE_TOKEN,
+    _CLARIFY,
+    _CONFIRM,
+    _CONFIRM_ANY,
+    _NEGATIVE,
+    ACTS,
+    _clausal,
+    answers_question,
+)
 from privy.evaluators.ledger import _SCANS, Ledger, find_all
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import SENTENCE, sentences
@@ -149,19 +161,28 @@ def ref_common_ground(ep: Episode) -> Score:
                  metrics={"flagged_messages": float(len(flagged))}, findings=out)
 
 
-def ref_classify(text: str) -> dict[str, str]:
+def ref_classify(text: str, after_question: bool) -> dict[str, str]:
     acts: dict[str, str] = {}
+    first = True
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue
+        opening, first = first, False
         if sentence.endswith("?"):
             acts.setdefault("question", sentence)
             if _CLARIFY.search(sentence):
                 acts.setdefault("clarification", sentence)
-        if _ACK.search(sentence):
+            if _BARE_TOKEN.match(sentence):
+                continue
+        answer = opening and after_question and _ANSWER.search(sentence)
+        if answer:
+            acts.setdefault("answer", sentence)
+            if not _NEGATIVE.search(sentence):
+                acts.setdefault("confirmation", sentence)
+        if (not answer and _ACK.search(sentence)) or _clausal(_ACK_ANY, sentence):
             acts.setdefault("acknowledgement", sentence)
-        if _CONFIRM.search(sentence):
+        if _CONFIRM.search(sentence) or _clausal(_CONFIRM_ANY, sentence):
             acts.setdefault("confirmation", sentence)
     return acts
 
@@ -169,7 +190,7 @@ def ref_classify(text: str) -> dict[str, str]:
 def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
     for m in ep.messages:
-        for act, evidence in ref_classify(m.content).items():
+        for act, evidence in ref_classify(m.content, answers_question(ep, m)).items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
     n = len(ep.messages)
