@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.common_ground import ATTRIBUTION, SHARED
+from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.grounding import (
     _ACK,
     _ACK_ANY,
@@ -128,6 +129,7 @@ def ref_common_ground(ep: Episode) -> Score:
     ledger = RefLedger(ep)
     names = {a.id: a.name for a in ep.scenario.agents}
     out: list[Finding] = []
+    undecided = 0
     for m in ep.messages:
         partners = m.recipients or frozenset(names) - {m.sender}
         found = ledger.mentioned[m.id]
@@ -155,10 +157,35 @@ def ref_common_ground(ep: Episode) -> Score:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: treats {fid} as shared, "
                                            f"but {names[r]} never had it"))
+        for span in sentences(m.content):  # attribution to a named participant
+            text = m.content[span[0]:span[1]]
+            in_sentence = {fid for fid, sps in found.items() if any(a < span[1] and span[0] < b for a, b in sps)}
+            done: set[str] = set()
+            for hit in NAMED(names).finditer(text):
+                form = (hit.group("who") or hit.group("who2") or hit.group("who3")).casefold()
+                who = next(a for a, n in names.items() if form in (n.casefold(), n.split()[0].casefold()))
+                if who == m.sender or who in done:
+                    continue
+                done.add(who)
+                theirs = [h for h in ep.messages[:m.id] if h.sender == who]
+                said = {fid for h in theirs for fid in ledger.mentioned[h.id]}
+                if not theirs:
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       reason=f"{text.strip()!r}: attributes to {names[who]} something, "
+                                              f"but {names[who]} had said nothing yet"))
+                    continue
+                undecided += not in_sentence
+                said_spans = [sp for fid in said for sp in found.get(fid, [])]
+                same = {fid for fid, sps in found.items() if any(_overlap(a, b) for a in sps for b in said_spans)}
+                for fid in sorted(in_sentence - said - same):
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to {names[who]}, "
+                                       f"who never mentioned it"))
     n = len(ep.messages)
     flagged = {f.message_id for f in out}
     return Score(evaluator="hallucinated_common_ground", value=len(flagged) / n if n else None,
-                 metrics={"flagged_messages": float(len(flagged))}, findings=out)
+                 metrics={"flagged_messages": float(len(flagged)), "undecided_attributions": float(undecided)},
+                 findings=out)
 
 
 def ref_classify(text: str, after_question: bool) -> dict[str, str]:
