@@ -95,7 +95,7 @@ class HallucinatedCommonGround:
         """Rule 3: "as Bob said" against what Bob said before ``m``, to anyone."""
         out: list[Finding] = []
         undecided = 0
-        by_form = {}
+        by_form: dict[str, str] = {}
         for aid, n in names.items():
             for form in (n, n.split()[0]):
                 by_form.setdefault(form.casefold(), aid)
