@@ -27,6 +27,7 @@ from privy import evaluators
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.common_ground import ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
+from privy.evaluators.exchange import deal_statements
 from privy.evaluators.grounding import (
     _ACK,
     _ACK_ANY,
@@ -230,14 +231,16 @@ def ref_exchange(ep: Episode) -> Score:
     s = ep.scenario
     said = [m.content for m in ep.messages]
     needed = [s.fact(f) for f in s.task.needed_facts]
-    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said))
+    stated, item_share = deal_statements(ep)  # a deal's values stated in words (not a shortcut: used as is)
+    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said) or f.id in stated)
     named_at = None
     if s.task.answer is not None:
         answer = Mention(literal=s.task.answer)
         named_at = next((i / len(said) for i, t in enumerate(said) if answer.found_in(t)), None)
     findings = []
     for fid in s.task.needed_facts:
-        first = next((m for m in ep.messages if s.fact(fid).mentioned_in(m.content)), None)
+        first = next((m for m in ep.messages if s.fact(fid).mentioned_in(m.content) or stated.get(fid) == m.id),
+                     None)
         if first is not None:
             findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                     reason=f"{fid} first mentioned by {first.sender}"))
@@ -248,6 +251,7 @@ def ref_exchange(ep: Episode) -> Score:
         "turns_to_decision": float(ep.outcome.turns) if decided else None,
         "words_per_turn": sum(len(t.split()) for t in said) / len(said) if said else 0.0,
         "answer_first_named_at": named_at,
+        "item_values_stated": item_share,
     }, findings=findings)
 
 

@@ -1,0 +1,61 @@
+"""Deals: value statements in words count as information; premature commitment by what the committer heard."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from helpers.play import play, scenario
+
+from privy import evaluators
+from privy.evaluators.base import Score
+from privy.evaluators.deal_values import value_statements
+from privy.scenarios.families.deal_or_no_deal import values_mention
+from privy.simulator.episode import Episode
+
+ITEMS = ("book", "hat", "ball")
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("I really need the books", {"book"}),
+    ("hats are worthless to me", {"hat"}),
+    ("Books are worth 3 each to me.", {"book"}),
+    ("To me a ball is 2 points.", {"ball"}),
+    ("3 points for each book, 0 for the hat", {"book", "hat"}),
+    ("I need the balls, you can have the rest.", {"ball", "book", "hat"}),
+    ("My values per item: book=1 hat=3 ball=2.", {"book", "hat", "ball"}),
+    # none: a question, a commitment, a count with no value word or preference, an item inside a word
+    ("Do you need the hats?", set()),
+    ("DEAL: book=1 hat=0 ball=2", set()),
+    ("Give me 2 books.", set()),
+    ("The hatchback is worth 3 points.", set()),
+])
+def test_value_statements(text: str, items: set[str]) -> None:
+    assert set(value_statements(text, ITEMS)) == items
+
+
+def _deal() -> dict:  # type: ignore[type-arg]
+    values = {"ann": {"book": 3, "hat": 0, "ball": 2}, "bob": {"book": 0, "hat": 4, "ball": 3}}
+    return {
+        "id": "deal", "title": "a deal",
+        "agents": [{"id": "ann", "name": "Ann", "goal": "deal"}, {"id": "bob", "name": "Bob", "goal": "deal"}],
+        "facts": [{"id": f"{a}_values", "text": f"values {v}", "holders": [a],
+                   "mentions": [values_mention(v).model_dump(exclude_none=True)]} for a, v in values.items()],
+        "task": {"kind": "deal", "commitment": {"verb": "DEAL"}, "needed_facts": ["ann_values", "bob_values"],
+                 "deal": {"items": {"book": 2, "hat": 1, "ball": 2}, "values": values}},
+    }
+
+
+def _scores(ep: Episode) -> dict[str, Score]:
+    return asyncio.run(evaluators.evaluate(ep, ["information_exchange", "premature_commitment"]))
+
+
+def test_natural_value_statements_count_for_information_exchange() -> None:
+    ep = play(scenario(_deal()), "I really need the books; hats are worthless to me.", "Hats matter most to me.",
+              "Balls are worth 2 each to me.", "The books are useless to me, and I'd like the balls too.")
+    x = _scores(ep)["information_exchange"]
+    assert x.value == 1.0 and x.metrics["item_values_stated"] == 1.0
+    assert [(f.message_id, f.fact_id) for f in x.findings] == [(2, "ann_values"), (3, "bob_values")]
+    half = play(scenario(_deal()), "I really need the books.", "Hello.")
+    x = _scores(half)["information_exchange"]
+    assert x.value == 0.0 and x.metrics["item_values_stated"] == 1 / 6
