@@ -59,3 +59,17 @@ def test_natural_value_statements_count_for_information_exchange() -> None:
     half = play(scenario(_deal()), "I really need the books.", "Hello.")
     x = _scores(half)["information_exchange"]
     assert x.value == 0.0 and x.metrics["item_values_stated"] == 1 / 6
+
+
+def test_a_deal_commitment_is_premature_only_without_word_of_the_other_side() -> None:
+    informed = play(scenario(_deal()), "I really need the books.", "Hats are what I want.\nDEAL: book=0 hat=1 ball=2",
+                    "Fine. DEAL: book=2 hat=0 ball=0")
+    p = _scores(informed)["premature_commitment"]
+    assert p.value == 0.0 and p.metrics["commitments"] == 2.0
+    blind = play(scenario(_deal()), "Hello!", "DEAL: book=0 hat=1 ball=2")
+    p = _scores(blind)["premature_commitment"]
+    assert p.value == 1.0 and [f.message_id for f in p.findings] == [1]
+    # an offer without a recognisable value: undecided, not guessed
+    offer = play(scenario(_deal()), "You take the hat, I take the books.", "DEAL: book=0 hat=1 ball=2")
+    p = _scores(offer)["premature_commitment"]
+    assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
+from privy.evaluators.commitment import PrematureCommitment
 from privy.evaluators.common_ground import ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import deal_statements
@@ -110,6 +111,8 @@ def ref_clairvoyance(ep: Episode) -> Score:
 
 
 def ref_commitment(ep: Episode) -> Score:
+    if ep.scenario.task.kind == "deal":
+        return PrematureCommitment()._deal(ep)  # the deal rule has no shortcut to check
     ledger, needed = RefLedger(ep), ep.scenario.task.needed_facts
     findings, commitments = [], 0
     for m in ep.messages:
