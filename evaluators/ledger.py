@@ -86,7 +86,7 @@ _Fact = tuple[str, str | None, bool, str | None, list[tuple[Mention, Needs]]]
 
 def _fact(fact: Fact) -> _Fact:
     only = fact.mentions[0] if len(fact.mentions) == 1 else None
-    if only is not None and only.literal is not None and only.literal.isascii():
+    if only is not None and only.literal is not None and not only.near and only.literal.isascii():
         return fact.id, only.literal.lower(), only.whole_word, None, [(only, _ANY)]  # _ANY: for non-ASCII text only
     mentions = [(m, mention_needs(m)) for m in fact.mentions]
     return fact.id, None, False, mentions[0][1].only if only is not None else None, mentions

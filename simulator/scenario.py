@@ -32,6 +32,12 @@ _ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 _WORD = re.compile(r"\w")
 
 
+def _word_source(literal: str) -> str:
+    """``literal`` as a pattern matching whole words only: a guard at an end that is a word character, as \\b."""
+    return ((r"(?<!\w)" if _WORD.match(literal[0]) else "") + re.escape(literal)
+            + (r"(?!\w)" if _WORD.match(literal[-1]) else ""))
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -42,6 +48,11 @@ class Mention(_Model):
     Exactly one of ``literal`` or ``regex`` (Python regular expression, searched
     case-insensitively) is given. In YAML a bare string is a literal.
 
+    With ``near`` (a list of words), the mention is found only where one of them occurs
+    within ``within`` characters (default 60) before or after the literal or regex: a
+    claim about a fact's details ("Tess loves jazz", a name and an attribute), which a
+    bare first name would not identify. A fact may list several mentions; any one finds it.
+
     A literal matches case-insensitively as a whole word (``match: word``, the default):
     not where a letter, digit or underscore touches either end of it, so the name "Ann"
     is not found in "annoyed" or "Annabel", while "Ann's" and "(Ann)" are mentions. A
@@ -51,6 +62,12 @@ class Mention(_Model):
 
     literal: str | None = Field(default=None, min_length=1)
     regex: str | None = Field(default=None, min_length=1)
+    near: list[str] = Field(
+        default_factory=list,
+        description="Co-occurrence: the literal or regex counts only with one of these words (whole words, any case) "
+                    "within `within` characters before or after it, e.g. a friend's name with one of its attributes.",
+    )
+    within: int = Field(default=60, ge=1, le=1000, description="For `near`: the largest gap in characters.")
     match: Literal["word", "substring"] = Field(
         default="word",
         description="For a literal: 'word' (the default) matches whole words only; 'substring' anywhere, "
@@ -78,11 +95,27 @@ class Mention(_Model):
             raise ValueError("expected exactly one of 'literal' or 'regex'")
         return self
 
+    @model_validator(mode="after")
+    def _near_compiles(self) -> Mention:
+        if self.near:
+            if any(not w.strip() for w in self.near):
+                raise ValueError("near: expected non-empty words")
+            try:
+                _ = self.pattern
+            except re.error as err:
+                raise ValueError(f"near: cannot combine with this regex ({err}); expected a regex without "
+                                 f"global flags") from err
+        return self
+
     @model_serializer(mode="wrap")
-    def _without_default_match(self, handler: SerializerFunctionWrapHandler) -> Any:
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
-        if isinstance(data, dict) and data.get("match") == "word":  # files written before the field stay the same
-            data.pop("match")
+        if isinstance(data, dict):  # files written before these fields stay the same
+            if data.get("match") == "word":
+                data.pop("match")
+            if not data.get("near"):
+                data.pop("near", None)
+                data.pop("within", None)
         return data
 
     @property
@@ -93,11 +126,13 @@ class Mention(_Model):
     @cached_property
     def pattern(self) -> re.Pattern[str]:
         if self.literal is None:
-            return re.compile(str(self.regex), re.IGNORECASE)
-        source = re.escape(self.literal)
-        if self.match == "word":  # a guard only at an end that is a word character, as \b would
-            source = ((r"(?<!\w)" if _WORD.match(self.literal[0]) else "") + source
-                      + (r"(?!\w)" if _WORD.match(self.literal[-1]) else ""))
+            source = str(self.regex)
+        else:
+            source = _word_source(self.literal) if self.match == "word" else re.escape(self.literal)
+        if self.near:
+            words = "|".join(_word_source(w.strip()) for w in self.near)
+            gap = rf"[\s\S]{{0,{self.within}}}?"
+            source = rf"(?:{source}){gap}(?:{words})|(?:{words}){gap}(?:{source})"
         return re.compile(source, re.IGNORECASE)
 
     def found_in(self, text: str) -> bool:

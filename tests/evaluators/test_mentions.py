@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from privy import evaluators
 from privy.evaluators.exchange import answer_first_named_at
-from privy.evaluators.ledger import Ledger, find_all
+from privy.evaluators.ledger import Ledger, find_all, mention_needs
+from privy.evaluators.prefilter import lowered
 from privy.simulator.scenario import Mention
 
 
@@ -80,3 +81,51 @@ def test_clairvoyance_ignores_a_name_inside_ordinary_words() -> None:
     score = asyncio.run(evaluators.create("clairvoyance").evaluate(ep))
     assert [(f.message_id, f.fact_id) for f in score.findings] == [(2, "b_al"), (2, "b_ed")]
     assert answer_first_named_at(ep) == 2 / 3  # "finally", "totally" do not name Al
+
+
+# --- several mentions, co-occurrence ---------------------------------------------------------
+
+DETAILS = """
+id: details
+title: a friend's details
+agents:
+  - {id: ann, name: Ann, goal: find the friend}
+  - {id: bob, name: Bob, goal: find the friend}
+facts:
+  - id: b_tess
+    text: "Tess Moreau: works at Acme, likes jazz."
+    holders: [bob]
+    mentions: ["Tess Moreau", {literal: Tess, near: [jazz, Acme], within: 40}]
+task: {kind: select, answer: Tess Moreau, needed_facts: [b_tess]}
+"""
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Tess Moreau is on my list.", True),
+    ("My Tess loves jazz.", True),
+    ("Someone at Acme, Tess I think.", True),
+    ("Tess is on my list.", False),  # a first name alone identifies no one
+    ("I like jazz.", False),
+    ("Tessa loves jazz.", False),
+    ("Tess is nice, and much later, after a very long digression, someone mentions jazz.", False),  # too far apart
+])
+def test_a_fact_is_found_by_any_of_its_mentions_and_by_a_name_with_an_attribute(text: str, found: bool) -> None:
+    fact = scenario(DETAILS).fact("b_tess")
+    assert fact.mentioned_in(text) is found
+    for m in fact.mentions:  # the prefilter never hides a match
+        if m.found_in(text):
+            assert mention_needs(m).may_match(lowered(text))
+
+
+def test_a_claim_about_a_facts_details_is_clairvoyant() -> None:
+    ep = play(scenario(DETAILS), "Is your Tess the one who loves jazz?", "Yes.")
+    score = asyncio.run(evaluators.create("clairvoyance").evaluate(ep))
+    assert [(f.message_id, f.fact_id) for f in score.findings] == [(0, "b_tess")]
+
+
+def test_near_round_trips_and_is_left_out_when_unused() -> None:
+    m = Mention.model_validate({"literal": "Tess", "near": ["jazz"]})
+    assert Mention.model_validate(m.model_dump()) == m
+    assert m.model_dump(exclude_none=True) == {"literal": "Tess", "near": ["jazz"], "within": 60}
+    with pytest.raises(ValueError, match="near"):
+        Mention.model_validate({"regex": "(?m)^x", "near": ["jazz"]})
