@@ -23,6 +23,7 @@ from privy.evaluators.base import Finding, Score
 from privy.evaluators.deal_values import value_statements
 from privy.evaluators.ledger import Ledger, find_all
 from privy.evaluators.prefilter import lowered
+from privy.evaluators.task_success import recomputed_outcome
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
 from privy.simulator.scenario import Mention
@@ -119,13 +120,14 @@ class InformationExchange:
                 findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                         reason=f"{fid} first mentioned by {first.sender}"))
         share = x.needed_disclosed / x.needed_total if x.needed_total else None
-        decided = episode.outcome.ended_by == "committed"
+        decided_by = recomputed_outcome(episode)  # from the messages, not the stored outcome
+        decided = decided_by.ended_by == "committed"
         return Score(
             evaluator=self.name,
             value=share,
             metrics={
                 "needed_disclosed": share,
-                "turns_to_decision": float(episode.outcome.turns) if decided else None,
+                "turns_to_decision": float(decided_by.turns) if decided else None,
                 "words_per_turn": x.words_per_turn,
                 "answer_first_named_at": x.answer_first_named_at,
                 "item_values_stated": deal_statements(episode)[1],

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers.play import play, scenario
+from helpers.play import deal_scenario, play
 
 from privy import evaluators
 from privy.evaluators.base import Score
 from privy.evaluators.deal_values import value_statements
-from privy.scenarios.families.deal_or_no_deal import values_mention
 from privy.simulator.episode import Episode
 
 ITEMS = ("book", "hat", "ball")
@@ -34,42 +33,30 @@ def test_value_statements(text: str, items: set[str]) -> None:
     assert set(value_statements(text, ITEMS)) == items
 
 
-def _deal() -> dict:  # type: ignore[type-arg]
-    values = {"ann": {"book": 3, "hat": 0, "ball": 2}, "bob": {"book": 0, "hat": 4, "ball": 3}}
-    return {
-        "id": "deal", "title": "a deal",
-        "agents": [{"id": "ann", "name": "Ann", "goal": "deal"}, {"id": "bob", "name": "Bob", "goal": "deal"}],
-        "facts": [{"id": f"{a}_values", "text": f"values {v}", "holders": [a],
-                   "mentions": [values_mention(v).model_dump(exclude_none=True)]} for a, v in values.items()],
-        "task": {"kind": "deal", "commitment": {"verb": "DEAL"}, "needed_facts": ["ann_values", "bob_values"],
-                 "deal": {"items": {"book": 2, "hat": 1, "ball": 2}, "values": values}},
-    }
-
-
 def _scores(ep: Episode) -> dict[str, Score]:
     return asyncio.run(evaluators.evaluate(ep, ["information_exchange", "premature_commitment"]))
 
 
 def test_natural_value_statements_count_for_information_exchange() -> None:
-    ep = play(scenario(_deal()), "I really need the books; hats are worthless to me.", "Hats matter most to me.",
+    ep = play(deal_scenario(), "I really need the books; hats are worthless to me.", "Hats matter most to me.",
               "Balls are worth 2 each to me.", "The books are useless to me, and I'd like the balls too.")
     x = _scores(ep)["information_exchange"]
     assert x.value == 1.0 and x.metrics["item_values_stated"] == 1.0
     assert [(f.message_id, f.fact_id) for f in x.findings] == [(2, "ann_values"), (3, "bob_values")]
-    half = play(scenario(_deal()), "I really need the books.", "Hello.")
+    half = play(deal_scenario(), "I really need the books.", "Hello.")
     x = _scores(half)["information_exchange"]
     assert x.value == 0.0 and x.metrics["item_values_stated"] == 1 / 6
 
 
 def test_a_deal_commitment_is_premature_only_without_word_of_the_other_side() -> None:
-    informed = play(scenario(_deal()), "I really need the books.", "Hats are what I want.\nDEAL: book=0 hat=1 ball=2",
+    informed = play(deal_scenario(), "I really need the books.", "Hats are what I want.\nDEAL: book=0 hat=1 ball=2",
                     "Fine. DEAL: book=2 hat=0 ball=0")
     p = _scores(informed)["premature_commitment"]
     assert p.value == 0.0 and p.metrics["commitments"] == 2.0
-    blind = play(scenario(_deal()), "Hello!", "DEAL: book=0 hat=1 ball=2")
+    blind = play(deal_scenario(), "Hello!", "DEAL: book=0 hat=1 ball=2")
     p = _scores(blind)["premature_commitment"]
     assert p.value == 1.0 and [f.message_id for f in p.findings] == [1]
     # an offer without a recognisable value: undecided, not guessed
-    offer = play(scenario(_deal()), "You take the hat, I take the books.", "DEAL: book=0 hat=1 ball=2")
+    offer = play(deal_scenario(), "You take the hat, I take the books.", "DEAL: book=0 hat=1 ball=2")
     p = _scores(offer)["premature_commitment"]
     assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []

@@ -33,3 +33,18 @@ def play(s: Scenario, *texts: str | tuple[str, str]) -> Episode:
     return Episode(id="t", created_at=_STARTED, scenario=s, mode="agents", backend={"backend": "hand-written"},
                    seed=0, messages=list(env.bus.messages), calls=[], outcome=env.outcome(),
                    timings=Timings(started_at=_STARTED, wall_s=0.0, model_s=0.0))
+
+
+def deal_scenario() -> Scenario:
+    """Ann and Bob split 2 books, 1 hat, 2 balls (the deal family's value mentions)."""
+    from privy.scenarios.families.deal_or_no_deal import values_mention
+
+    values = {"ann": {"book": 3, "hat": 0, "ball": 2}, "bob": {"book": 0, "hat": 4, "ball": 3}}
+    return scenario({
+        "id": "deal", "title": "a deal",
+        "agents": [{"id": "ann", "name": "Ann", "goal": "deal"}, {"id": "bob", "name": "Bob", "goal": "deal"}],
+        "facts": [{"id": f"{a}_values", "text": f"values {v}", "holders": [a],
+                   "mentions": [values_mention(v).model_dump(exclude_none=True)]} for a, v in values.items()],
+        "task": {"kind": "deal", "commitment": {"verb": "DEAL"}, "needed_facts": ["ann_values", "bob_values"],
+                 "deal": {"items": {"book": 2, "hat": 1, "ball": 2}, "values": values}},
+    })
