@@ -193,6 +193,7 @@ _NOT_COMMITTING = re.compile(
     r"perhaps|write|type|say|reply|respond|answer|use|using|with|like|format|e\.g|example|means|mean)\b",
     re.IGNORECASE,
 )
+_CONDITION_AFTER = re.compile(r"\s(?:if|once|when|after|unless|until|as soon as)\s", re.IGNORECASE)
 _QUOTES = "\"'`‘’“”«"
 
 
@@ -205,7 +206,8 @@ class Commitment(_Model):
     line's end), unless it is not meant as one: quoted (a quote or backtick right before
     the verb), a question (its sentence ends with "?"), or preceded in its sentence by a
     negation ("don't SELECT: Fay yet"), a hedge or condition ("I would", "if", "once",
-    "maybe"), or words that talk about the syntax ("write", "reply with", "e.g.").
+    "maybe"), or words that talk about the syntax ("write", "reply with", "e.g."), or
+    followed in its sentence by a condition ("SELECT: Fay once you confirm").
     """
 
     verb: str = Field(default="SELECT", pattern=r"^[A-Z][A-Z_]*$")
@@ -235,8 +237,8 @@ class Commitment(_Model):
                 if before.rstrip("*")[-1:] in _QUOTES or _NOT_COMMITTING.search(sentence):
                     continue
                 value = re.split(r"(?<=[.!?])\s", m.group(1).strip(), maxsplit=1)[0]
-                if value.endswith("?") or value[:1] in "<[{":  # a question, a placeholder
-                    continue
+                if value.endswith("?") or value[:1] in "<[{" or _CONDITION_AFTER.search(value):
+                    continue  # a question, a placeholder, a condition after the value ("x once you confirm")
                 value = value.rstrip(".!")
             value = value.strip().strip("*`").strip()
             if value:

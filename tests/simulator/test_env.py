@@ -262,6 +262,8 @@ def test_commitment_parsing(content: str, values: list[str]) -> None:
         ("Reply with `SELECT: Tess Moreau` when ready.", []),
         ("Just write SELECT: <name> at the end.", []),
         ("Everyone PRESELECT: Tess Moreau", []),
+        ("Okay, I will SELECT: Tess Moreau once you confirm.", []),
+        ("Then SELECT: Tess Moreau if Ivan is out.", []),
         # a negation in an earlier sentence does not reach it
         ("I don't know Ivan. SELECT: Tess Moreau", ["Tess Moreau"]),
     ],
