@@ -5,6 +5,14 @@ message), ``turns_to_decision`` (turns until the episode ended by commitment; No
 it did not), ``words_per_turn``, and ``answer_first_named_at``: the relative position
 (0..1) of the first message naming the answer (Zhou et al. 2024: 0.13 for an omniscient
 writer against 0.39 for separate agents on MutualFriends).
+
+In a deal, a needed fact is an agent's private values, and people state them in words
+("I really need the books", "hats are worthless to me"; see
+:mod:`privy.evaluators.deal_values`) more often than as the fact's mention (all
+``item=value`` pairs on one line). Such a fact also counts as disclosed once its holder
+has stated a value of every item in play (count above zero), over one or more
+messages; ``item_values_stated`` gives the share of (agent, item) values stated so, None
+outside deals.
 """
 
 from __future__ import annotations
@@ -12,8 +20,10 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.ledger import Ledger
+from privy.evaluators.deal_values import value_statements
+from privy.evaluators.ledger import Ledger, find_all
 from privy.evaluators.prefilter import lowered
+from privy.evaluators.task_success import recomputed_outcome
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
 from privy.simulator.scenario import Mention
@@ -35,23 +45,52 @@ def answer_first_named_at(episode: Episode) -> float | None:
     n = len(episode.messages)
     for i, m in enumerate(episode.messages):
         low = lowered(m.content)
-        # both ASCII: a substring test finds what the pattern finds (see evaluators.ledger.find_all)
-        named = lit in low if low is not None and lit is not None else answer.found_in(m.content)
+        # both ASCII: find_all finds what the pattern finds (whole words, see evaluators.ledger.find_all)
+        named = (lit in low and bool(find_all(low, lit, answer.whole_word)) if low is not None and lit is not None
+                 else answer.found_in(m.content))
         if named:
             return i / n
     return None
 
 
+def deal_statements(episode: Episode) -> tuple[dict[str, int], float | None]:
+    """In a deal: needed value fact -> the message by which its holder had stated every item's value;
+    and the share of (holder, item) values stated. ({}, None) outside deals."""
+    s = episode.scenario
+    deal = s.task.deal
+    if s.task.kind != "deal" or deal is None:
+        return {}, None
+    items = tuple(i for i, n in deal.items.items() if n > 0)
+    owners = {fid: s.fact(fid).holders[0] for fid in s.task.needed_facts
+              if len(s.fact(fid).holders) == 1 and s.fact(fid).holders[0] in deal.values}
+    stated: dict[str, set[str]] = {a: set() for a in set(owners.values())}
+    complete: dict[str, int] = {}
+    for m in episode.messages:
+        if m.sender not in stated:
+            continue
+        stated[m.sender] |= set(value_statements(m.content, items, s.task.commitment.verb))
+        for fid, a in owners.items():
+            if a == m.sender and fid not in complete and stated[a] >= set(items):
+                complete[fid] = m.id
+    pairs = len(stated) * len(items)
+    return complete, (sum(len(v) for v in stated.values()) / pairs if pairs else None)
+
+
 def _first_mentions(episode: Episode) -> dict[str, Message | None]:
-    """The first message mentioning each needed fact (from the fact ledger: a mention has spans)."""
+    """The first message mentioning each needed fact (from the fact ledger: a mention has spans);
+    in a deal, or the message by which its holder had stated every value in words, if earlier."""
     s = episode.scenario
     ids = {f.id for f in s.facts}
     for fid in s.task.needed_facts:
         if fid not in ids:
             raise KeyError(fid)  # as Scenario.fact would
     ledger = Ledger.of(episode)
-    return {fid: (episode.messages[i] if (i := ledger.first_mention(fid)) is not None else None)
-            for fid in s.task.needed_facts}
+    stated, _ = deal_statements(episode)
+    out = {}
+    for fid in s.task.needed_facts:
+        firsts = [i for i in (ledger.first_mention(fid), stated.get(fid)) if i is not None]
+        out[fid] = episode.messages[min(firsts)] if firsts else None
+    return out
 
 
 def exchange(episode: Episode) -> ExchangeScore:
@@ -81,15 +120,17 @@ class InformationExchange:
                 findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                         reason=f"{fid} first mentioned by {first.sender}"))
         share = x.needed_disclosed / x.needed_total if x.needed_total else None
-        decided = episode.outcome.ended_by == "committed"
+        decided_by = recomputed_outcome(episode)  # from the messages, not the stored outcome
+        decided = decided_by.ended_by == "committed"
         return Score(
             evaluator=self.name,
             value=share,
             metrics={
                 "needed_disclosed": share,
-                "turns_to_decision": float(episode.outcome.turns) if decided else None,
+                "turns_to_decision": float(decided_by.turns) if decided else None,
                 "words_per_turn": x.words_per_turn,
                 "answer_first_named_at": x.answer_first_named_at,
+                "item_values_stated": deal_statements(episode)[1],
             },
             findings=findings,
         )

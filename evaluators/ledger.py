@@ -49,34 +49,47 @@ def mention_needs(mention: Mention) -> Needs:
     return literal(mention.literal) if mention.literal is not None else needs(mention.pattern)
 
 
-def find_all(low: str, word: str) -> list[Span]:
+def _is_word(c: str) -> bool:
+    return c.isalnum() or c == "_"  # ASCII: what \w matches
+
+
+def find_all(low: str, word: str, whole: bool = False) -> list[Span]:
     """The spans ``re.finditer`` gives for a literal searched case-insensitively, both ASCII.
 
     ``low`` and ``word`` are the lowercased text and literal: for ASCII, a
     case-insensitive letter matches exactly its two cases, so these are the same
-    non-overlapping leftmost matches, without compiling or running a pattern.
+    non-overlapping leftmost matches, without compiling or running a pattern. With
+    ``whole``, as :attr:`Mention.pattern` for ``match: word``: no word character may
+    touch an end of the literal that is itself a word character.
     """
     out = []
+    n = len(word)
+    head = whole and _is_word(word[0])
+    tail = whole and _is_word(word[-1])
     i = low.find(word)
     while i >= 0:
-        out.append((i, i + len(word)))
-        i = low.find(word, i + len(word))
+        if (head and i > 0 and _is_word(low[i - 1])) or (tail and i + n < len(low) and _is_word(low[i + n])):
+            i = low.find(word, i + 1)
+            continue
+        out.append((i, i + n))
+        i = low.find(word, i + n)
     return out
 
 
 _ANY = Needs()  # needs nothing
 # How to find one fact's mentions: its id; the lowercased ASCII literal that is its only
-# mention, found by find_all in ASCII text; else the one string its only mention needs,
-# if so; and every mention with what it needs (see evaluators.prefilter).
-_Fact = tuple[str, str | None, str | None, list[tuple[Mention, Needs]]]
+# mention, found by find_all in ASCII text, and whether as a whole word; else the one
+# string its only mention needs, if so; and every mention with what it needs (see
+# evaluators.prefilter).
+_Fact = tuple[str, str | None, bool, str | None, list[tuple[Mention, Needs]]]
 
 
 def _fact(fact: Fact) -> _Fact:
     only = fact.mentions[0] if len(fact.mentions) == 1 else None
-    if only is not None and only.literal is not None and only.literal.isascii():
-        return fact.id, only.literal.lower(), None, [(only, _ANY)]  # _ANY: for non-ASCII text only
+    if only is not None and only.literal is not None and not only.near and only.literal.isascii():
+        return fact.id, only.literal.lower(), only.whole_word, None, [(only, _ANY)]  # _ANY: for non-ASCII text only
     mentions = [(m, mention_needs(m)) for m in fact.mentions]
-    return fact.id, None, mentions[0][1].only if only is not None else None, mentions
+    return fact.id, None, False, mentions[0][1].only if only is not None else None, mentions
 
 
 def _scan(episode: Episode) -> _Scan:
@@ -91,11 +104,11 @@ def _scan(episode: Episode) -> _Scan:
         text = m.content
         low = lowered(text)
         found: dict[str, list[Span]] = {}
-        for fid, lit, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
+        for fid, lit, whole, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
             if low is not None and lit is not None:
                 if lit not in low:
                     continue
-                sp = find_all(low, lit)
+                sp = find_all(low, lit, whole)
             elif low is not None and gate is not None and gate not in low:
                 continue
             else:

@@ -76,7 +76,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         lay = self._layout = _layout(scenario)
         self.stop_lines = lay.stop_lines
         self._verb = scenario.task.commitment.verb
-        self._pattern = scenario.task.commitment.pattern
+        self._commitment = scenario.task.commitment
         # the spaces are made when first asked for: a runner never samples them
         self._obs_spaces: dict[str, ObservationSpace] = {}
         self._act_spaces: dict[str, UtteranceSpace] = {}
@@ -146,15 +146,12 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
         )
 
     def parse_actions(self, content: str) -> tuple[Action, ...]:
-        """Commitment lines in ``content``, in order.
+        """Commitments in ``content``, in order: at the start of a line or inline (see :class:`Commitment`).
 
         The value is stripped of markdown emphasis the pattern lets through
-        (``**SELECT:** x`` captures ``** x``); a line with no value left is ignored.
+        (``**SELECT:** x`` captures ``** x``); a commitment with no value left is ignored.
         """
-        if self._verb not in content:  # the pattern needs the verb, case and all: skip the regex
-            return ()
-        values = (m.group(1).strip().strip("*`").strip() for m in self._pattern.finditer(content))
-        return tuple(Action(verb=self._verb, value=v) for v in values if v)
+        return tuple(Action(verb=self._verb, value=v) for v in self._commitment.values(content))
 
     def step(self, action: Utterance | None) -> None:
         agent = self.agent_selection

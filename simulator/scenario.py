@@ -29,6 +29,13 @@ from pydantic import (
 SCENARIO_FORMAT: Final = "privy.scenario/1"
 
 _ID = r"^[A-Za-z][A-Za-z0-9_\-]*$"
+_WORD = re.compile(r"\w")
+
+
+def _word_source(literal: str) -> str:
+    """``literal`` as a pattern matching whole words only: a guard at an end that is a word character, as \\b."""
+    return ((r"(?<!\w)" if _WORD.match(literal[0]) else "") + re.escape(literal)
+            + (r"(?!\w)" if _WORD.match(literal[-1]) else ""))
 
 
 class _Model(BaseModel):
@@ -38,13 +45,34 @@ class _Model(BaseModel):
 class Mention(_Model):
     """One way to detect a fact in an utterance.
 
-    Exactly one of ``literal`` (case-insensitive substring) or ``regex`` (Python
-    regular expression, searched case-insensitively) is given. In YAML a bare string
-    is a literal.
+    Exactly one of ``literal`` or ``regex`` (Python regular expression, searched
+    case-insensitively) is given. In YAML a bare string is a literal.
+
+    With ``near`` (a list of words), the mention is found only where one of them occurs
+    within ``within`` characters (default 60) before or after the literal or regex: a
+    claim about a fact's details ("Tess loves jazz", a name and an attribute), which a
+    bare first name would not identify. A fact may list several mentions; any one finds it.
+
+    A literal matches case-insensitively as a whole word (``match: word``, the default):
+    not where a letter, digit or underscore touches either end of it, so the name "Ann"
+    is not found in "annoyed" or "Annabel", while "Ann's" and "(Ann)" are mentions. A
+    literal meant to be found inside other words says ``match: substring``. A regex is
+    searched as written (``match`` does not apply to it: write ``\b`` where needed).
     """
 
     literal: str | None = Field(default=None, min_length=1)
     regex: str | None = Field(default=None, min_length=1)
+    near: list[str] = Field(
+        default_factory=list,
+        description="Co-occurrence: the literal or regex counts only with one of these words (whole words, any case) "
+                    "within `within` characters before or after it, e.g. a friend's name with one of its attributes.",
+    )
+    within: int = Field(default=60, ge=1, le=1000, description="For `near`: the largest gap in characters.")
+    match: Literal["word", "substring"] = Field(
+        default="word",
+        description="For a literal: 'word' (the default) matches whole words only; 'substring' anywhere, "
+                    "even inside a longer word.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -67,9 +95,44 @@ class Mention(_Model):
             raise ValueError("expected exactly one of 'literal' or 'regex'")
         return self
 
+    @model_validator(mode="after")
+    def _near_compiles(self) -> Mention:
+        if self.near:
+            if any(not w.strip() for w in self.near):
+                raise ValueError("near: expected non-empty words")
+            try:
+                _ = self.pattern
+            except re.error as err:
+                raise ValueError(f"near: cannot combine with this regex ({err}); expected a regex without "
+                                 f"global flags") from err
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_defaults(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):  # files written before these fields stay the same
+            if data.get("match") == "word":
+                data.pop("match")
+            if not data.get("near"):
+                data.pop("near", None)
+                data.pop("within", None)
+        return data
+
+    @property
+    def whole_word(self) -> bool:
+        """Is this a literal matched as a whole word only?"""
+        return self.literal is not None and self.match == "word"
+
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        source = re.escape(self.literal) if self.literal is not None else str(self.regex)
+        if self.literal is None:
+            source = str(self.regex)
+        else:
+            source = _word_source(self.literal) if self.match == "word" else re.escape(self.literal)
+        if self.near:
+            words = "|".join(_word_source(w.strip()) for w in self.near)
+            gap = rf"[\s\S]{{0,{self.within}}}?"
+            source = rf"(?:{source}){gap}(?:{words})|(?:{words}){gap}(?:{source})"
         return re.compile(source, re.IGNORECASE)
 
     def found_in(self, text: str) -> bool:
@@ -123,14 +186,64 @@ class Limits(_Model):
     max_tokens: int = Field(default=160, ge=1, description="Per generated message.")
 
 
+# Inline commitments: what, said earlier in the same sentence, makes "VERB: x" no commitment.
+_NOT_COMMITTING = re.compile(
+    r"\b(?:not|never|no|don['’]t|doesn['’]t|didn['’]t|won['’]t|can['’]t|cannot|shouldn['’]t|wouldn['’]t|"
+    r"isn['’]t|aren['’]t|would|could|might|should|may|if|unless|once|when|whenever|before|until|after|maybe|"
+    r"perhaps|write|type|say|reply|respond|answer|use|using|with|like|format|e\.g|example|means|mean)\b",
+    re.IGNORECASE,
+)
+_CONDITION_AFTER = re.compile(r"\s(?:if|once|when|after|unless|until|as soon as)\s", re.IGNORECASE)
+_QUOTES = "\"'`‘’“”«"
+
+
 class Commitment(_Model):
-    """How an agent commits: a line ``VERB: value`` in its message."""
+    """How an agent commits: ``VERB: value`` in its message, the verb in capitals as declared.
+
+    At the start of a line (after spaces and markdown ``**``), ``VERB: value`` always
+    commits, the value being the rest of the line. Inside a line ("Agreed. SELECT: Fay")
+    it commits too, the value ending at the end of its sentence (". ", "! ", "? " or the
+    line's end), unless it is not meant as one: quoted (a quote or backtick right before
+    the verb), a question (its sentence ends with "?"), or preceded in its sentence by a
+    negation ("don't SELECT: Fay yet"), a hedge or condition ("I would", "if", "once",
+    "maybe"), or words that talk about the syntax ("write", "reply with", "e.g."), or
+    followed in its sentence by a condition ("SELECT: Fay once you confirm").
+    """
 
     verb: str = Field(default="SELECT", pattern=r"^[A-Z][A-Z_]*$")
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
+        """A commitment at the start of a line (group 1: the value)."""
         return re.compile(rf"^\s*\**{self.verb}\**\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+    @cached_property
+    def inline_pattern(self) -> re.Pattern[str]:
+        """The verb anywhere, not inside a longer word (group 1: the rest of the line)."""
+        return re.compile(rf"(?<![A-Za-z0-9_])\**{self.verb}\**\s*:[ \t]*([^\n]*)")
+
+    def values(self, content: str) -> list[str]:
+        """The committed values in ``content``, in order (stripped of markdown emphasis; empty ones left out)."""
+        if self.verb not in content:  # every form needs the verb, case and all
+            return []
+        out = []
+        for m in self.inline_pattern.finditer(content):
+            line_start = content.rfind("\n", 0, m.start()) + 1
+            before = content[line_start:m.start()]
+            if not before.strip(" \t*"):  # at the start of its line: the rest of the line
+                value = m.group(1).strip()
+            else:
+                sentence = re.split(r"[.!?]\s", before)[-1]
+                if before.rstrip("*")[-1:] in _QUOTES or _NOT_COMMITTING.search(sentence):
+                    continue
+                value = re.split(r"(?<=[.!?])\s", m.group(1).strip(), maxsplit=1)[0]
+                if value.endswith("?") or value[:1] in "<[{" or _CONDITION_AFTER.search(value):
+                    continue  # a question, a placeholder, a condition after the value ("x once you confirm")
+                value = value.rstrip(".!")
+            value = value.strip().strip("*`").strip()
+            if value:
+                out.append(value)
+        return out
 
 
 class Deal(_Model):

@@ -25,8 +25,23 @@ from hypothesis import strategies as st
 
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
+from privy.evaluators.commitment import PrematureCommitment
 from privy.evaluators.common_ground import ATTRIBUTION, SHARED
-from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS
+from privy.evaluators.common_ground import named_attribution as NAMED
+from privy.evaluators.exchange import deal_statements
+from privy.evaluators.grounding import (
+    _ACK,
+    _ACK_ANY,
+    _ANSWER,
+    _BARE_TOKEN,
+    _CLARIFY,
+    _CONFIRM,
+    _CONFIRM_ANY,
+    _NEGATIVE,
+    ACTS,
+    _clausal,
+    answers_question,
+)
 from privy.evaluators.ledger import _SCANS, Ledger, find_all
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import SENTENCE, sentences
@@ -96,6 +111,8 @@ def ref_clairvoyance(ep: Episode) -> Score:
 
 
 def ref_commitment(ep: Episode) -> Score:
+    if ep.scenario.task.kind == "deal":
+        return PrematureCommitment()._deal(ep)  # the deal rule has no shortcut to check
     ledger, needed = RefLedger(ep), ep.scenario.task.needed_facts
     findings, commitments = [], 0
     for m in ep.messages:
@@ -116,6 +133,7 @@ def ref_common_ground(ep: Episode) -> Score:
     ledger = RefLedger(ep)
     names = {a.id: a.name for a in ep.scenario.agents}
     out: list[Finding] = []
+    undecided = 0
     for m in ep.messages:
         partners = m.recipients or frozenset(names) - {m.sender}
         found = ledger.mentioned[m.id]
@@ -143,25 +161,59 @@ def ref_common_ground(ep: Episode) -> Score:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: treats {fid} as shared, "
                                            f"but {names[r]} never had it"))
+        for span in sentences(m.content):  # attribution to a named participant
+            text = m.content[span[0]:span[1]]
+            in_sentence = {fid for fid, sps in found.items() if any(a < span[1] and span[0] < b for a, b in sps)}
+            done: set[str] = set()
+            for hit in NAMED(names).finditer(text):
+                form = (hit.group("who") or hit.group("who2") or hit.group("who3")).casefold()
+                who = next(a for a, n in names.items() if form in (n.casefold(), n.split()[0].casefold()))
+                if who == m.sender or who in done:
+                    continue
+                done.add(who)
+                theirs = [h for h in ep.messages[:m.id] if h.sender == who]
+                said = {fid for h in theirs for fid in ledger.mentioned[h.id]}
+                if not theirs:
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       reason=f"{text.strip()!r}: attributes to {names[who]} something, "
+                                              f"but {names[who]} had said nothing yet"))
+                    continue
+                undecided += not in_sentence
+                said_spans = [sp for fid in said for sp in found.get(fid, [])]
+                same = {fid for fid, sps in found.items() if any(_overlap(a, b) for a in sps for b in said_spans)}
+                for fid in sorted(in_sentence - said - same):
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to {names[who]}, "
+                                       f"who never mentioned it"))
     n = len(ep.messages)
     flagged = {f.message_id for f in out}
     return Score(evaluator="hallucinated_common_ground", value=len(flagged) / n if n else None,
-                 metrics={"flagged_messages": float(len(flagged))}, findings=out)
+                 metrics={"flagged_messages": float(len(flagged)), "undecided_attributions": float(undecided)},
+                 findings=out)
 
 
-def ref_classify(text: str) -> dict[str, str]:
+def ref_classify(text: str, after_question: bool) -> dict[str, str]:
     acts: dict[str, str] = {}
+    first = True
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue
+        opening, first = first, False
         if sentence.endswith("?"):
             acts.setdefault("question", sentence)
             if _CLARIFY.search(sentence):
                 acts.setdefault("clarification", sentence)
-        if _ACK.search(sentence):
+            if _BARE_TOKEN.match(sentence):
+                continue
+        answer = opening and after_question and _ANSWER.search(sentence)
+        if answer:
+            acts.setdefault("answer", sentence)
+            if not _NEGATIVE.search(sentence):
+                acts.setdefault("confirmation", sentence)
+        if (not answer and _ACK.search(sentence)) or _clausal(_ACK_ANY, sentence):
             acts.setdefault("acknowledgement", sentence)
-        if _CONFIRM.search(sentence):
+        if _CONFIRM.search(sentence) or _clausal(_CONFIRM_ANY, sentence):
             acts.setdefault("confirmation", sentence)
     return acts
 
@@ -169,7 +221,7 @@ def ref_classify(text: str) -> dict[str, str]:
 def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
     for m in ep.messages:
-        for act, evidence in ref_classify(m.content).items():
+        for act, evidence in ref_classify(m.content, answers_question(ep, m)).items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
     n = len(ep.messages)
@@ -182,14 +234,16 @@ def ref_exchange(ep: Episode) -> Score:
     s = ep.scenario
     said = [m.content for m in ep.messages]
     needed = [s.fact(f) for f in s.task.needed_facts]
-    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said))
+    stated, item_share = deal_statements(ep)  # a deal's values stated in words (not a shortcut: used as is)
+    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said) or f.id in stated)
     named_at = None
     if s.task.answer is not None:
         answer = Mention(literal=s.task.answer)
         named_at = next((i / len(said) for i, t in enumerate(said) if answer.found_in(t)), None)
     findings = []
     for fid in s.task.needed_facts:
-        first = next((m for m in ep.messages if s.fact(fid).mentioned_in(m.content)), None)
+        first = next((m for m in ep.messages if s.fact(fid).mentioned_in(m.content) or stated.get(fid) == m.id),
+                     None)
         if first is not None:
             findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                     reason=f"{fid} first mentioned by {first.sender}"))
@@ -200,6 +254,7 @@ def ref_exchange(ep: Episode) -> Score:
         "turns_to_decision": float(ep.outcome.turns) if decided else None,
         "words_per_turn": sum(len(t.split()) for t in said) / len(said) if said else 0.0,
         "answer_first_named_at": named_at,
+        "item_values_stated": item_share,
     }, findings=findings)
 
 

@@ -68,8 +68,9 @@ EVALUATOR_OF = {
     "acknowledgement": "grounding_acts",
     "confirmation": "grounding_acts",
 }
-# Finding kinds that are evidence, not message labels (scored at episode level instead).
-EPISODE_KINDS = {"commitment", "disclosure"}
+# Finding kinds that are evidence, not message labels (scored at episode level instead), and
+# "answer" (grounding_acts' yes/no answers), which this set does not label.
+EPISODE_KINDS = {"commitment", "disclosure", "answer"}
 _STARTED = datetime(2024, 1, 1, tzinfo=UTC)
 
 

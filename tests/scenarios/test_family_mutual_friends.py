@@ -161,13 +161,18 @@ def test_check_catches_no_shared_friend_and_a_wrong_answer() -> None:
 def test_check_catches_a_mention_hidden_in_another_name() -> None:
     s = families.generate(NAME, 1, 9)[0]
     victim = next(f for f in s.facts_of(s.agent_ids[0]) if not f.text.startswith(f"{s.task.answer}:"))
-    # "X Y" inside "AX Y": a mention found in another person's fact
+    # "X Y" inside "X Y-Z" (whole words still: "-" is no word character): a mention found in another person's fact
     inner = victim.text.split(":")[0]
+    data = s.model_dump()
+    data["facts"].append({"id": "extra", "text": f"{inner}-Lopez: likes chess.", "holders": [s.agent_ids[0]],
+                          "mentions": [f"{inner}-Lopez"]})
+    with pytest.raises(AssertionError, match="is found in fact extra"):
+        FAM.check(Scenario.model_validate(data))
+    # "X Y" inside "ZX Y" is no mention any more (whole words): the check lets it pass
     data = s.model_dump()
     data["facts"].append({"id": "extra", "text": f"Z{inner}: likes chess.", "holders": [s.agent_ids[0]],
                           "mentions": [f"Z{inner}"]})
-    with pytest.raises(AssertionError, match="is found in fact extra"):
-        FAM.check(Scenario.model_validate(data))
+    FAM.check(Scenario.model_validate(data))
 
 
 # --------------------------------------------------------------------------- baseline

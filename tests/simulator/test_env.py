@@ -241,6 +241,45 @@ def test_commitment_parsing(content: str, values: list[str]) -> None:
     assert all(a.verb == "SELECT" for a in actions)
 
 
+@pytest.mark.parametrize(
+    ("content", "values"),
+    [
+        # inline: the value ends with its sentence
+        ("Agreed. SELECT: Tess Moreau", ["Tess Moreau"]),
+        ("Great, we match! SELECT: Tess Moreau. Bye!", ["Tess Moreau"]),
+        ("ok so SELECT: Tess Moreau", ["Tess Moreau"]),
+        ("Yes, it's her. **SELECT:** Tess Moreau", ["Tess Moreau"]),
+        ("Agreed. SELECT: Tess Moreau\nSELECT: Ivan Petrov", ["Tess Moreau", "Ivan Petrov"]),
+        # not meant as a commitment: negated, hedged, conditional, a question, quoted, about the syntax
+        ("Don't SELECT: Tess Moreau yet, I'm not sure.", []),
+        ("Let's not SELECT: Tess Moreau yet.", []),
+        ("I won't SELECT: Tess Moreau until you confirm.", []),
+        ("If you agree, SELECT: Tess Moreau.", []),
+        ("Once we are sure, SELECT: Tess Moreau", []),
+        ("Maybe SELECT: Tess Moreau?", []),
+        ("Shall we SELECT: Tess Moreau?", []),
+        ('You said "SELECT: Tess Moreau" too early.', []),
+        ("Reply with `SELECT: Tess Moreau` when ready.", []),
+        ("Just write SELECT: <name> at the end.", []),
+        ("Everyone PRESELECT: Tess Moreau", []),
+        ("Okay, I will SELECT: Tess Moreau once you confirm.", []),
+        ("Then SELECT: Tess Moreau if Ivan is out.", []),
+        # a negation in an earlier sentence does not reach it
+        ("I don't know Ivan. SELECT: Tess Moreau", ["Tess Moreau"]),
+    ],
+)
+def test_inline_commitments(content: str, values: list[str]) -> None:
+    env = PrivyEnv(load_scenario(MUTUAL))
+    assert [a.value for a in env.parse_actions(content)] == values
+
+
+def test_an_inline_commitment_ends_the_episode_as_a_line_would() -> None:
+    env = PrivyEnv(load_scenario(MUTUAL))
+    say(env, "Tess Moreau is on my list. Agreed? SELECT: Tess Moreau")
+    say(env, "Agreed. SELECT: Tess Moreau")
+    assert env.ended_by == "committed" and env.outcome().success
+
+
 def test_commitment_uses_the_scenarios_verb() -> None:
     env = PrivyEnv(load_scenario(HIDDEN))
     assert [a.value for a in env.parse_actions("DECIDE: Avery")] == ["Avery"]
@@ -431,3 +470,14 @@ def test_render_lists_the_messages() -> None:
     say(env, "Hello Bob", "Hello Alice")
     assert env.render().splitlines() == [
         "[0] Alice -> bob: Hello Bob", "[1] Bob -> alice: Hello Alice"]
+
+
+def test_an_imported_transcript_reads_inline_commitments_by_the_same_rule() -> None:
+    from privy.simulator.episode import Source
+    from privy.simulator.transcript import Line, replay
+
+    lines = [Line("alice", "Tess Moreau? Don't SELECT: Tess Moreau yet."),
+             Line("bob", "Yes, Tess. Agreed. SELECT: Tess Moreau"), Line("alice", "Great! SELECT: Tess Moreau.")]
+    ep = replay(load_scenario(MUTUAL), lines, Source(format="transcript", file="t.jsonl", record="1"))
+    assert [[a.value for a in m.actions] for m in ep.messages] == [[], ["Tess Moreau"], ["Tess Moreau"]]
+    assert ep.outcome.ended_by == "committed" and ep.outcome.success

@@ -37,7 +37,8 @@ def test_replay_keeps_irregular_order_dms_and_recomputes_the_outcome() -> None:
     assert [m.turn for m in ep.messages] == list(range(7))  # turn = index, no round robin
     assert [m.sender for m in ep.messages] == ["ana", "ana", "cleo", "ben", "ana", "cleo", "ana"]
     assert ep.messages[2].recipients == {"ana"} and ep.messages[0].recipients == {"ben", "cleo"}
-    assert ep.messages[2].actions == ()  # not at the start of a line: privy's own rule does not see it
+    # inline: privy's own rule sees it (cleo's later line replaces it)
+    assert [a.value for a in ep.messages[2].actions] == ["Blake is what I thought"]
     assert ep.outcome.ended_by == "committed" and ep.outcome.success and ep.outcome.decision == "Avery"
     assert ep.source.times == [None] * 6 + ["10:04"]
 

@@ -1,0 +1,65 @@
+"""Value statements in a negotiation, in natural language: which items a speaker said something about.
+
+In Deal or No Deal (Lewis et al. 2017) each side's values are private, and people rarely
+state them as ``book=3 hat=0``: they say "I really need the books", "hats are worthless
+to me", "books are worth 3 each to me", "you can have the balls". A sentence states a
+value of an item when it names the item (singular or plural, any case, as a whole word;
+"the rest", "everything else", "the others" stand for the items the sentence does not
+name) and, anywhere in the same sentence, in any order, has
+
+- a **number with a value word** ("3 points", "worth 3", "3 each", ``book=3``): a number
+  alone is a count ("I want 2 books"), not a value;
+- or a **preference word**: high ("need", "want", "love", "like", "important",
+  "valuable", "priority", "care about", "most") or low ("worthless", "useless", "no use",
+  "no value", "nothing", "zero", "don't need", "don't want", "don't care", "can have",
+  "can take", "take them", "keep them").
+
+A sentence that is a ``DEAL:`` commitment states nothing here (it says what the speaker
+takes, not what items are worth). A question ("do you need the hats?") states nothing
+about the speaker's values either. Pronouns are not resolved ("I need them"), and a
+statement of another side's values ("you seem to like hats") is read as the speaker's
+own: both are known limits.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from privy.evaluators.sentences import SENTENCE
+
+_NUMBER = r"(?:\d+|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
+_VALUE_WORD = r"(?:points?|pts|worth|value[sd]?|each|apiece|a piece|=)"
+_NUMBER_VALUE = re.compile(
+    rf"(?:\b{_NUMBER}\s*(?:{_VALUE_WORD})|(?:worth|value[sd]?(?: at)?|=)\s*{_NUMBER}\b|\b{_NUMBER}\s+(?:to me|for me))",
+    re.IGNORECASE,
+)
+_PREFERENCE = re.compile(
+    r"\b(need|needs|want|wants|love|like|important|valuable|priority|care about|most|prefer|"
+    r"worthless|useless|no use|no value|nothing|zero|don['’]t need|don['’]t want|don['’]t care|"
+    r"can have|can take|take them|keep them|not worth)\b",
+    re.IGNORECASE,
+)
+_REST = re.compile(r"\b(the rest|everything else|the others|the other items|all else)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _item_pattern(item: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?(?!\w)", re.IGNORECASE)
+
+
+def value_statements(text: str, items: tuple[str, ...], verb: str = "DEAL") -> dict[str, str]:
+    """The items ``text`` states a value of: item -> the sentence that does."""
+    out: dict[str, str] = {}
+    for m in SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if not sentence or sentence.endswith("?") or re.search(rf"\b{re.escape(verb)}\s*\**\s*:", sentence):
+            continue
+        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)):
+            continue
+        named = [i for i in items if _item_pattern(i).search(sentence)]
+        if _REST.search(sentence):
+            named += [i for i in items if i not in named]
+        for i in named:
+            out.setdefault(i, sentence)
+    return out

@@ -1,0 +1,62 @@
+"""Deals: value statements in words count as information; premature commitment by what the committer heard."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from helpers.play import deal_scenario, play
+
+from privy import evaluators
+from privy.evaluators.base import Score
+from privy.evaluators.deal_values import value_statements
+from privy.simulator.episode import Episode
+
+ITEMS = ("book", "hat", "ball")
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("I really need the books", {"book"}),
+    ("hats are worthless to me", {"hat"}),
+    ("Books are worth 3 each to me.", {"book"}),
+    ("To me a ball is 2 points.", {"ball"}),
+    ("3 points for each book, 0 for the hat", {"book", "hat"}),
+    ("I need the balls, you can have the rest.", {"ball", "book", "hat"}),
+    ("My values per item: book=1 hat=3 ball=2.", {"book", "hat", "ball"}),
+    # none: a question, a commitment, a count with no value word or preference, an item inside a word
+    ("Do you need the hats?", set()),
+    ("DEAL: book=1 hat=0 ball=2", set()),
+    ("Give me 2 books.", set()),
+    ("The hatchback is worth 3 points.", set()),
+])
+def test_value_statements(text: str, items: set[str]) -> None:
+    assert set(value_statements(text, ITEMS)) == items
+
+
+def _scores(ep: Episode) -> dict[str, Score]:
+    return asyncio.run(evaluators.evaluate(ep, ["information_exchange", "premature_commitment"]))
+
+
+def test_natural_value_statements_count_for_information_exchange() -> None:
+    ep = play(deal_scenario(), "I really need the books; hats are worthless to me.", "Hats matter most to me.",
+              "Balls are worth 2 each to me.", "The books are useless to me, and I'd like the balls too.")
+    x = _scores(ep)["information_exchange"]
+    assert x.value == 1.0 and x.metrics["item_values_stated"] == 1.0
+    assert [(f.message_id, f.fact_id) for f in x.findings] == [(2, "ann_values"), (3, "bob_values")]
+    half = play(deal_scenario(), "I really need the books.", "Hello.")
+    x = _scores(half)["information_exchange"]
+    assert x.value == 0.0 and x.metrics["item_values_stated"] == 1 / 6
+
+
+def test_a_deal_commitment_is_premature_only_without_word_of_the_other_side() -> None:
+    informed = play(deal_scenario(), "I really need the books.", "Hats are what I want.\nDEAL: book=0 hat=1 ball=2",
+                    "Fine. DEAL: book=2 hat=0 ball=0")
+    p = _scores(informed)["premature_commitment"]
+    assert p.value == 0.0 and p.metrics["commitments"] == 2.0
+    blind = play(deal_scenario(), "Hello!", "DEAL: book=0 hat=1 ball=2")
+    p = _scores(blind)["premature_commitment"]
+    assert p.value == 1.0 and [f.message_id for f in p.findings] == [1]
+    # an offer without a recognisable value: undecided, not guessed
+    offer = play(deal_scenario(), "You take the hat, I take the books.", "DEAL: book=0 hat=1 ball=2")
+    p = _scores(offer)["premature_commitment"]
+    assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []
