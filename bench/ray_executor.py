@@ -168,8 +168,13 @@ def run_suite_ray(
                     "(RAY_AUTH_MODE=token and RAY_AUTH_TOKEN, or ~/.ray/auth_token).") from err
         else:
             os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-            ray.init(address="local", include_dashboard=False, log_to_driver=False,
-                     _node_ip_address="127.0.0.1")
+            try:
+                ray.init(address="local", include_dashboard=False, log_to_driver=False,
+                         _node_ip_address="127.0.0.1")
+            except Exception as err:  # Ray raises a bare Exception when its node does not come up in 30 s
+                raise RayConnectError(
+                    f"could not start a local Ray for this run ({err}); start one with "
+                    "`ray start --head --port PORT` and pass --address 127.0.0.1:PORT") from err
         started = True
     try:
         remote = ray.remote(run_cell)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from privy.bench.ray_executor import cell_payload, record, run_cell
+from privy.bench.ray_executor import RayConnectError, cell_payload, record, run_cell
 from privy.bench.run import run_bench
 from privy.bench.store import ResultStore
 from privy.bench.suite import expand, load_suite
@@ -127,6 +127,23 @@ def test_unknown_executor_is_refused(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_local_ray_that_does_not_come_up_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ray = pytest.importorskip("ray")
+
+    def timed_out(**kwargs: Any) -> None:  # what Ray raises when its node is not up after 30 s
+        raise Exception("The current node timed out during startup.")
+
+    monkeypatch.setattr(ray, "init", timed_out)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    suite, base = load_suite(suite_file(tmp_path / "s.suite.yaml"))
+    store = ResultStore(tmp_path / "r.db")
+    try:
+        with pytest.raises(RayConnectError, match=r"could not start a local Ray .*timed out.*--address 127.0.0.1:PORT"):
+            run_bench(suite, expand(suite, base), store, executor="ray")
+    finally:
+        store.close()
+
+
 def test_ray_head_on_loopback_writes_the_same_store_as_the_local_executor(tmp_path: Path) -> None:
     why = loopback_namespace_available()
     if why:
@@ -147,18 +164,20 @@ def test_ray_head_on_loopback_writes_the_same_store_as_the_local_executor(tmp_pa
             {BIN}/privy bench {suite} --out ray.db -j 2 --executor ray --address 127.0.0.1:6390
             echo '--- resumed:'
             {BIN}/privy bench {suite} --out ray.db -j 2 --executor ray --address 127.0.0.1:6390
+            echo '--- nobody there:' >&2
+            {BIN}/privy bench {suite} --out none.db --executor ray --address 127.0.0.1:1 >&2 || echo "exit $?" >&2
+            {BIN}/ray stop --force > /dev/null 2>&1  # the head goes first: a loaded machine starts one Ray sooner
             echo '--- own ray:'
             {BIN}/privy bench {suite} --out own.db -j 2 --executor ray
-            echo '--- nobody there:'
-            {BIN}/privy bench {suite} --out none.db --executor ray --address 127.0.0.1:1 || echo "exit $?"
             """, cwd=tmp_path)
     finally:
         shutil.rmtree(ray_tmp, ignore_errors=True)
     log = done.stdout + done.stderr
     assert done.returncode == 0, log + (tmp_path / "ray-start.log").read_text()
 
-    log, nobody = log.split("--- nobody there:")
-    first, resumed, own = log.split("--- resumed:")[0], *log.split("--- resumed:")[1].split("--- own ray:")
+    nobody = done.stderr.split("--- nobody there:")[1]
+    first, rest = done.stdout.split("--- resumed:")
+    resumed, own = rest.split("--- own ray:")
     n = len(planned)
     assert f"{n} episodes run, 0 failed, 0 already done" in first
     assert f"0 episodes run, 0 failed, {n} already done" in resumed
