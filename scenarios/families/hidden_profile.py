@@ -322,6 +322,19 @@ class HiddenProfile:
             parts.append(f"Pros minus cons over all our facts: {tally}.\n{verb}: {best}")
         return "\n".join(parts) or "I am waiting to hear everyone's facts."
 
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: cite a fact another member alone holds, tally every fact, decide at once."""
+        verb, options = scenario.task.commitment.verb, scenario.task.options
+        if not options:
+            return None
+        score = scores([f.text for f in scenario.facts], options, lenient=True)
+        best = max(options, key=lambda o: score[o])  # the first of the best on a tie
+        names = {a.id: a.name for a in scenario.agents}
+        theirs = next((f for f in scenario.facts if len(f.holders) == 1 and f.holders[0] != me), None)
+        aside = f"As {names[theirs.holders[0]]} alone knows, {theirs.text}\n" if theirs else ""
+        tally = ", ".join(f"{o} {score[o]:+d}" for o in options)
+        return f"{aside}Pros minus cons over everyone's facts: {tally}.\n{verb}: {best}"
+
     def withhold(self, scenario: Scenario) -> Scenario:
         """Drop the unique facts for the right option (the needed facts): the shared bias wins."""
         drop = set(scenario.task.needed_facts)

@@ -201,6 +201,18 @@ class MutualFriends:
             return "Several of your friends are on my list too; please give their full names again."
         return "I have not seen your list yet; please share your friends."
 
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: name a friend only the partner has, and select the shared one at once."""
+        verb = scenario.task.commitment.verb
+        lists = {a: [_full_name(f) for f in scenario.facts_of(a)] for a in scenario.agent_ids}
+        common = set(lists[me]).intersection(*lists.values())
+        if len(common) != 1:
+            return None
+        shared = next(iter(common))
+        theirs = [n for a in scenario.agent_ids if a != me for n in lists[a] if n not in lists[me]]
+        aside = f"Your list includes {theirs[0]}, and the" if theirs else "The"
+        return f"{aside} friend we share is {shared}.\n{verb}: {shared}"
+
     def withhold(self, scenario: Scenario) -> Scenario:
         """Drop the second agent's entry for the shared friend: no one is on both lists."""
         second = scenario.agent_ids[1]
