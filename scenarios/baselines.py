@@ -3,8 +3,10 @@
 These are reference protocols, not models: deterministic rules such as MutualFriends'
 "share your list, intersect, select". A policy reads exactly the view a prompt would be
 built from (the agent's :class:`~privy.simulator.views.Observation` in ``agents`` mode),
-so it is bound by the same isolation as a model. A scenario of no known family with a
-``select`` task gets the MutualFriends policy.
+so it is bound by the same isolation as a model. In the modes that see the whole state
+(``mindreaders``, ``omniscient``, ``script``) each family's ``shortcut`` plays instead
+(see :class:`ScriptedBackend`). A scenario of no known family with a ``select`` task gets
+the MutualFriends policy.
 
 The backend is registered through the ``privy.backends`` entry point (pyproject.toml),
 so the simulator's registry finds it without importing this layer.
