@@ -20,7 +20,8 @@ Baseline (``policy``): "share everything, tally, decide": on its first turn a me
 lists all its facts verbatim, one ``- `` line each; once it has heard from every other
 member it tallies the distinct facts it knows (its own and the ``- `` lines of the
 others' messages) and commits ``DECIDE: <best-scoring candidate>`` (the first in the
-task's order on a tie). Sentences that are not from the templates (hand-written
+task's order on a tie); a member who shares before hearing everyone asks what the
+others know. Sentences that are not from the templates (hand-written
 scenarios such as ``scenarios/hidden_profile.yaml``) are scored by a word list.
 """
 
@@ -313,6 +314,8 @@ class HiddenProfile:
         heard_from = {m.sender for m in inp.messages if m.sender != inp.me}
         everyone_heard = heard_from >= set(inp.names) - {inp.me}
         parts = [] if spoke else [self._share([f.text for f in inp.facts])]
+        if parts and not everyone_heard:
+            parts.append("What do the rest of you know?")  # a grounding act the full-state shortcut skips
         if everyone_heard:
             shared = [line.strip()[2:] for m in inp.messages if m.sender != inp.me
                       for line in m.content.splitlines() if line.strip().startswith("- ")]

@@ -14,7 +14,8 @@ exactly the fact texts of that person; the two lists have exactly one full name 
 common, the task's ``answer``, whose two facts are the ``needed_facts``.
 
 Baseline (``policy``): "share your list, intersect by full name, select": an agent
-that has heard no list yet lists its friends; once another agent's message mentions
+that has heard no list yet lists its friends and asks which of them the other knows (a
+grounding act the full-state ``shortcut`` skips); once another agent's message mentions
 exactly one of its own friends (by full name), it selects that friend.
 """
 
@@ -194,7 +195,7 @@ class MutualFriends:
             name = _full_name(candidates[0])
             return f"We both know {name}.\n{verb}: {name}"
         if not spoke:
-            return "My friends: " + "; ".join(f.text for f in inp.facts)
+            return "My friends: " + "; ".join(f.text for f in inp.facts) + "\nWhich of them do you know?"
         if heard and not candidates:
             return "None of the friends you named are on my list."
         if candidates:
