@@ -77,6 +77,7 @@ def test_omniscient_makes_fewer_grounding_acts(reports: dict[str, Report], famil
         g = gap(reports[family], "grounding_acts", a, b)  # a − b > 0
         assert g.mean is not None and g.low is not None
         assert g.mean > 0 and g.low > 0, g
+        assert g.mean_b == 0, g  # the full-state reference skips grounding altogether
 
 
 @pytest.mark.parametrize("family", [*families.names(), "all"])
