@@ -3,8 +3,10 @@
 These are reference protocols, not models: deterministic rules such as MutualFriends'
 "share your list, intersect, select". A policy reads exactly the view a prompt would be
 built from (the agent's :class:`~privy.simulator.views.Observation` in ``agents`` mode),
-so it is bound by the same isolation as a model. A scenario of no known family with a
-``select`` task gets the MutualFriends policy.
+so it is bound by the same isolation as a model. In the modes that see the whole state
+(``mindreaders``, ``omniscient``, ``script``) each family's ``shortcut`` plays instead
+(see :class:`ScriptedBackend`). A scenario of no known family with a ``select`` task gets
+the MutualFriends policy.
 
 The backend is registered through the ``privy.backends`` entry point (pyproject.toml),
 so the simulator's registry finds it without importing this layer.
@@ -18,18 +20,26 @@ from privy.scenarios import families
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
 from privy.simulator.modes import Mode
+from privy.simulator.scenario import Scenario
 from privy.simulator.views import Observation, PublicTask, State
 
 FALLBACK = "mutual_friends"  # the policy of a 'select' task whose family has none
 
 
 class ScriptedBackend:
-    """Rule-based reference policies, one per scenario family (:mod:`privy.scenarios.families`)."""
+    """Rule-based reference policies, one per scenario family (:mod:`privy.scenarios.families`).
+
+    ``agents``: each agent plays the family's ``policy`` on its own Observation, exchanging
+    what it needs. ``mindreaders`` and ``omniscient``: the request carries the whole State,
+    and the writer plays the family's ``shortcut``: no grounding, a commitment on its first
+    turn, naming a fact only another agent holds (the omniscient shortcut of Zhou et al.
+    2024); an agent the family gives no shortcut (an answerer, a teacher) plays its policy on
+    the messages it was delivered. ``script``: one call writes the whole dialogue as
+    ``Name: text`` lines, each agent's shortcut turn in speaking order.
+    """
 
     name = "scripted"
-    # Declared for the registry (``registry.modes``): a suite pairing this backend with
-    # ``script`` mode, where one call writes the whole conversation, is refused up front.
-    modes = frozenset({Mode.AGENTS, Mode.MINDREADERS, Mode.OMNISCIENT})
+    modes: frozenset[Mode] | None = None  # every mode (see the class docstring)
 
     def settings(self) -> dict[str, Any]:
         return {"backend": self.name, "policy": "the scenario family's reference protocol"}
@@ -40,18 +50,46 @@ class ScriptedBackend:
             family, me = view.family, view.agent.id
             inp = families.PolicyInput(me=me, names=dict(view.names), facts=list(view.facts),
                                        messages=list(view.messages), task=view.task)
-        elif isinstance(view, State) and request.speaker is not None:
-            s, me = view.scenario, request.speaker
-            family = s.family
-            inp = families.PolicyInput(me=me, names={a.id: a.name for a in s.agents}, facts=s.facts_of(me),
-                                       messages=[m for m in view.messages if m.visible_to(me)],
-                                       task=PublicTask.model_validate(s.task))
-        else:
-            raise BackendError("the scripted backend writes one agent's turn at a time; "
-                               "use mode agents, mindreaders or omniscient")
-        if family not in families.names():
-            if inp.task.kind != "select":
-                raise BackendError(f"no scripted baseline for family '{family}' (task kind {inp.task.kind}); "
-                                   f"baselines exist for {families.names()} and any 'select' task")
-            family = FALLBACK
-        return Completion(text=families.policy_text(family, inp))
+            return Completion(text=families.policy_text(_family(family, inp.task), inp))
+        if not isinstance(view, State):
+            raise BackendError("the scripted backend reads the request's view (an Observation or a State); "
+                               "this request carries none")
+        s = view.scenario
+        family = _family(s.family, PublicTask.model_validate(s.task))
+        if request.speaker is None:  # script mode: the whole dialogue in one generation
+            return Completion(text=_script(family, s))
+        return Completion(text=_full_state_turn(family, view, request.speaker))
+
+
+def _family(family: str, task: PublicTask) -> str:
+    if family in families.names():
+        return family
+    if task.kind != "select":
+        raise BackendError(f"no scripted baseline for family '{family}' (task kind {task.kind}); "
+                           f"baselines exist for {families.names()} and any 'select' task")
+    return FALLBACK
+
+
+def _full_state_turn(family: str, state: State, me: str) -> str:
+    s = state.scenario
+    text = families.shortcut_text(family, s, me)
+    if text is not None:
+        return text
+    inp = families.PolicyInput(me=me, names={a.id: a.name for a in s.agents}, facts=s.facts_of(me),
+                               messages=[m for m in state.messages if m.visible_to(me)],
+                               task=PublicTask.model_validate(s.task))
+    return families.policy_text(family, inp)
+
+
+def _script(family: str, s: Scenario) -> str:
+    """Every agent's shortcut turn, in speaking order (scenario order), as ``Name: text`` lines.
+
+    Each agent speaks once: the shortcut commits on the first turn, so the episode ends
+    within one round; an agent without a shortcut (it would only answer) is left out.
+    """
+    lines = []
+    for a in s.agents:
+        text = families.shortcut_text(family, s, a.id)
+        if text is not None:
+            lines.append(f"{a.name}: {text}")
+    return "\n".join(lines)

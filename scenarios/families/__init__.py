@@ -86,5 +86,11 @@ def policy_text(family_name: str, inp: PolicyInput) -> str:
     return family(family_name).policy(inp)
 
 
+def shortcut_text(family_name: str, scenario: Scenario, me: str) -> str | None:
+    """The family's full-state reference turn for ``me`` (see ``Family.shortcut``), or None if it has none."""
+    shortcut = getattr(family(family_name), "shortcut", None)
+    return None if shortcut is None else shortcut(scenario, me)
+
+
 __all__ = ["Family", "FamilyError", "FamilyParams", "PolicyInput", "family", "generate", "iterate", "names", "params",
-           "policy_text", "write"]
+           "policy_text", "shortcut_text", "write"]

@@ -1,7 +1,8 @@
 """What a scenario family provides: a generator, a ground truth check, a baseline policy.
 
 A family generates instances with known answers and controlled difficulty from a seed;
-its ``policy`` is a deterministic reference protocol (the ``scripted`` backend plays it);
+its ``policy`` is a deterministic reference protocol (the ``scripted`` backend plays it in
+``agents`` mode) and its optional ``shortcut`` the full-state reference of the other modes;
 ``withhold`` removes the facts the protocol needs, so a test can show it then fails.
 """
 
@@ -56,6 +57,11 @@ class Family(Protocol):
     def policy(self, inp: PolicyInput) -> str:
         """The baseline's next message for ``inp.me``."""
         ...
+
+    # Optional: ``shortcut(scenario, me) -> str | None``, the reference turn of a writer that sees the
+    # whole state (modes mindreaders, omniscient, script): it skips grounding, as Zhou et al. (2024)
+    # describe, and commits at once, naming a fact only another agent holds. None: no shortcut for
+    # ``me`` (it plays ``policy`` on its own view).
 
     def withhold(self, scenario: Scenario) -> Scenario:
         """The same instance without the facts the baseline needs to succeed."""

@@ -311,6 +311,23 @@ class DealOrNoDeal:
                     f"you take {fmt(split[partner])}.\n{verb}: {fmt(split[inp.me])}")
         return proposal if said else f"{statement}\n{proposal}"
 
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: state the partner's private values and commit to the reference split at once."""
+        deal, verb, order = scenario.task.deal, scenario.task.commitment.verb, scenario.agent_ids
+        if deal is None or len(order) != 2:
+            return None
+        items = deal.items
+        partner = next(a for a in order if a != me)
+        values = {a: next((v for f in scenario.facts_of(a) if (v := parse_values(f.text, items)) is not None), None)
+                  for a in order}
+        mine, theirs = values[me], values[partner]
+        if mine is None or theirs is None:
+            return None
+        split = reference_split(items, {me: mine, partner: theirs}, order)
+        return (f"You value the items at {fmt(theirs)}.\n"
+                f"Each item to whoever values it more: I take {fmt(split[me])}, you take {fmt(split[partner])}.\n"
+                f"{verb}: {fmt(split[me])}")
+
     def withhold(self, scenario: Scenario) -> Scenario:
         """Each agent's value fact loses its numbers: no one can say or learn what anything is worth."""
         data = scenario.model_dump()

@@ -20,7 +20,8 @@ Baseline (``policy``): "share everything, tally, decide": on its first turn a me
 lists all its facts verbatim, one ``- `` line each; once it has heard from every other
 member it tallies the distinct facts it knows (its own and the ``- `` lines of the
 others' messages) and commits ``DECIDE: <best-scoring candidate>`` (the first in the
-task's order on a tie). Sentences that are not from the templates (hand-written
+task's order on a tie); a member who shares before hearing everyone asks what the
+others know. Sentences that are not from the templates (hand-written
 scenarios such as ``scenarios/hidden_profile.yaml``) are scored by a word list.
 """
 
@@ -313,6 +314,8 @@ class HiddenProfile:
         heard_from = {m.sender for m in inp.messages if m.sender != inp.me}
         everyone_heard = heard_from >= set(inp.names) - {inp.me}
         parts = [] if spoke else [self._share([f.text for f in inp.facts])]
+        if parts and not everyone_heard:
+            parts.append("What do the rest of you know?")  # a grounding act the full-state shortcut skips
         if everyone_heard:
             shared = [line.strip()[2:] for m in inp.messages if m.sender != inp.me
                       for line in m.content.splitlines() if line.strip().startswith("- ")]
@@ -321,6 +324,19 @@ class HiddenProfile:
             tally = ", ".join(f"{o} {score[o]:+d}" for o in options)
             parts.append(f"Pros minus cons over all our facts: {tally}.\n{verb}: {best}")
         return "\n".join(parts) or "I am waiting to hear everyone's facts."
+
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: cite a fact another member alone holds, tally every fact, decide at once."""
+        verb, options = scenario.task.commitment.verb, scenario.task.options
+        if not options:
+            return None
+        score = scores([f.text for f in scenario.facts], options, lenient=True)
+        best = max(options, key=lambda o: score[o])  # the first of the best on a tie
+        names = {a.id: a.name for a in scenario.agents}
+        theirs = next((f for f in scenario.facts if len(f.holders) == 1 and f.holders[0] != me), None)
+        aside = f"As {names[theirs.holders[0]]} alone knows, {theirs.text}\n" if theirs else ""
+        tally = ", ".join(f"{o} {score[o]:+d}" for o in options)
+        return f"{aside}Pros minus cons over everyone's facts: {tally}.\n{verb}: {best}"
 
     def withhold(self, scenario: Scenario) -> Scenario:
         """Drop the unique facts for the right option (the needed facts): the shared bias wins."""

@@ -14,7 +14,8 @@ exactly the fact texts of that person; the two lists have exactly one full name 
 common, the task's ``answer``, whose two facts are the ``needed_facts``.
 
 Baseline (``policy``): "share your list, intersect by full name, select": an agent
-that has heard no list yet lists its friends; once another agent's message mentions
+that has heard no list yet lists its friends and asks which of them the other knows (a
+grounding act the full-state ``shortcut`` skips); once another agent's message mentions
 exactly one of its own friends (by full name), it selects that friend.
 """
 
@@ -194,12 +195,24 @@ class MutualFriends:
             name = _full_name(candidates[0])
             return f"We both know {name}.\n{verb}: {name}"
         if not spoke:
-            return "My friends: " + "; ".join(f.text for f in inp.facts)
+            return "My friends: " + "; ".join(f.text for f in inp.facts) + "\nWhich of them do you know?"
         if heard and not candidates:
             return "None of the friends you named are on my list."
         if candidates:
             return "Several of your friends are on my list too; please give their full names again."
         return "I have not seen your list yet; please share your friends."
+
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: name a friend only the partner has, and select the shared one at once."""
+        verb = scenario.task.commitment.verb
+        lists = {a: [_full_name(f) for f in scenario.facts_of(a)] for a in scenario.agent_ids}
+        common = set(lists[me]).intersection(*lists.values())
+        if len(common) != 1:
+            return None
+        shared = next(iter(common))
+        theirs = [n for a in scenario.agent_ids if a != me for n in lists[a] if n not in lists[me]]
+        aside = f"Your list includes {theirs[0]}, and the" if theirs else "The"
+        return f"{aside} friend we share is {shared}.\n{verb}: {shared}"
 
     def withhold(self, scenario: Scenario) -> Scenario:
         """Drop the second agent's entry for the shared friend: no one is on both lists."""

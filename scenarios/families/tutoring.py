@@ -268,6 +268,20 @@ class Tutoring:
     def policy(self, inp: PolicyInput) -> str:
         return _student_turn(inp) if inp.me == STUDENT else _teacher_turn(inp)
 
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: the student uses the teacher's answer key and answers at once; the control has no key,
+        so the student commits its own belief. The teacher has no shortcut (it plays its policy)."""
+        if me != STUDENT:
+            return None
+        key = next((m for f in scenario.facts if f.id == "answer_key" and (m := _KEY.match(f.text))), None)
+        if key is not None:
+            return f"Since {key.group(2)}, the total is {key.group(1)}.\n{VERB}: {key.group(1)}"
+        view = _StudentView.of(scenario.facts_of(STUDENT))
+        if view is None:
+            return None
+        answer = evaluate_working(view.working, view.candidates[0])
+        return f"My answer is {answer}.\n{VERB}: {answer}"
+
     def withhold(self, scenario: Scenario) -> Scenario:
         facts = [f for f in scenario.facts if f.id != "answer_key"]
         task = scenario.task.model_copy(update={"needed_facts": []})

@@ -312,6 +312,16 @@ class TwentyQuestions:
             return "Your answers fit none of the candidates." if not remaining else UNKNOWN
         return q
 
+    def shortcut(self, scenario: Scenario, me: str) -> str | None:
+        """Full state: the guesser reads the answerer's secret and guesses at once; the answerer has none."""
+        if me not in scenario.task.committers:
+            return None
+        secret = next((f.text.removeprefix(SECRET_INTRO).rstrip(".") for f in scenario.facts
+                       if me not in f.holders and f.text.startswith(SECRET_INTRO)), None)
+        if secret is None:
+            return None
+        return f"The secret item is the {secret}.\n{scenario.task.commitment.verb}: {secret}"
+
     def withhold(self, scenario: Scenario) -> Scenario:
         """The answerer forgets the secret: it can only answer "I don't know."."""
         data = scenario.model_dump()

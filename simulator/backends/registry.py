@@ -103,8 +103,8 @@ def unusable(name: str) -> str | None:
 def modes(name: str) -> frozenset[str] | None:
     """The modes the backend ``name`` declares it can play (its factory's ``modes``), or None: every mode.
 
-    A backend that cannot write some modes (the ``scripted`` reference policies write one
-    agent's turn at a time, so not ``script``) says so in a class attribute ``modes``, so a
+    A backend that cannot write some modes (one that writes one agent's turn at a time,
+    so not ``script``) says so in a class attribute ``modes``, so a
     suite that pairs it with another mode is refused before anything runs. None too for a
     backend that cannot be loaded here (:func:`unusable` or :func:`create` says why).
     """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, SCENARIO_DIR
+from helpers import NO_SCRIPT_ERROR, ROOT, SCENARIO_DIR, no_script_backend
 from typer.testing import CliRunner, Result
 
 from privy.bench.report import SECTIONS, build_report, to_html, to_markdown
@@ -28,10 +28,7 @@ def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "2000"})
 
 
-class EveryMode(ScriptedBackend):
-    """The scripted backend without its declared modes: a suite may pair it with script mode, which then fails."""
-
-    modes = None  # type: ignore[assignment]
+EveryMode = no_script_backend()  # declares every mode, fails every script-mode call
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +47,7 @@ def scripted_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = invoke("bench", d / "s.suite.yaml", "--out", d / "r.db", "-j", "4")
     finally:
         del registry._FACTORIES["every-mode"]
-    assert result.exit_code == 1, result.output  # the scripted backend cannot write script mode
+    assert result.exit_code == 1, result.output  # this backend cannot write script mode
     assert "24 episodes run, 8 failed" in result.output
     return d / "r.db"
 
@@ -75,7 +72,7 @@ def test_report_has_every_section_in_terminal_markdown_and_html(scripted_db: Pat
     assert "script − omniscient" not in markdown
     # totals and failures
     assert "| all | 32 | 24 | 8 |" in markdown
-    assert markdown.count("the scripted backend writes one agent's turn at a time") == 8
+    assert markdown.count(NO_SCRIPT_ERROR) == 8
     assert "8 episode(s) failed" in markdown
     # the simulation card
     assert "mutual_friends: 3 instance(s); 2 agents" in markdown

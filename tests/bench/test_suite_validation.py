@@ -17,6 +17,7 @@ from privy.cli import app
 from privy.scenarios.baselines import ScriptedBackend
 from privy.simulator.backends import registry
 from privy.simulator.backends.base import ChatRequest, Completion
+from privy.simulator.modes import Mode
 
 WIDE = {"COLUMNS": "2000"}
 
@@ -158,13 +159,16 @@ def test_a_backend_that_cannot_play_a_mode_is_refused_before_any_model_call(
     calls: list[str] = []
 
     class Counting(ScriptedBackend):
+        modes = frozenset({Mode.AGENTS, Mode.MINDREADERS, Mode.OMNISCIENT})  # declares it cannot write script
+
         async def complete(self, request: ChatRequest) -> Completion:
             calls.append(request.speaker or "")
             return await super().complete(request)
 
-    registered["counting"] = Counting  # inherits the scripted backend's declared modes
+    registered["counting"] = Counting
     assert registry.modes("counting") == {"agents", "mindreaders", "omniscient"}
     assert registry.modes("mock") is None  # declares nothing: every mode
+    assert registry.modes("scripted") is None  # the references write every mode
     suite, db = write(tmp_path / "s.suite.yaml", """\
         name: s
         scenarios: [{family: mutual_friends, count: 2}]
@@ -179,16 +183,15 @@ def test_a_backend_that_cannot_play_a_mode_is_refused_before_any_model_call(
     assert calls == [] and not db.exists()
 
 
-def test_the_scripted_reference_declares_it_cannot_write_script_mode(tmp_path: Path) -> None:
+def test_the_scripted_reference_plays_every_mode(tmp_path: Path) -> None:
     suite = write(tmp_path / "s.suite.yaml", """\
         name: s
         scenarios: [{family: mutual_friends, count: 1}]
         modes: [agents, mindreaders, omniscient, script]
         backends: [{name: scripted}]
         """)
-    with pytest.raises(SuiteError, match=r"s\.suite\.yaml:3: modes\[3\]: backend 'scripted' .* cannot play mode "
-                                         r"'script'"):
-        load_suite(suite)
+    loaded, _ = load_suite(suite)
+    assert [str(m) for m in loaded.modes] == ["agents", "mindreaders", "omniscient", "script"]
 
 
 def test_validate_checks_suite_files_by_suffix_or_by_their_keys(tmp_path: Path) -> None:

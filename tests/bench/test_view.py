@@ -357,7 +357,7 @@ def test_failed_episodes_without_messages_are_listed_in_the_page(browser: Any, m
 
 @pytest.fixture(scope="module")
 def big_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """600 scripted episodes: 200 generated MutualFriends instances in three modes (scripted writes no script)."""
+    """600 scripted episodes: 200 generated MutualFriends instances in three modes."""
     from privy.bench.run import run_bench
     from privy.bench.suite import Grid, ScenarioSource, Suite, SuiteBackend
 

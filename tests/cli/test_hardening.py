@@ -8,11 +8,12 @@ import http.client
 import importlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import SCENARIO_DIR
+from helpers import NO_SCRIPT_ERROR, SCENARIO_DIR, no_script_backend
 from typer.testing import CliRunner, Result
 
 from privy.bench.compare import episode_path
@@ -58,16 +59,26 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ------------------------------------------------------------------ 1. a failed episode fails the command
 
 
-def test_run_exits_1_when_the_episode_ended_in_error_and_still_writes_it(tmp_path: Path) -> None:
+@pytest.fixture
+def no_script() -> Iterator[str]:
+    """A backend whose script-mode call fails (registered for the test)."""
+    backends.register("no-script", no_script_backend())
+    try:
+        yield "no-script"
+    finally:
+        del backends.registry._FACTORIES["no-script"]
+
+
+def test_run_exits_1_when_the_episode_ended_in_error_and_still_writes_it(tmp_path: Path, no_script: str) -> None:
     out = tmp_path / "ep.json"
-    result = invoke("run", MUTUAL, "--backend", "scripted", "--mode", "script", "--out", out)
+    result = invoke("run", MUTUAL, "--backend", no_script, "--mode", "script", "--out", out)
     assert result.exit_code == 1, result.output
-    assert "the episode ended in error" in result.stderr and "one agent's turn at a time" in result.stderr
+    assert "the episode ended in error" in result.stderr and NO_SCRIPT_ERROR in result.stderr
     assert load_episode(out).outcome.ended_by == "error"
 
 
-def test_compare_exits_1_when_any_episode_ended_in_error(tmp_path: Path) -> None:
-    result = invoke("compare", MUTUAL, "--backend", "scripted", "--modes", "agents,script", "--out-dir", tmp_path)
+def test_compare_exits_1_when_any_episode_ended_in_error(tmp_path: Path, no_script: str) -> None:
+    result = invoke("compare", MUTUAL, "--backend", no_script, "--modes", "agents,script", "--out-dir", tmp_path)
     assert result.exit_code == 1, result.output
     assert "1 of 2 episode(s) ended in error" in result.stderr and "script" in result.stderr
     assert len(list(tmp_path.glob("*.json"))) == 2, "every episode is still written"

@@ -97,3 +97,22 @@ def regenerate_example(path: Path, family: str, out: Path) -> Path:
             values[key] = yaml.safe_load(v)
     return next(p for p in families.write(families.generate(family, count, seed, values), out)
                 if p.name == path.name)
+
+
+NO_SCRIPT_ERROR = "this test backend writes one agent's turn at a time"
+
+
+def no_script_backend() -> type:
+    """The scripted references, failing every ``script``-mode call (a backend error, an episode that ends in
+    error) without declaring it: what tests of failed episodes need now that ``scripted`` writes every mode."""
+    from privy.scenarios.baselines import ScriptedBackend
+    from privy.simulator.backends.base import ChatRequest, Completion
+    from privy.simulator.backends.errors import BackendError
+
+    class NoScript(ScriptedBackend):
+        async def complete(self, request: ChatRequest) -> Completion:
+            if request.speaker is None:
+                raise BackendError(NO_SCRIPT_ERROR)
+            return await super().complete(request)
+
+    return NoScript

@@ -183,7 +183,8 @@ def test_policy_waits_until_everyone_has_spoken() -> None:
     ep = solve(s)
     first = ep.messages[0]
     assert "DECIDE" not in first.content
-    assert [f"- {f.text}" for f in s.facts_of(first.sender)] == first.content.splitlines()[1:]
+    assert [f"- {f.text}" for f in s.facts_of(first.sender)] == first.content.splitlines()[1:-1]
+    assert first.content.splitlines()[-1] == "What do the rest of you know?"  # it has not heard the others yet
 
 
 def test_baseline_solves_the_hand_written_demo_and_fails_without_its_unique_facts() -> None:

@@ -203,7 +203,7 @@ def test_first_turn_lists_the_agents_own_friends() -> None:
                                task=PublicTask.model_validate(s.task))
     text = FAM.policy(inp)
     assert text.startswith("My friends: ") and "SELECT" not in text
-    assert text == "My friends: " + "; ".join(f.text for f in s.facts_of(a))
+    assert text == "My friends: " + "; ".join(f.text for f in s.facts_of(a)) + "\nWhich of them do you know?"
 
 
 def test_baseline_solves_the_hand_written_demo_and_fails_when_withheld() -> None:

@@ -31,9 +31,8 @@ def without_shared_friend(s: Scenario) -> Scenario:
     return Scenario.model_validate(data)
 
 
-@pytest.mark.parametrize("mode", ["agents", "mindreaders", "omniscient"])
-def test_scripted_policy_solves_mutual_friends(mode: str) -> None:
-    ep = solve(load_scenario(MUTUAL), mode)
+def test_scripted_policy_solves_mutual_friends() -> None:
+    ep = solve(load_scenario(MUTUAL), "agents")
     o = ep.outcome
     assert o.success is True
     assert o.ended_by == "committed"
@@ -43,6 +42,35 @@ def test_scripted_policy_solves_mutual_friends(mode: str) -> None:
     assert [m.sender for m in ep.messages] == ["alice", "bob", "alice"]
     assert all(c.error is None for c in ep.calls)
     assert [c.speaker for c in ep.calls] == ["alice", "bob", "alice"]
+
+
+@pytest.mark.parametrize("mode", ["mindreaders", "omniscient"])
+def test_full_state_modes_skip_grounding_and_name_the_partners_friend(mode: str) -> None:
+    """With the whole state the reference commits on its first turn, naming a friend only the partner has."""
+    s = load_scenario(MUTUAL)
+    ep = solve(s, mode)
+    o = ep.outcome
+    assert o.success is True and o.ended_by == "committed"
+    assert o.commitments == {"alice": "Tess Moreau", "bob": "Tess Moreau"}
+    assert [m.sender for m in ep.messages] == [c.speaker for c in ep.calls] == ["alice", "bob"]
+    names = {a: {f.mentions[0].literal for f in s.facts_of(a)} for a in ("alice", "bob")}
+    bobs_only = names["bob"] - names["alice"]
+    first = ep.messages[0].content
+    assert any(name and name in first for name in bobs_only), first
+    assert "My friends" not in first and "?" not in first
+    agents = solve(s, "agents")
+    assert [m.content for m in ep.messages] != [m.content for m in agents.messages][:2]
+
+
+def test_script_mode_writes_the_whole_dialogue_in_one_call() -> None:
+    ep = solve(load_scenario(MUTUAL), "script")
+    assert len(ep.calls) == 1 and ep.calls[0].speaker is None and ep.calls[0].error is None
+    text = ep.calls[0].output or ""
+    assert [line.split(":")[0] for line in text.splitlines() if not line.startswith("SELECT")] == ["Alice", "Bob"]
+    o = ep.outcome
+    assert o.success is True and o.ended_by == "committed"
+    assert o.commitments == {"alice": "Tess Moreau", "bob": "Tess Moreau"}
+    assert [m.content for m in ep.messages] == [m.content for m in solve(load_scenario(MUTUAL), "omniscient").messages]
 
 
 def test_scripted_agents_mode_shares_then_selects() -> None:
