@@ -41,6 +41,7 @@ from privy.simulator import (
 from privy.simulator.backends.base import aclose
 from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
 from privy.simulator.episode import ModelCall
+from privy.simulator.loader import Problem
 from privy.simulator.modes import RUNNABLE, NotRunnableError, runnable
 from privy.simulator.terminal import visible
 from privy.simulator.views import seen_by
@@ -138,12 +139,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _problems(problems: list[Any]) -> None:
-    """Print each problem (``FILE:LINE: FIELD: message``) on its line, then exit 2."""
+def _problems(problems: list[Problem]) -> None:
+    """Print each problem and warning (``FILE:LINE: FIELD: message``) on its line; exit 2 if any is not a warning."""
     for p in problems:
         err.print(_safe(p), soft_wrap=True)
-    err.print(f"[red]{len(problems)} problem(s) in {len({p.file for p in problems})} file(s)[/red]")
-    raise typer.Exit(2)
+    errors = [p for p in problems if not p.warning]
+    if errors:
+        err.print(f"[red]{len(errors)} problem(s) in {len({p.file for p in errors})} file(s)[/red]")
+        raise typer.Exit(2)
 
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that exist already.")]
@@ -264,14 +267,8 @@ def validate(paths: Annotated[list[Path], typer.Argument(
     except NoScenarioFiles as e:
         _fail(str(e))
         raise
-    for p in problems:
-        err.print(_safe(p), soft_wrap=True)
-    errors = [p for p in problems if not p.warning]
-    if errors:
-        files = len({p.file for p in errors})
-        err.print(f"[red]{len(errors)} problem(s) in {files} file(s)[/red]")
-        raise typer.Exit(2)
-    warned = len(problems) - len(errors)
+    _problems(problems)
+    warned = len(problems)  # only warnings are left
     out.print("[green]all valid[/green]" + (f" ({warned} warning(s))" if warned else ""))
 
 
@@ -606,6 +603,7 @@ def bench(
         store = ResultStore(out_db)
     except SuiteError as e:
         _problems(e.problems)
+        raise
     except (StoreError, backends.BackendError) as e:
         _fail(str(e))
         raise
