@@ -123,16 +123,22 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     return checked.scenario
 
 
+def read_text(path: str | Path) -> str | Problem:
+    """The UTF-8 text of the file at ``path``, or the problem that it cannot be read as such."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        return Problem(str(path), 0, "(file)", f"cannot read file: {err.strerror}")
+    except UnicodeDecodeError:
+        return Problem(str(path), 0, "(file)", "expected UTF-8 text")
+
+
 def check_file(path: str | Path) -> Checked:
     """:func:`check_text` of the file at ``path`` (a file that cannot be read is a problem too)."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        return Checked(str(p), None, [Problem(str(p), 0, "(file)", f"cannot read file: {err.strerror}")])
-    except UnicodeDecodeError:
-        return Checked(str(p), None, [Problem(str(p), 0, "(file)", "expected UTF-8 text")])
-    return check_text(text, str(p))
+    text = read_text(path)
+    if isinstance(text, Problem):
+        return Checked(str(path), None, [text])
+    return check_text(text, str(path))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from privy.simulator.loader import Problem, _pydantic_problems
+from privy.simulator.loader import Problem, _pydantic_problems, read_text
 from privy.simulator.scenario import Loc, _dotted
 from privy.simulator.yamlio import Lines, YamlSyntaxError, parse_yaml
 
@@ -39,12 +39,9 @@ class Checked(Generic[M]):
 def read_yaml(path: str | Path) -> tuple[Any, Lines | None, list[Problem]]:
     """The data of the YAML file at ``path``, its lines, and its problems (unreadable, not YAML, keys given twice)."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        return None, None, [Problem(file, 0, "(file)", f"cannot read file: {err.strerror}")]
-    except UnicodeDecodeError:
-        return None, None, [Problem(file, 0, "(file)", "expected UTF-8 text")]
+    text = read_text(path)
+    if isinstance(text, Problem):
+        return None, None, [text]
     try:
         doc = parse_yaml(text)
     except YamlSyntaxError as err:
