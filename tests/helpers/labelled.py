@@ -27,6 +27,9 @@ its stem as id and ``backend = {"backend": "hand-written"}``.
 ``tests/data/labelled/`` is the development set the evaluators were written against;
 ``tests/data/labelled_heldout/`` was written and labelled afterwards, before any
 evaluator ran on it (``python -m helpers.labelled [FOLDER]`` prints the table of either).
+``tests/data/labelled_test/`` is a third set, written and labelled after both had been seen
+by the people improving the evaluators, again before any evaluator ran on it (its README
+says how); ``tests/scenarios/test_labelled_test_set.py`` only loads and replays it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from privy.simulator.transcript import Line, replay
 
 LABELLED_DIR = DATA / "labelled"
 HELDOUT_DIR = DATA / "labelled_heldout"
+TEST_DIR = DATA / "labelled_test"
 
 Label = Literal[
     "clairvoyance", "hallucinated_common_ground", "premature_commitment",

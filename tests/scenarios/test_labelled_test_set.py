@@ -1,0 +1,37 @@
+"""The third hand-labelled set (``tests/data/labelled_test/``) loads, replays and agrees with the task rules.
+
+Only parsing and replay (the route of ``privy import transcript``) run here, never an
+evaluator: the set is meant to measure the evaluators honestly, so no test looks at
+what they say about it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.labelled import TEST_DIR, labelled_files, load_labelled
+
+from privy.simulator.env import PrivyEnv
+
+FILES = labelled_files(TEST_DIR)
+FAMILIES = {"mutual_friends", "hidden_profile", "deal_or_no_deal", "twenty_questions", "tutoring"}
+
+
+def test_the_set_is_large_mixed_and_covers_every_family() -> None:
+    items = [load_labelled(p) for p in FILES]
+    assert len(items) >= 70
+    assert sum(len(i.messages) for i in items) >= 450
+    assert {i.episode.scenario.family for i in items} == FAMILIES
+    assert 2 * sum(i.style == "unlike" for i in items) >= len(items)
+    assert any(len(i.episode.scenario.agents) >= 4 for i in items)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_a_transcript_replays_to_its_labelled_outcome(path: Path) -> None:
+    item = load_labelled(path)  # raises on a bad label, an unknown fact or an unplayable message
+    assert item.episode.outcome.success is item.expect.success
+    env = PrivyEnv(item.episode.scenario)
+    for i, lm in enumerate(item.messages):
+        if "premature_commitment" in lm.labels:
+            assert env.parse_actions(lm.content), f"messages[{i}] is labelled a commitment but commits nothing"
