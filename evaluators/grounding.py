@@ -301,3 +301,13 @@ class GroundingActs:
         metrics: dict[str, float | None] = {f"{a}_per_turn": (c / n if n else None) for a, c in counts.items()}
         total = sum(counts.values())
         return Score(evaluator=self.name, value=total / n if n else None, metrics=metrics, findings=findings)
+
+
+def affirms(text: str) -> bool:
+    """Does ``text`` open by saying yes to what it answers ("yes", "yep she is", "that is right",
+    "exactly", "correct: ...")? Its first clause, not negated."""
+    first = next((m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()), "")
+    clause = next(iter(_clauses(first)), "")
+    if not clause or _NEGATIVE.search(clause):
+        return False
+    return bool(_ANSWER.search(clause) or _CONFIRM.search(clause) or _clausal(_CONFIRM_ANY, clause))

@@ -21,6 +21,8 @@ import weakref
 from dataclasses import dataclass, field
 from functools import partial
 
+from privy.evaluators.grounding import affirms
+from privy.evaluators.mentions import answer_facts, first_names
 from privy.evaluators.prefilter import Needs, literal, lowered, needs
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
@@ -94,11 +96,16 @@ def _fact(fact: Fact) -> _Fact:
 
 def _scan(episode: Episode) -> _Scan:
     s = episode.scenario
-    facts = [_fact(f) for f in s.facts]
+    extra = first_names(s)
+    facts = [_fact(f.model_copy(update={"mentions": [*f.mentions, *extra[f.id]]}) if f.id in extra else f)
+             for f in s.facts]
+    answers = answer_facts(s)
+    holders = {f.id: frozenset(f.holders) for f in s.facts}
     known = {a: frozenset(f.id for f in s.facts_of(a)) for a in s.agent_ids}
     mentioned: list[dict[str, list[Span]]] = []
     knew: list[dict[str, frozenset[str]]] = []
     messages = tuple(episode.messages)
+    previous: dict[str, dict[str, list[Span]]] = {}  # agent -> what the last message delivered to it mentioned
     for m in messages:
         knew.append(dict(known))
         text = m.content
@@ -116,16 +123,29 @@ def _scan(episode: Episode) -> _Scan:
                       for hit in mention.pattern.finditer(text)]
             if sp:
                 found[fid] = sp
+        for fid, answer in answers.items():  # the answer, said by a holder of the fact that states it
+            if m.sender in holders[fid] and (sp := [hit.span() for hit in answer.pattern.finditer(text)]):
+                found[fid] = sorted({*found.get(fid, []), *sp})
         mentioned.append(found)
         # Delivered means received: a sender's own message teaches it nothing (its
         # unexplained mentions stay unexplained; naming its own friend does not tell it
         # that the partner has the same friend).
-        new = frozenset(found)
+        new = frozenset(found) | confirmed(m, known[m.sender], previous.get(m.sender))
+        for a in m.recipients:
+            previous[a] = found
         for a in m.recipients:
             k = known[a]
             if not new <= k:
                 known[a] = k | new
     return _Scan(s, messages, mentioned, knew, dict(known))
+
+
+def confirmed(m: Message, sender_knows: frozenset[str], previous: dict[str, list[Span]] | None) -> frozenset[str]:
+    """The facts ``m`` tells by confirming: it opens with a yes ("yes", "that is right", "exactly")
+    to the last message delivered to its sender, which mentioned them, and its sender knew them."""
+    if not previous or not affirms(m.content):
+        return frozenset()
+    return frozenset(fid for fid in previous if fid in sender_knows)
 
 
 # id(episode) -> (weak reference to it, its scan); an entry goes when its episode does
