@@ -130,9 +130,10 @@ def _scan(episode: Episode) -> _Scan:
         # Delivered means received: a sender's own message teaches it nothing (its
         # unexplained mentions stay unexplained; naming its own friend does not tell it
         # that the partner has the same friend).
-        new = frozenset(found) | confirmed(m, known[m.sender], previous.get(m.sender))
+        new = told(found, known[m.sender]) | confirmed(m, known[m.sender], previous.get(m.sender))
+        said = {**found, **{fid: [] for fid, answer in answers.items() if answer.found_in(text)}}  # a guess at it
         for a in m.recipients:
-            previous[a] = found
+            previous[a] = said
         for a in m.recipients:
             k = known[a]
             if not new <= k:
@@ -140,9 +141,17 @@ def _scan(episode: Episode) -> _Scan:
     return _Scan(s, messages, mentioned, knew, dict(known))
 
 
+def told(found: dict[str, list[Span]], sender_knows: frozenset[str]) -> frozenset[str]:
+    """The facts a message mentioning ``found`` tells: where exactly the same words name several
+    facts (two lists with the same friend), only those its sender knew; all of them if it knew none."""
+    own = {sp for fid, sps in found.items() if fid in sender_knows for sp in sps}
+    return frozenset(fid for fid, sps in found.items() if fid in sender_knows or not own.issuperset(sps))
+
+
 def confirmed(m: Message, sender_knows: frozenset[str], previous: dict[str, list[Span]] | None) -> frozenset[str]:
     """The facts ``m`` tells by confirming: it opens with a yes ("yes", "that is right", "exactly")
-    to the last message delivered to its sender, which mentioned them, and its sender knew them."""
+    to the last message delivered to its sender, which mentioned them (or, for an answer key,
+    guessed its answer: "so 100?" - "right!"), and its sender knew them."""
     if not previous or not affirms(m.content):
         return frozenset()
     return frozenset(fid for fid in previous if fid in sender_knows)
