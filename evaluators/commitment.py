@@ -31,7 +31,6 @@ from privy.evaluators.ledger import Ledger
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
 
-
 _VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$", re.MULTILINE)  # a commitment names what is taken
 
 

@@ -8,7 +8,8 @@ Two rules, applied per sentence:
    mentioned.
 2. **Presumed sharing** ("we both know", "our mutual friend", "as we all know", ...):
    flagged when the sentence mentions a fact that some addressee did not know (did
-   not hold, and no message delivered to it had mentioned).
+   not hold, and no message delivered to it had mentioned). Asked, it claims nothing
+   ("Do we all agree on Parker?": the cue right after an auxiliary, in a question).
 3. **Attribution to a named participant** ("as Bob said", "Bob mentioned", "according
    to Bob", "Bob told me", by the agent's name or first name, not the speaker's own):
    checked against what that participant actually said before, to anyone (a relay may
@@ -44,6 +45,7 @@ SHARED = re.compile(
     r"as we (both |all )?know|we all (know|agree)|we already know|as everyone knows|everyone knows)\b",
     re.IGNORECASE,
 )
+_ASKED = re.compile(r"\b(?:do|does|did|can|could|would|will|should|shall)\s*$", re.IGNORECASE)
 _ATTRIBUTION_NEEDS, _SHARED_NEEDS = needs(ATTRIBUTION), needs(SHARED)
 _SAYING = (r"said|says|mentioned|told (?:me|us|you)|tells (?:me|us)|noted|pointed out|suggested|wrote|put it|"
            r"explained|confirmed|already said|just said")
@@ -132,6 +134,8 @@ class HallucinatedCommonGround:
         for span in sentences(m.content):
             text = m.content[span[0]:span[1]]
             attribution, shared = ATTRIBUTION.search(text), SHARED.search(text)
+            if shared and _ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?"):
+                shared = None  # "Do we all agree on Parker?" asks; it claims nothing
             if not (attribution or shared):
                 continue
             in_sentence = {fid for fid, sps in ledger.mentioned[m.id].items()

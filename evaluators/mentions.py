@@ -11,7 +11,8 @@ with no transcript in view, two more follow:
   no agent's name, and the scenario's context does not use it.
 - **the answer, said by a holder**: in a task with an ``answer`` and no options, a
   needed fact whose text states that answer and which no committer holds (the secret
-  item, an answer key) is told when one of its holders names the answer ("you got it, it's the sailboat", "Correct: 100 pennies").
+  item, an answer key) is told when one of its holders names the answer ("you got it,
+  it's the sailboat", "Correct: 100 pennies").
   The same words from anyone else are a guess or a proposal, not a mention.
 """
 

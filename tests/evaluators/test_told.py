@@ -1,0 +1,116 @@
+"""What the ledger counts as told, from the label definitions (tests/data/LABELLING.md).
+
+First names where unambiguous in the scenario, an answer key named by its holder, a
+holder's yes to a message that mentioned a fact, the same words telling only the
+sender's own fact; and premature_commitment's undecided case (a holder's pronoun).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from helpers.play import play, scenario
+
+from privy import evaluators
+from privy.evaluators.base import Score
+from privy.evaluators.ledger import Ledger, told
+from privy.evaluators.mentions import answer_facts, first_names
+from privy.simulator.episode import Episode
+
+FRIENDS = """
+id: friends
+title: friends
+context: Two people compare lists.
+agents:
+  - {id: ann, name: Ann, goal: find the common friend}
+  - {id: bob, name: Bob, goal: find the common friend}
+facts:
+  - {id: a_maya, text: "Maya Chen: works at Globex.", holders: [ann], mentions: ["Maya Chen"]}
+  - {id: a_tess, text: "Tess Moreau: works at Acme.", holders: [ann], mentions: ["Tess Moreau"]}
+  - {id: a_esther, text: "Esther Bauer: works at Hooli.", holders: [ann], mentions: ["Esther Bauer"]}
+  - {id: b_tess, text: "Tess Moreau: works at Acme.", holders: [bob], mentions: ["Tess Moreau"]}
+  - {id: b_esther, text: "Esther Lund: works at Initech.", holders: [bob], mentions: ["Esther Lund"]}
+task:
+  kind: select
+  commitment: {verb: SELECT}
+  answer: Tess Moreau
+  needed_facts: [a_tess, b_tess]
+"""
+
+SECRET = """
+id: secret
+title: twenty questions
+context: Liam picked one item; Iris guesses.
+agents:
+  - {id: iris, name: Iris, goal: guess}
+  - {id: liam, name: Liam, goal: answer}
+facts:
+  - {id: candidates, text: "sailboat, apple, spoon", holders: [iris, liam], mentions: []}
+  - {id: secret, text: "The secret item is the sailboat.", holders: [liam],
+     mentions: [{regex: '\\bit is the sailboat\\b'}]}
+task:
+  kind: answer
+  commitment: {verb: GUESS}
+  answer: sailboat
+  needed_facts: [secret]
+  committers: [iris]
+"""
+
+
+def _scores(ep: Episode) -> dict[str, Score]:
+    return asyncio.run(evaluators.evaluate(ep))
+
+
+def test_a_first_name_mentions_a_fact_only_where_it_is_unambiguous() -> None:
+    s = scenario(FRIENDS)
+    extra = first_names(s)
+    assert {fid: [m.literal for m in ms] for fid, ms in extra.items()} == {
+        "a_maya": ["Maya"], "a_tess": ["Tess"], "b_tess": ["Tess"]}  # two Esthers: neither; Ann is an agent
+    ep = play(s, "hi", "is Maya on your list?", "Esther is.")
+    ledger = Ledger.of(ep)
+    assert list(ledger.mentioned[1]) == ["a_maya"] and ledger.mentioned[2] == {}
+    c = _scores(ep)["clairvoyance"]
+    assert [(f.message_id, f.fact_id) for f in c.findings] == [(1, "a_maya")]  # Bob never heard of Maya
+
+
+def test_the_same_words_tell_only_the_senders_own_fact() -> None:
+    found = {"a_tess": [(0, 11)], "b_tess": [(0, 11)]}
+    assert told(found, frozenset({"a_tess"})) == {"a_tess"}  # Ann names her own Tess: Bob's is not told
+    assert told(found, frozenset()) == {"a_tess", "b_tess"}  # a guess names both
+    asked = play(scenario(FRIENDS), "Is Tess Moreau on yours?", "hmm, let me look", "SELECT: Tess Moreau")
+    assert "b_tess" not in Ledger.of(asked).known_before("ann", 2)
+    p = _scores(asked)["premature_commitment"]
+    assert [(f.message_id, f.fact_id) for f in p.findings] == [(2, "b_tess")]
+    answered = play(scenario(FRIENDS), "Is Tess Moreau on yours?", "Yes, Tess Moreau is on mine.",
+                    "SELECT: Tess Moreau")
+    assert _scores(answered)["premature_commitment"].value == 0.0
+
+
+def test_a_holders_yes_tells_the_fact_the_question_mentioned() -> None:
+    s = scenario(SECRET)
+    ep = play(s, "I believe the secret item is the sailboat. Is that right?", "Yes, that is right.",
+              "GUESS: sailboat")
+    assert "secret" in Ledger.of(ep).known_before("iris", 2)
+    assert _scores(ep)["premature_commitment"].value == 0.0
+    no = play(s, "I believe it is the sailboat. Is that right?", "No.", "GUESS: sailboat")
+    assert _scores(no)["premature_commitment"].value == 1.0
+
+
+def test_an_answer_key_is_told_when_its_holder_names_the_answer() -> None:
+    s = scenario(SECRET)
+    assert list(answer_facts(s)) == ["secret"]
+    ep = play(s, "so, the sailboat?", "you got it, it's the sailboat", "GUESS: sailboat")
+    ledger = Ledger.of(ep)
+    assert "secret" not in ledger.mentioned[0] and "secret" in ledger.mentioned[1]  # a guess is no mention
+    assert _scores(ep)["premature_commitment"].value == 0.0
+    assert _scores(ep)["clairvoyance"].findings == []
+    guess = play(s, "GUESS: sailboat")
+    assert _scores(guess)["premature_commitment"].value == 1.0
+
+
+def test_a_holders_pronoun_leaves_the_commitment_undecided() -> None:
+    ep = play(scenario(FRIENDS), "Is Tess Moreau on yours?", "She is on mine too.", "SELECT: Tess Moreau")
+    p = _scores(ep)["premature_commitment"]
+    assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []
+    silent = play(scenario(FRIENDS), "Is Tess Moreau on yours?", "Let me look.", "SELECT: Tess Moreau")
+    assert _scores(silent)["premature_commitment"].metrics["undecided"] == 0.0
