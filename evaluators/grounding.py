@@ -60,8 +60,11 @@ The acts:
   acknowledgement ("Yes, I know her." after "Do you know Tess?").
 
 A message may carry several acts. With a ``backend``, an LLM classifier labels each
-message instead (its reply must be JSON with the five booleans; the answer act is asked
-only of a message that answers a question, as the rules decide it).
+message instead, shown the message and the last one its sender received: its reply must
+be JSON with the five booleans. It knows the answer act as the rules do: its ``answer``
+counts only for a message that answers a question addressed to its sender (as
+:func:`answers_question` decides), and a message it calls an answer is not also an
+acknowledgement; nothing is an acknowledgement before its sender heard anything.
 """
 
 from __future__ import annotations
@@ -259,11 +262,31 @@ def context(episode: Episode, m: Message) -> Context:
 
 _LLM_PROMPT = (
     "Label the grounding acts in one message of a conversation. Reply with JSON only: "
-    '{"question": bool, "clarification": bool, "acknowledgement": bool, "confirmation": bool}.\n'
-    "question: asks something. clarification: asks what the other meant or said. "
-    "acknowledgement: signals the other's message was received (ok, got it, thanks). "
-    "confirmation: says yes / that is right to what the other said.\nMessage: "
+    '{"question": bool, "clarification": bool, "acknowledgement": bool, "confirmation": bool, "answer": bool}.\n'
+    "question: asks something, with or without a question mark. clarification: asks what the other meant or "
+    "said. acknowledgement: signals the other's message was received or accepted (ok, got it, thanks, "
+    "makes sense). confirmation: says yes / that is right to what the other said, or confirms a shared "
+    "decision. answer: a yes or no that answers a question in the previous message; such a yes or no is an "
+    "answer, not an acknowledgement.\n"
 )
+
+
+def llm_prompt(text: str, previous: str | None) -> str:
+    """The classifier's prompt for ``text``, after ``previous`` (the last message its sender received)."""
+    before = f"Previous message: {previous}\n" if previous else "Previous message: (none)\n"
+    return _LLM_PROMPT + before + "Message: " + text
+
+
+def llm_acts(data: dict[str, object], ctx: Context) -> dict[str, str]:
+    """The acts of the classifier's JSON reply, under the rules' reading of the context: an answer
+    only after a question addressed to the sender (:func:`answers_question`), and then not also an
+    acknowledgement (the yes is the answer); nothing acknowledged before anything was heard."""
+    acts = {a: "LLM classifier" for a in ACTS if data.get(a) is True}
+    if not ctx.after_question:
+        acts.pop("answer", None)
+    if "answer" in acts or not ctx.heard:
+        acts.pop("acknowledgement", None)
+    return acts
 
 
 class GroundingActs:
@@ -274,24 +297,26 @@ class GroundingActs:
     def __init__(self, backend: Backend | None = None) -> None:
         self.backend = backend
 
-    async def _llm_acts(self, text: str) -> dict[str, str]:
+    async def _llm_acts(self, text: str, ctx: Context) -> dict[str, str]:
         assert self.backend is not None
-        req = ChatRequest(messages=(ChatMessage(role="user", content=_LLM_PROMPT + text),),
-                          max_tokens=60, temperature=0.0, seed=0)
+        req = ChatRequest(messages=(ChatMessage(role="user", content=llm_prompt(text, ctx.previous or None)),),
+                          max_tokens=80, temperature=0.0, seed=0)
         out = await self.backend.complete(req)
         try:
             data = json.loads(out.text[out.text.index("{"): out.text.rindex("}") + 1])
         except ValueError as err:
             raise ValueError(f"LLM classifier reply is not JSON: {out.text[:200]!r}") from err
-        return {a: "LLM classifier" for a in ACTS if data.get(a) is True}
+        if not isinstance(data, dict):
+            raise ValueError(f"LLM classifier reply is not a JSON object: {out.text[:200]!r}")
+        return llm_acts(data, ctx)
 
     async def evaluate(self, episode: Episode) -> Score:
         findings = []
         counts = dict.fromkeys(ACTS, 0)
         try:
             for m in episode.messages:
-                acts = (await self._llm_acts(m.content) if self.backend
-                        else classify(m.content, ctx=context(episode, m)))
+                ctx = context(episode, m)
+                acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
