@@ -12,7 +12,6 @@ from helpers.play import play, scenario
 from privy.evaluators.grounding import ACTS, GroundingActs, classify
 from privy.simulator import Episode, backends, load_scenario
 
-
 CHAT = """
 id: chat
 title: two people
