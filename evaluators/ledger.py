@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from privy.evaluators.grounding import affirms
-from privy.evaluators.mentions import answer_facts, first_names
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names
 from privy.evaluators.prefilter import Needs, literal, lowered, needs
+from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
 from privy.simulator.scenario import Fact, Mention
@@ -100,6 +101,7 @@ def _scan(episode: Episode) -> _Scan:
     facts = [_fact(f.model_copy(update={"mentions": [*f.mentions, *extra[f.id]]}) if f.id in extra else f)
              for f in s.facts]
     answers = answer_facts(s)
+    details = detail_stems(s)
     holders = {f.id: frozenset(f.holders) for f in s.facts}
     known = {a: frozenset(f.id for f in s.facts_of(a)) for a in s.agent_ids}
     mentioned: list[dict[str, list[Span]]] = []
@@ -123,6 +125,9 @@ def _scan(episode: Episode) -> _Scan:
                       for hit in mention.pattern.finditer(text)]
             if sp:
                 found[fid] = sp
+        for fid, sps in details_found(s, details, text, sentences(text)).items():  # by distinctive details
+            if fid not in found:
+                found[fid] = sps
         for fid, answer in answers.items():  # the answer, said by a holder of the fact that states it
             if m.sender in holders[fid] and (sp := [hit.span() for hit in answer.pattern.finditer(text)]):
                 found[fid] = sorted({*found.get(fid, []), *sp})

@@ -65,3 +65,53 @@ def answer_facts(scenario: Scenario) -> dict[str, Mention]:
     committers = set(task.committers or scenario.agent_ids)
     return {fid: mention for fid in task.needed_facts
             if mention.found_in(scenario.fact(fid).text) and not committers & set(scenario.fact(fid).holders)}
+
+
+_STOP = frozenset(re.findall(r"\w+", """
+about above after again against also among another because been before being below between both
+cannot could does doing down during each either every from further have having here into itself
+just more most much must never only other ought over same should since some such than that their
+theirs them then there these they this those through under until very were what when where which
+while will with within would your yours says said told tell know knows like likes works work
+"""))  # function words and the verbs every fact uses
+_TOKEN = re.compile(r"[^\W\d_]{4,}")
+SentenceSpan = tuple[int, int]
+
+
+def _stem(word: str) -> str:
+    return word.casefold()[:5]
+
+
+def _stems(text: str, exclude: frozenset[str]) -> frozenset[str]:
+    return frozenset(st for w in _TOKEN.findall(text)
+                     if w.casefold() not in _STOP and (st := _stem(w)) not in exclude)
+
+
+def detail_stems(scenario: Scenario) -> dict[str, frozenset[str]]:
+    """Fact id -> the stems (a word's first five letters) of its text's distinctive words: words of
+    four letters or more, not function words, not in the scenario's context, no agent's name."""
+    exclude = frozenset(_stem(w) for w in _TOKEN.findall(scenario.context)) | frozenset(
+        _stem(w) for a in scenario.agents for w in _TOKEN.findall(a.name))
+    return {f.id: _stems(f.text, exclude) for f in scenario.facts}
+
+
+def details_found(scenario: Scenario, stems: dict[str, frozenset[str]], text: str,
+                  sentences: list[SentenceSpan]) -> dict[str, list[SentenceSpan]]:
+    """Facts a sentence of ``text`` names by two or more of their distinctive words together, a
+    combination no other fact's text holds (facts with the same text count as one): "your friend
+    who works at Vandelay and likes hiking", "one of them mentored four juniors who got promoted".
+    The span is the sentence's."""
+    out: dict[str, list[SentenceSpan]] = {}
+    texts = {f.id: f.text for f in scenario.facts}
+    for a, b in sentences:
+        said = _stems(text[a:b], frozenset())
+        if len(said) < 2:
+            continue
+        for fid, own in stems.items():
+            hit = own & said
+            if len(hit) < 2:
+                continue
+            if any(hit <= other for gid, other in stems.items() if gid != fid and texts[gid] != texts[fid]):
+                continue
+            out.setdefault(fid, []).append((a, b))
+    return out

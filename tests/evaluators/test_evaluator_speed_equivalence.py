@@ -31,7 +31,7 @@ from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import deal_statements
 from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS, Context, context, sentence_acts
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
-from privy.evaluators.mentions import answer_facts, first_names
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import SENTENCE, sentences
 from privy.evaluators.task_success import TaskSuccess
@@ -62,11 +62,13 @@ class RefLedger:
         self.mentioned: list[dict[str, list[tuple[int, int]]]] = []
         self.knew: list[dict[str, frozenset[str]]] = []
         known = {a: {f.id for f in s.facts_of(a)} for a in s.agent_ids}
-        extra, answers = first_names(s), answer_facts(s)  # the mentions the rules imply (not a shortcut)
+        extra, answers, details = first_names(s), answer_facts(s), detail_stems(s)  # mentions the rules imply
         previous: dict[str, dict[str, list[tuple[int, int]]]] = {}
         for m in episode.messages:
             self.knew.append({a: frozenset(k) for a, k in known.items()})
             found = {f.id: sp for f in s.facts if (sp := _spans([*f.mentions, *extra.get(f.id, ())], m.content))}
+            for fid, sps in details_found(s, details, m.content, sentences(m.content)).items():
+                found.setdefault(fid, sps)
             for fid, answer in answers.items():
                 if m.sender in s.fact(fid).holders and (sp := _spans([answer], m.content)):
                     found[fid] = sorted({*found.get(fid, []), *sp})

@@ -114,3 +114,16 @@ def test_a_holders_pronoun_leaves_the_commitment_undecided() -> None:
     assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []
     silent = play(scenario(FRIENDS), "Is Tess Moreau on yours?", "Let me look.", "SELECT: Tess Moreau")
     assert _scores(silent)["premature_commitment"].metrics["undecided"] == 0.0
+
+
+def test_two_distinctive_details_together_mention_a_fact() -> None:
+    s = scenario(FRIENDS.replace('"Maya Chen: works at Globex."', '"Maya Chen: works at Globex, likes hiking."')
+                 .replace('"Esther Lund: works at Initech."', '"Esther Lund: works at Vandelay, likes hiking."'))
+    ep = play(s, "hi", "is your friend who works at Globex into hiking?", "one of mine likes hiking.",
+              "someone at Vandelay who likes hiking?")
+    ledger = Ledger.of(ep)
+    assert list(ledger.mentioned[1]) == ["a_maya"]  # Globex + hiking: only Maya's text holds both
+    assert ledger.mentioned[2] == {}  # hiking alone names no one
+    assert list(ledger.mentioned[3]) == ["b_esther"]
+    c = _scores(ep)["clairvoyance"]
+    assert [(f.message_id, f.fact_id) for f in c.findings] == [(1, "a_maya")]  # Bob's own Esther: no leak
