@@ -115,3 +115,8 @@ def details_found(scenario: Scenario, stems: dict[str, frozenset[str]], text: st
                 continue
             out.setdefault(fid, []).append((a, b))
     return out
+
+
+def stems_of(text: str) -> frozenset[str]:
+    """The stems of ``text``'s words of four letters or more, function words left out."""
+    return _stems(text, frozenset())

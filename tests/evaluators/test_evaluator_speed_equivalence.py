@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.commitment import PrematureCommitment, _unsure
-from privy.evaluators.common_ground import _ASKED, ATTRIBUTION, SHARED
+from privy.evaluators.common_ground import _ASKED, _TOLD_OTHER, ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import deal_statements
 from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS, Context, context, sentence_acts
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
-from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import SENTENCE, sentences
 from privy.evaluators.task_success import TaskSuccess
@@ -144,14 +144,22 @@ def ref_common_ground(ep: Episode) -> Score:
         for span in sentences(m.content):
             text = m.content[span[0]:span[1]]
             in_sentence = {fid for fid, sps in found.items() if any(a < span[1] and span[0] < b for a, b in sps)}
-            if ATTRIBUTION.search(text):
-                heard = [h for h in ep.messages[:m.id] if m.sender in h.recipients and h.sender in partners]
+            attribution = ATTRIBUTION.search(text) or _TOLD_OTHER.search(text)
+            told = None
+            if attribution and "who" in attribution.groupdict():
+                by_name = {f.casefold(): aid for aid, n in names.items() for f in (n, n.split()[0]) if aid != m.sender}
+                told = by_name.get(attribution.group("who").casefold())
+                if told is None:
+                    attribution = None
+            if attribution:
+                heard = [h for h in ep.messages[:m.id] if h.sender in partners
+                         and (told in h.recipients if told else m.sender in h.recipients)]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
                 if not heard:
                     out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                        reason=f"{text.strip()!r}: attributes to "
                                               f"{', '.join(names[p] for p in sorted(partners))} something, "
-                                              f"but nothing from them had reached {names[m.sender]}"))
+                                              f"but nothing from them had reached {names[told or m.sender]}"))
                 else:
                     said_spans = [sp for fid in said for sp in found.get(fid, [])]
                     same = {fid for fid, sps in found.items() if any(_overlap(a, b) for a in sps for b in said_spans)}
@@ -159,6 +167,13 @@ def ref_common_ground(ep: Episode) -> Score:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to "
                                            f"the others, who never mentioned it to {names[m.sender]}"))
+                    vocabulary = frozenset().union(*detail_stems(ep.scenario).values())
+                    unsaid = sorted((stems_of(text[attribution.end():]) & vocabulary)
+                                    - frozenset().union(*(stems_of(h.content) for h in heard)))
+                    if not in_sentence and unsaid:
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           reason=f"{text.strip()!r}: attributes details ({', '.join(unsaid)}) "
+                                           f"to the others, who never used them to {names[m.sender]}"))
             shared = SHARED.search(text)
             if shared and not (_ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?")):
                 for r in sorted(partners):
@@ -371,7 +386,7 @@ PATTERNS = [ATTRIBUTION, SHARED, _CLARIFY, _ACK, _CONFIRM] + [re.compile(p, re.I
     r"ab(c|)d", r"(?:x|y){2,3}z", r"q(?-i:R)s", r"(?x) a \  b  # comment", r"(a)b\1", r"(?>ab|a)c",
     r"k\u212a", r"\u017fit", r"st(?=ar)", r"(?<=wo)rd", r"[ab]c[d-f]", r"a++b", r"(?:ab)*c", r"(?:ab)+c",
     r"colou?r", r"(?P<x>a|b)(?(x)c|d)", r"a{0}b", r"(?:long|longer)\s+word", r"\d+ apples",
-]] + [re.compile(re.escape(t), re.IGNORECASE) for t in ["Ravi Novak", "Zoë Kelvin", "ſtar", "K9"]]
+]] + [re.compile(re.escape(t), re.IGNORECASE) for t in ["Ravi Novak", "Zoë Kelvin", "ſtar", "K9"]] + [_TOLD_OTHER]
 ALPHABET = "abcdeklqrsxyzABCKRSXZ 19\n.?*:\u212a\u017f\u0130é"
 SNIPPETS = ["casey", "CASEY", "costs", "a third", "book", "1", "DEAL:", "it is", "football", "abd", "abcd", "xyz",
             "qRs", "qrs", "ab", "aab", "k\u212a", "kk", "\u017fit", "sit", "star", "word", "colour", "color", "ac",

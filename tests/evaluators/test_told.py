@@ -127,3 +127,50 @@ def test_two_distinctive_details_together_mention_a_fact() -> None:
     assert list(ledger.mentioned[3]) == ["b_esther"]
     c = _scores(ep)["clairvoyance"]
     assert [(f.message_id, f.fact_id) for f in c.findings] == [(1, "a_maya")]  # Bob's own Esther: no leak
+
+
+THREE = """
+id: three
+title: relay
+context: Three people share a secret word.
+agents:
+  - {id: pia, name: Pia, goal: share}
+  - {id: quin, name: Quin, goal: learn}
+  - {id: rae, name: Rae, goal: learn}
+facts:
+  - {id: p_word, text: "The password is heron.", holders: [pia], mentions: [heron]}
+  - {id: p_door, text: "Meet behind the north door.", holders: [pia], mentions: [north door]}
+task:
+  kind: select
+  commitment: {verb: SELECT}
+  answer: heron
+  needed_facts: [p_word]
+"""
+
+
+def _hcg(ep: Episode) -> list[int]:
+    return sorted({f.message_id for f in _scores(ep)["hallucinated_common_ground"].findings
+                   if f.message_id is not None})
+
+
+def test_an_attribution_of_a_detail_never_said_is_flagged() -> None:
+    s = scenario(FRIENDS.replace('"Maya Chen: works at Globex."', '"Maya Chen: works at Globex, studied at Yale."'))
+    wrong = play(s, "Do any of your friends work at Initech?", "As you said, your friends all studied at Yale.")
+    assert _hcg(wrong) == [1]
+    right = play(s, "Some of my friends studied at Yale.", "As you said, your friends studied at Yale.")
+    assert _hcg(right) == []
+
+
+def test_as_you_told_someone_is_checked_against_what_was_sent_to_them() -> None:
+    s = scenario(THREE)
+    never = play(s, ("pia", "hello all"), ("quin", "hi"), ("rae", "Pia, as you told Quin, it is heron, right?"))
+    assert _hcg(never) == [2]
+    told = play(s, ("pia", "Quin, the word is heron."), ("quin", "ok"), ("rae", "Pia, as you told Quin, it's heron?"))
+    assert _hcg(told) == []
+
+
+def test_asking_whether_we_all_agree_claims_nothing() -> None:
+    s = scenario(THREE)
+    asked = play(s, ("pia", "hello"), ("quin", "Do we all agree the word is heron?"))
+    claimed = play(s, ("pia", "hello"), ("quin", "We all agree the word is heron."))
+    assert _hcg(asked) == [] and _hcg(claimed) == [1]
