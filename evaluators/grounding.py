@@ -138,7 +138,12 @@ _WH = re.compile(
 _ASKS = re.compile(r"\b(tell me|let me know|i wonder (?:if|whether)|i['’]m wondering (?:if|whether))\b",
                    re.IGNORECASE)
 _WH_WORD = re.compile(rf"{_QUESTION_OPEN}(?:who|what|which|where|when|why|how)\b", re.IGNORECASE)
-_CLAUSE = re.compile(r"[^,;:]+")
+_CLAUSE_SPLIT = re.compile(r"[,;:]")
+_OPENS_QUESTION = re.compile(rf"(?:{_INVERTED.pattern})|(?:{_WH.pattern})", re.IGNORECASE)
+# every form of asks() has one of these words: a sentence without any is no question
+_ASK_WORDS = re.compile(
+    r"\b(?:is|are|was|were|isn|aren|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don|"
+    r"doesn|didn|won|who|what|which|where|when|why|how|and|tell|let|wonder|wondering)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _YOU_GOT_IT = re.compile(rf"\b{_YOU}(?: have|['’]ve)? got it\b", re.IGNORECASE)
 _VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$")  # a commitment ("DEAL: ..."): what is taken, no act
@@ -168,15 +173,18 @@ def _clausal(pattern: re.Pattern[str], sentence: str) -> bool:
 
 
 def _clauses(sentence: str) -> list[str]:
-    return [c.group(0) for c in _CLAUSE.finditer(sentence) if c.group(0).strip()]
+    return [c for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
 
 
 def asks(sentence: str) -> bool:
     """A question without a "?": an inverted auxiliary, a wh-question or "and you" at a clause's
     opening, or a request for information anywhere; not a negated or conditional one."""
-    if _ASKS.search(sentence) and not _BLOCKED.search(sentence[:_ASKS.search(sentence).start()]):  # type: ignore[union-attr]
+    if not _ASK_WORDS.search(sentence):  # none of the words any of these forms needs
+        return False
+    request = _ASKS.search(sentence)
+    if request and not _BLOCKED.search(sentence[:request.start()]):
         return True
-    return any(_INVERTED.match(c) or _WH.match(c) for c in _clauses(sentence))
+    return any(_OPENS_QUESTION.match(c) for c in _clauses(sentence))
 
 
 def echoes(sentence: str, previous: str) -> bool:
@@ -252,6 +260,31 @@ def answers_question(episode: Episode, m: Message) -> bool:
     return False
 
 
+def _asks_something(text: str) -> bool:
+    return any(s.group(0).strip().endswith("?") or asks(s.group(0).strip()) for s in SENTENCE.finditer(text))
+
+
+def contexts(episode: Episode) -> list[Context]:
+    """:func:`context` of every message, in one pass."""
+    last: dict[str, Message] = {}  # agent -> the last message delivered to it
+    spoke: dict[str, int] = {}  # agent -> the id of its last message
+    asked: dict[int, bool] = {}
+    out = []
+    for m in episode.messages:
+        prev = last.get(m.sender)
+        after = False
+        if prev is not None and spoke.get(m.sender, -1) < prev.id:
+            if prev.id not in asked:
+                asked[prev.id] = _asks_something(prev.content)
+            after = asked[prev.id]
+        out.append(Context(after_question=after, heard=prev is not None, previous=prev.content if prev else ""))
+        spoke[m.sender] = m.id
+        for r in m.recipients:
+            if r != m.sender:
+                last[r] = m
+    return out
+
+
 def context(episode: Episode, m: Message) -> Context:
     """The context of ``m`` in ``episode``: see :class:`Context`."""
     previous = next((p.content for p in reversed(episode.messages[:m.id]) if m.sender in p.recipients
@@ -314,8 +347,7 @@ class GroundingActs:
         findings = []
         counts = dict.fromkeys(ACTS, 0)
         try:
-            for m in episode.messages:
-                ctx = context(episode, m)
+            for m, ctx in zip(episode.messages, contexts(episode), strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
                 for act, evidence in acts.items():
                     counts[act] += 1

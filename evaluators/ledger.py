@@ -27,7 +27,7 @@ from privy.evaluators.prefilter import Needs, literal, lowered, needs
 from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
-from privy.simulator.scenario import Fact, Mention
+from privy.simulator.scenario import Fact, Mention, Scenario
 
 Span = tuple[int, int]
 
@@ -95,14 +95,37 @@ def _fact(fact: Fact) -> _Fact:
     return fact.id, None, False, mentions[0][1].only if only is not None else None, mentions
 
 
+@dataclass(frozen=True)
+class _Derived:
+    """What the label definitions add to a scenario's mentions (see :mod:`privy.evaluators.mentions`)."""
+
+    scenario: object  # identity check
+    facts: list[_Fact]
+    first: dict[str, tuple[Mention, ...]]  # fact id -> first-name mentions, searched after its own
+    answers: dict[str, Mention]
+    details: dict[str, frozenset[str]]
+    holders: dict[str, frozenset[str]]
+
+
+_DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a few, the last scenarios seen
+
+
+def _derived(s: Scenario) -> _Derived:
+    d = _DERIVED.get(id(s))
+    if d is None or d.scenario is not s:
+        d = _Derived(s, [_fact(f) for f in s.facts], first_names(s), answer_facts(s), detail_stems(s),
+                     {f.id: frozenset(f.holders) for f in s.facts})
+        with _LOCK:
+            if len(_DERIVED) >= 64:
+                _DERIVED.clear()
+            _DERIVED[id(s)] = d
+    return d
+
+
 def _scan(episode: Episode) -> _Scan:
     s = episode.scenario
-    extra = first_names(s)
-    facts = [_fact(f.model_copy(update={"mentions": [*f.mentions, *extra[f.id]]}) if f.id in extra else f)
-             for f in s.facts]
-    answers = answer_facts(s)
-    details = detail_stems(s)
-    holders = {f.id: frozenset(f.holders) for f in s.facts}
+    d = _derived(s)
+    facts, extra, answers, details, holders = d.facts, d.first, d.answers, d.details, d.holders
     known = {a: frozenset(f.id for f in s.facts_of(a)) for a in s.agent_ids}
     mentioned: list[dict[str, list[Span]]] = []
     knew: list[dict[str, frozenset[str]]] = []
@@ -115,14 +138,14 @@ def _scan(episode: Episode) -> _Scan:
         found: dict[str, list[Span]] = {}
         for fid, lit, whole, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
             if low is not None and lit is not None:
-                if lit not in low:
-                    continue
-                sp = find_all(low, lit, whole)
+                sp = find_all(low, lit, whole) if lit in low else []
             elif low is not None and gate is not None and gate not in low:
-                continue
+                sp = []
             else:
                 sp = [hit.span() for mention, need in mentions if need.may_match(low)
                       for hit in mention.pattern.finditer(text)]
+            if fid in extra:  # a first name, after the fact's own mentions
+                sp = [*sp, *_first_name_spans(extra[fid], text, low)]
             if sp:
                 found[fid] = sp
         for fid, sps in details_found(s, details, text, sentences(text)).items():  # by distinctive details
@@ -144,6 +167,19 @@ def _scan(episode: Episode) -> _Scan:
             if not new <= k:
                 known[a] = k | new
     return _Scan(s, messages, mentioned, knew, dict(known))
+
+
+def _first_name_spans(names: tuple[Mention, ...], text: str, low: str | None) -> list[Span]:
+    out: list[Span] = []
+    for mention in names:
+        lit = mention.literal
+        assert lit is not None
+        if low is not None and lit.isascii():
+            if lit.lower() in low:
+                out += find_all(low, lit.lower(), True)
+        else:
+            out += [hit.span() for hit in mention.pattern.finditer(text)]
+    return out
 
 
 def told(found: dict[str, list[Span]], sender_knows: frozenset[str]) -> frozenset[str]:
