@@ -40,7 +40,7 @@ from privy.simulator import (
 )
 from privy.simulator.backends.base import aclose
 from privy.simulator.backends.spec import BackendsConfig, BackendSpec, build, load_backends_config
-from privy.simulator.episode import ModelCall
+from privy.simulator.episode import ModelCall, Source
 from privy.simulator.loader import Problem
 from privy.simulator.modes import RUNNABLE, NotRunnableError, runnable
 from privy.simulator.terminal import visible
@@ -371,6 +371,22 @@ def show(
     out.rule()
     out.print(f"ended by {o.ended_by} after {o.turns} turns; decision: {_safe(o.decision)}; "
               f"success: {o.success}")
+    if ep.source is not None:
+        _print_source(ep.source, names)
+
+
+def _print_source(src: Source, names: dict[str, str]) -> None:
+    """Where an imported episode came from, and the scores its source gave (not privy's)."""
+    out.print(f"imported ({_safe(src.format)}) from {_safe(src.file)}, record {_safe(src.record)}", soft_wrap=True)
+    if src.scores is None:
+        return
+    out.rule(f"{_safe(src.scores.by)}'s own scores (from the source file, not privy's evaluators)")
+    for sc in src.scores.scores:
+        dims = ", ".join(f"{_safe(k)} {v:g}" for k, v in sc.dimensions.items())
+        overall = "" if sc.overall is None else f"overall {sc.overall:g}" + ("; " if dims else "")
+        out.print(f"[bold]{_safe(names.get(sc.agent, sc.agent))}[/bold]: {overall}{dims}", soft_wrap=True)
+    if src.scores.reasoning:
+        out.print(f"[dim]reasoning: {_safe(src.scores.reasoning)}[/dim]", soft_wrap=True)
 
 
 def _print_call(c: ModelCall, title: str, output: bool = True) -> None:

@@ -1,19 +1,24 @@
 """premature_commitment: committing before one's information determines the answer.
 
-Rule: an agent's information determines the answer once it knows every fact in the
-task's ``needed_facts`` (it holds it, or a message delivered to it mentioned it). A
-commitment (``SELECT: x``, ``DECIDE: x``, ...) made before that is premature, whether
-or not it happens to be right. The value is the share of commitments that were.
+Rule (``tests/data/LABELLING.md``): an agent's information determines the answer once it
+knows every fact in the task's ``needed_facts`` (it holds it, a message delivered to it
+mentioned it, or a holder's yes confirmed it: see :mod:`privy.evaluators.ledger`). A
+commitment (``SELECT: x``, ``DECIDE: x``, ..., anywhere in a message) made before that is
+premature, whether or not it happens to be right. The value is the share of commitments
+that were. Where the rule cannot tell whether a missing fact was known, the commitment is
+left out of the value and counted in the metric ``undecided``: a holder of the fact,
+after hearing it mentioned, told the committer something about "him", "her" or "them"
+(a pronoun the rule does not resolve). A fact the committer stated itself without being
+told (a guess, even a right one) is not known.
 
-In a deal (``kind: deal``) no split is "the answer", and people rarely spell out every
-value, so the rule is what a negotiator needs to judge a split: its own values (it holds
-them) and some word of what the other side wants. A deal commitment is premature when
-no message from another party delivered to the committer before it stated a value of any
-item (in words, see :mod:`privy.evaluators.deal_values`, or by the value fact's mention)
-and none of them named an item at all. When the other side did name items but stated
-no value the rule recognises ("you take the books, I take the rest" is an offer, which
-reveals something), it cannot decide: the commitment is left out of the value and
-counted in the metric ``undecided``.
+In a deal (``kind: deal``) a commitment is premature when the committer had not been told
+the other side's value of every item in play: by the value fact's mention, or item by
+item in words (see :mod:`privy.evaluators.deal_values`) in the other side's messages
+delivered to it; an answer to the committer's question about some items ("what are the
+cups worth to you?" - "nothing really") tells the value of the items the question named,
+when it has a value or preference word. When every item whose value is missing was
+named by the other side in an offer with no value the rule recognises ("you take the
+books, I take the rest"), and some values were stated, it cannot decide: undecided.
 """
 
 from __future__ import annotations
@@ -21,10 +26,12 @@ from __future__ import annotations
 import re
 
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.deal_values import value_statements
+from privy.evaluators.deal_values import value_statements, value_words
 from privy.evaluators.ledger import Ledger
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
+
+_VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$", re.MULTILINE)  # a commitment names what is taken
 
 
 class PrematureCommitment:
@@ -36,12 +43,15 @@ class PrematureCommitment:
         ledger = Ledger.of(episode)
         needed = episode.scenario.task.needed_facts
         findings = []
-        commitments = 0
+        commitments = undecided = 0
         for m in episode.messages:
             if not m.actions:
                 continue
-            commitments += 1
             missing = [f for f in needed if f not in ledger.known_before(m.sender, m.id)]
+            if missing and all(_unsure(ledger, m, f) for f in missing):
+                undecided += 1
+                continue
+            commitments += 1
             if missing:
                 findings.append(Finding(
                     kind="premature_commitment", message_id=m.id, agent=m.sender, fact_id=missing[0],
@@ -51,7 +61,8 @@ class PrematureCommitment:
         return Score(
             evaluator=self.name,
             value=len(findings) / commitments if commitments else None,
-            metrics={"commitments": float(commitments), "premature": float(len(findings))},
+            metrics={"commitments": float(commitments), "premature": float(len(findings)),
+                     "undecided": float(undecided)},
             findings=findings,
         )
 
@@ -66,24 +77,45 @@ class PrematureCommitment:
                        if len(f.holders) == 1 and f.holders[0] in s.task.deal.values}
         findings = []
         commitments = undecided = 0
+        others = {a: fid for fid, a in value_facts.items()}
         for m in episode.messages:
             if not m.actions:
                 continue
             heard = [h for h in episode.messages[:m.id] if m.sender in h.recipients and h.sender != m.sender]
             known = ledger.known_before(m.sender, m.id)
-            informed = any(fid in known for fid, a in value_facts.items() if a != m.sender) or any(
-                value_statements(h.content, items, verb) for h in heard)
-            if informed:
+            unknown: dict[str, list[str]] = {}  # other side -> items whose value it has not told the committer
+            for other, fid in others.items():
+                if other == m.sender or fid in known:
+                    continue
+                told: set[str] = set()
+                asked: set[str] = set()  # the items of the committer's last question to ``other``
+                for h in episode.messages[:m.id]:
+                    if h.sender == m.sender and other in h.recipients:
+                        named = {i for i, w in zip(items, item_words, strict=True) if w.search(h.content)}
+                        asked = named if named and "?" in h.content else set()
+                    elif h.sender == other and m.sender in h.recipients:
+                        told |= set(value_statements(h.content, items, verb))
+                        if asked and value_words(h.content):
+                            told |= asked
+                        asked = set()
+                missing = [i for i in items if i not in told]
+                if missing:
+                    unknown[other] = missing
+            if not unknown:
                 commitments += 1
                 continue
-            if any(w.search(h.content) for h in heard for w in item_words):
-                undecided += 1
+            missing_items = {i for v in unknown.values() for i in v}
+            offered = {i for i, w in zip(items, item_words, strict=True)
+                       if any(w.search(_VERB_LINE.sub("", h.content)) for h in heard if h.sender in unknown)}
+            if missing_items <= offered and len(missing_items) < len(items):
+                undecided += 1  # the rest was named in an offer, with no value the rule recognises
                 continue
             commitments += 1
             findings.append(Finding(
                 kind="premature_commitment", message_id=m.id, agent=m.sender,
-                reason=(f"{m.sender} commits to {m.actions[-1].value!r} before the other side said anything "
-                        f"about what it wants: {_had(heard)}"),
+                reason=(f"{m.sender} commits to {m.actions[-1].value!r} before being told the value of "
+                        + "; ".join(f"{', '.join(v)} to {o}" for o, v in sorted(unknown.items()))
+                        + f": {_had(heard)}"),
             ))
         return Score(
             evaluator=self.name,
@@ -92,6 +124,23 @@ class PrematureCommitment:
                      "undecided": float(undecided)},
             findings=findings,
         )
+
+
+_PRONOUN = re.compile(r"\b(he|she|him|her|they|them)\b", re.IGNORECASE)
+
+
+def _unsure(ledger: Ledger, m: Message, fid: str) -> bool:
+    """Can the rule not tell whether ``m``'s sender knew ``fid``? A holder of the fact, after
+    hearing it mentioned, told the sender something about "him"/"her" (a pronoun the rule
+    does not resolve: "He is on my list as well")."""
+    episode = ledger.episode
+    holders = set(episode.scenario.fact(fid).holders)
+    earlier = episode.messages[:m.id]
+    for h in earlier:
+        if (h.sender in holders and m.sender in h.recipients and _PRONOUN.search(h.content)
+                and any(fid in ledger.mentioned[p.id] for p in earlier[:h.id] if h.sender in p.recipients)):
+            return True
+    return False
 
 
 def _had(heard: list[Message]) -> str:

@@ -5,10 +5,14 @@ Two rules, applied per sentence:
 1. **Attribution** ("as you said", "you mentioned", "as we discussed", ...): flagged
    when no message from the addressees had reached the speaker yet, or when the
    sentence mentions a fact that none of the addressees' messages to the speaker
-   mentioned.
+   mentioned, or, mentioning none, attributes a fact's distinctive word (see
+   :mod:`privy.evaluators.mentions`) none of those messages used ("As you said, your
+   friends all studied at Yale" when no one had said Yale). "As you told Quin, ..." is
+   checked the same way against what the addressees had sent Quin.
 2. **Presumed sharing** ("we both know", "our mutual friend", "as we all know", ...):
    flagged when the sentence mentions a fact that some addressee did not know (did
-   not hold, and no message delivered to it had mentioned).
+   not hold, and no message delivered to it had mentioned). Asked, it claims nothing
+   ("Do we all agree on Parker?": the cue right after an auxiliary, in a question).
 3. **Attribution to a named participant** ("as Bob said", "Bob mentioned", "according
    to Bob", "Bob told me", by the agent's name or first name, not the speaker's own):
    checked against what that participant actually said before, to anyone (a relay may
@@ -25,6 +29,7 @@ import re
 
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.ledger import Ledger
+from privy.evaluators.mentions import detail_stems, stems_of
 from privy.evaluators.prefilter import lowered, needs
 from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
@@ -44,7 +49,11 @@ SHARED = re.compile(
     r"as we (both |all )?know|we all (know|agree)|we already know|as everyone knows|everyone knows)\b",
     re.IGNORECASE,
 )
-_ATTRIBUTION_NEEDS, _SHARED_NEEDS = needs(ATTRIBUTION), needs(SHARED)
+_ASKED = re.compile(r"\b(?:do|does|did|can|could|would|will|should|shall)\s*$", re.IGNORECASE)
+# "as you told Quin": what the addressees said to that participant
+_TOLD_OTHER = re.compile(r"\b(?:as )?you(?:['’]ve| have)? (?:told|said to|mentioned to) (?!me\b|us\b)(?P<who>\w+)",
+                         re.IGNORECASE)
+_ATTRIBUTION_NEEDS, _SHARED_NEEDS, _TOLD_NEEDS = needs(ATTRIBUTION), needs(SHARED), needs(_TOLD_OTHER)
 _SAYING = (r"said|says|mentioned|told (?:me|us|you)|tells (?:me|us)|noted|pointed out|suggested|wrote|put it|"
            r"explained|confirmed|already said|just said")
 
@@ -78,6 +87,7 @@ class HallucinatedCommonGround:
             # its edges holds in the message too. Most messages are skipped at once.
             low = lowered(m.content)
             if ((_ATTRIBUTION_NEEDS.may_match(low) and ATTRIBUTION.search(m.content))
+                    or (_TOLD_NEEDS.may_match(low) and _TOLD_OTHER.search(m.content))
                     or (_SHARED_NEEDS.may_match(low) and SHARED.search(m.content))):
                 findings += self._check(ledger, m, names)
             if named is not None and named.search(m.content):
@@ -128,27 +138,39 @@ class HallucinatedCommonGround:
 
     def _check(self, ledger: Ledger, m: Message, names: dict[str, str]) -> list[Finding]:
         out = []
+        by_name = {f.casefold(): aid for aid, n in names.items() for f in (n, n.split()[0]) if aid != m.sender}
         partners = m.recipients or frozenset(names) - {m.sender}
         for span in sentences(m.content):
             text = m.content[span[0]:span[1]]
-            attribution, shared = ATTRIBUTION.search(text), SHARED.search(text)
+            attribution, shared = ATTRIBUTION.search(text) or _TOLD_OTHER.search(text), SHARED.search(text)
+            if shared and _ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?"):
+                shared = None  # "Do we all agree on Parker?" asks; it claims nothing
             if not (attribution or shared):
                 continue
             in_sentence = {fid for fid, sps in ledger.mentioned[m.id].items()
                            if any(a < span[1] and span[0] < b for a, b in sps)}
             if attribution:
-                heard = [h for h in ledger.delivered_to(m.sender, m.id) if h.sender in partners]
+                told = by_name.get(attribution.group("who").casefold()) if "who" in attribution.groupdict() else None
+                if "who" in attribution.groupdict() and told is None:
+                    continue  # "you told him": no participant named
+                heard = [h for h in ledger.episode.messages[:m.id] if h.sender in partners
+                         and (told in h.recipients if told else m.sender in h.recipients)]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
                 if not heard:
                     out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                        reason=f"{text.strip()!r}: attributes to "
                                               f"{', '.join(names[p] for p in sorted(partners))} something, "
-                                              f"but nothing from them had reached {names[m.sender]}"))
+                                              f"but nothing from them had reached {names[told or m.sender]}"))
                 else:
                     for fid in sorted(in_sentence - said - self._same_words(ledger, m, said, span)):
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to "
                                            f"the others, who never mentioned it to {names[m.sender]}"))
+                    unsaid = sorted(self._unsaid_details(ledger, text[attribution.end():], heard))
+                    if not in_sentence and unsaid:
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           reason=f"{text.strip()!r}: attributes details ({', '.join(unsaid)}) "
+                                           f"to the others, who never used them to {names[m.sender]}"))
             if shared:
                 for r in sorted(partners):
                     unknown = in_sentence - ledger.explained_for(r, m, span)
@@ -157,6 +179,13 @@ class HallucinatedCommonGround:
                                            fact_id=fid, reason=f"{text.strip()!r}: treats {fid} as shared, "
                                            f"but {names[r]} never had it"))
         return out
+
+    @staticmethod
+    def _unsaid_details(ledger: Ledger, claim: str, heard: list[Message]) -> set[str]:
+        """The facts' distinctive words (stems) in ``claim`` that no message in ``heard`` used."""
+        vocabulary = frozenset().union(*detail_stems(ledger.episode.scenario).values())
+        said = frozenset().union(*(stems_of(h.content) for h in heard))
+        return set((stems_of(claim) & vocabulary) - said)
 
     @staticmethod
     def _same_words(ledger: Ledger, m: Message, said: set[str], span: tuple[int, int]) -> set[str]:

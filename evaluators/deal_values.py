@@ -18,7 +18,10 @@ A sentence that is a ``DEAL:`` commitment states nothing here (it says what the 
 takes, not what items are worth). A question ("do you need the hats?") states nothing
 about the speaker's values either. Pronouns are not resolved ("I need them"), and a
 statement of another side's values ("you seem to like hats") is read as the speaker's
-own: both are known limits.
+own: both are known limits, except a sentence about the addressee's values ("your",
+"to you", "for you": "your values are hat=4", "pens are worth 2 each to you"), which
+states nothing about the speaker's. Preference words include "crucial", "essential",
+"useful", "matters", "nice" ("cups are nice too but not crucial").
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ _NUMBER_VALUE = re.compile(
 _PREFERENCE = re.compile(
     r"\b(need|needs|want|wants|love|like|important|valuable|priority|care about|most|prefer|"
     r"worthless|useless|no use|no value|nothing|zero|don['’]t need|don['’]t want|don['’]t care|"
-    r"can have|can take|take them|keep them|not worth)\b",
+    r"can have|can take|take them|keep them|not worth|crucial|essential|useful|matters?|nice)\b",
     re.IGNORECASE,
 )
+_ADDRESSEE = re.compile(r"\b(your|ur|to you|for you|to u|for u)\b", re.IGNORECASE)  # the other's values
 _REST = re.compile(r"\b(the rest|everything else|the others|the other items|all else)\b", re.IGNORECASE)
 
 
@@ -55,7 +59,7 @@ def value_statements(text: str, items: tuple[str, ...], verb: str = "DEAL") -> d
         sentence = m.group(0).strip()
         if not sentence or sentence.endswith("?") or re.search(rf"\b{re.escape(verb)}\s*\**\s*:", sentence):
             continue
-        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)):
+        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)) or _ADDRESSEE.search(sentence):
             continue
         named = [i for i in items if _item_pattern(i).search(sentence)]
         if _REST.search(sentence):
@@ -63,3 +67,14 @@ def value_statements(text: str, items: tuple[str, ...], verb: str = "DEAL") -> d
         for i in named:
             out.setdefault(i, sentence)
     return out
+
+
+def value_words(text: str) -> bool:
+    """Does ``text`` say something about value (a number with a value word, or a preference word)
+    outside a commitment line and a question: an answer to "what are the cups worth to you?"."""
+    for m in SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if sentence and not sentence.endswith("?") and not re.search(r"\b[A-Z]{3,}\s*\**\s*:", sentence) and (
+                _NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)):
+            return True
+    return False

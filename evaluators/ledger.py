@@ -21,10 +21,13 @@ import weakref
 from dataclasses import dataclass, field
 from functools import partial
 
+from privy.evaluators.grounding import affirms
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names
 from privy.evaluators.prefilter import Needs, literal, lowered, needs
+from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
-from privy.simulator.scenario import Fact, Mention
+from privy.simulator.scenario import Fact, Mention, Scenario
 
 Span = tuple[int, int]
 
@@ -92,13 +95,42 @@ def _fact(fact: Fact) -> _Fact:
     return fact.id, None, False, mentions[0][1].only if only is not None else None, mentions
 
 
+@dataclass(frozen=True)
+class _Derived:
+    """What the label definitions add to a scenario's mentions (see :mod:`privy.evaluators.mentions`)."""
+
+    scenario: object  # identity check
+    facts: list[_Fact]
+    first: dict[str, tuple[Mention, ...]]  # fact id -> first-name mentions, searched after its own
+    answers: dict[str, Mention]
+    details: dict[str, frozenset[str]]
+    holders: dict[str, frozenset[str]]
+
+
+_DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a few, the last scenarios seen
+
+
+def _derived(s: Scenario) -> _Derived:
+    d = _DERIVED.get(id(s))
+    if d is None or d.scenario is not s:
+        d = _Derived(s, [_fact(f) for f in s.facts], first_names(s), answer_facts(s), detail_stems(s),
+                     {f.id: frozenset(f.holders) for f in s.facts})
+        with _LOCK:
+            if len(_DERIVED) >= 64:
+                _DERIVED.clear()
+            _DERIVED[id(s)] = d
+    return d
+
+
 def _scan(episode: Episode) -> _Scan:
     s = episode.scenario
-    facts = [_fact(f) for f in s.facts]
+    d = _derived(s)
+    facts, extra, answers, details, holders = d.facts, d.first, d.answers, d.details, d.holders
     known = {a: frozenset(f.id for f in s.facts_of(a)) for a in s.agent_ids}
     mentioned: list[dict[str, list[Span]]] = []
     knew: list[dict[str, frozenset[str]]] = []
     messages = tuple(episode.messages)
+    previous: dict[str, dict[str, list[Span]]] = {}  # agent -> what the last message delivered to it mentioned
     for m in messages:
         knew.append(dict(known))
         text = m.content
@@ -106,26 +138,64 @@ def _scan(episode: Episode) -> _Scan:
         found: dict[str, list[Span]] = {}
         for fid, lit, whole, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
             if low is not None and lit is not None:
-                if lit not in low:
-                    continue
-                sp = find_all(low, lit, whole)
+                sp = find_all(low, lit, whole) if lit in low else []
             elif low is not None and gate is not None and gate not in low:
-                continue
+                sp = []
             else:
                 sp = [hit.span() for mention, need in mentions if need.may_match(low)
                       for hit in mention.pattern.finditer(text)]
+            if fid in extra:  # a first name, after the fact's own mentions
+                sp = [*sp, *_first_name_spans(extra[fid], text, low)]
             if sp:
                 found[fid] = sp
+        for fid, sps in details_found(s, details, text, sentences(text)).items():  # by distinctive details
+            if fid not in found:
+                found[fid] = sps
+        for fid, answer in answers.items():  # the answer, said by a holder of the fact that states it
+            if m.sender in holders[fid] and (sp := [hit.span() for hit in answer.pattern.finditer(text)]):
+                found[fid] = sorted({*found.get(fid, []), *sp})
         mentioned.append(found)
         # Delivered means received: a sender's own message teaches it nothing (its
         # unexplained mentions stay unexplained; naming its own friend does not tell it
         # that the partner has the same friend).
-        new = frozenset(found)
+        new = told(found, known[m.sender]) | confirmed(m, known[m.sender], previous.get(m.sender))
+        said = {**found, **{fid: [] for fid, answer in answers.items() if answer.found_in(text)}}  # a guess at it
+        for a in m.recipients:
+            previous[a] = said
         for a in m.recipients:
             k = known[a]
             if not new <= k:
                 known[a] = k | new
     return _Scan(s, messages, mentioned, knew, dict(known))
+
+
+def _first_name_spans(names: tuple[Mention, ...], text: str, low: str | None) -> list[Span]:
+    out: list[Span] = []
+    for mention in names:
+        lit = mention.literal
+        assert lit is not None
+        if low is not None and lit.isascii():
+            if lit.lower() in low:
+                out += find_all(low, lit.lower(), True)
+        else:
+            out += [hit.span() for hit in mention.pattern.finditer(text)]
+    return out
+
+
+def told(found: dict[str, list[Span]], sender_knows: frozenset[str]) -> frozenset[str]:
+    """The facts a message mentioning ``found`` tells: where exactly the same words name several
+    facts (two lists with the same friend), only those its sender knew; all of them if it knew none."""
+    own = {sp for fid, sps in found.items() if fid in sender_knows for sp in sps}
+    return frozenset(fid for fid, sps in found.items() if fid in sender_knows or not own.issuperset(sps))
+
+
+def confirmed(m: Message, sender_knows: frozenset[str], previous: dict[str, list[Span]] | None) -> frozenset[str]:
+    """The facts ``m`` tells by confirming: it opens with a yes ("yes", "that is right", "exactly")
+    to the last message delivered to its sender, which mentioned them (or, for an answer key,
+    guessed its answer: "so 100?" - "right!"), and its sender knew them."""
+    if not previous or not affirms(m.content):
+        return frozenset()
+    return frozenset(fid for fid in previous if fid in sender_knows)
 
 
 # id(episode) -> (weak reference to it, its scan); an entry goes when its episode does

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer, model_validator
 from pydantic_core import to_json
 
 from privy.simulator.backends.base import ChatMessage
@@ -59,6 +59,26 @@ class Timings(BaseModel):
     model_s: float
 
 
+class SourceScore(BaseModel):
+    """One agent's score as the source gave it (e.g. Sotopia's evaluator): provenance, not privy's."""
+
+    agent: str = Field(description="The privy agent id it scores.")
+    overall: float | None = Field(default=None, description="The source's overall score, if it gave one.")
+    dimensions: dict[str, float] = Field(default_factory=dict, description="The source's score per dimension.")
+
+
+class SourceScores(BaseModel):
+    """The scores an imported episode came with from its source, kept as they were given.
+
+    They are the source's own judgement (e.g. Sotopia's GPT-4 evaluator), never privy's
+    evaluators' output: ``privy evaluate`` recomputes everything from the messages.
+    """
+
+    by: str = Field(description="Whose scores these are, e.g. 'sotopia'.")
+    scores: list[SourceScore] = Field(description="One per agent the source scored, in its order.")
+    reasoning: str = Field(default="", description="The source's reasoning for them, as given.")
+
+
 class Source(BaseModel):
     """Where an imported episode (mode ``human``) came from: privy did not run it."""
 
@@ -68,6 +88,16 @@ class Source(BaseModel):
     line: int | None = Field(default=None, description="The line of the file the record starts on, if known.")
     times: list[str | None] | None = Field(
         default=None, description="Each message's time as the source gives it (None where it gives none).")
+    scores: SourceScores | None = Field(
+        default=None, description="The source's own scores of the episode (e.g. Sotopia's rewards), as given: "
+                                  "provenance, not privy's evaluation.")
+
+    @model_serializer(mode="wrap")
+    def _without_scores(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("scores") is None:
+            data.pop("scores", None)  # episodes imported before the field are written as they were
+        return data
 
 
 class Episode(BaseModel):

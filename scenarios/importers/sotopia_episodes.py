@@ -26,9 +26,12 @@ the environment's messages (the backgrounds, the turn observations) are not. By
 ``LEAVE: done``, the scenario's way to leave, so that privy's task rules see who left.
 Messages keep Sotopia's order. No model call is logged and no outcome is copied: the
 episode is replayed by :func:`privy.simulator.transcript.replay` (mode ``human``; its
-provenance, the file and the episode pk, in ``source``). Sotopia's ``rewards``,
-``reasoning``, ``tag`` and ``models`` are not imported (judge the episode with
-``llm_judge``); which models played it is reported as a note.
+provenance, the file and the episode pk, in ``source``). Sotopia's ``rewards`` and
+``reasoning`` are kept in ``source.scores`` (``by: Sotopia``, one per agent: the overall
+score and the score per dimension, as Sotopia's evaluator gave them): provenance, shown
+by ``privy show``, never taken for privy's evaluators' output (``privy evaluate``
+recomputes its own; judge the episode with ``llm_judge``). ``tag`` and ``models`` are
+not imported; which models played it is reported as a note.
 
 Skipped, with the reason: an episode whose environment or agents are in none of the input
 files. Bad input (a malformed record or triple) fails with ``FILE: FIELD: expected ...``.
@@ -43,7 +46,7 @@ from typing import Any
 
 from privy.scenarios import sotopia
 from privy.scenarios.importers.base import Imported, ImportInputError, ImportResult, Skipped
-from privy.simulator.episode import Source
+from privy.simulator.episode import Source, SourceScore, SourceScores
 from privy.simulator.scenario import Scenario
 from privy.simulator.transcript import Line, replay
 
@@ -118,7 +121,7 @@ def read(paths: Sequence[Path]) -> ImportResult:
             models = log.get("models")
             if isinstance(models, list) and models:
                 result.notes.append(f"{file}: {pk}: played in Sotopia by {models} (tag {log.get('tag')!r}); imported "
-                                    "as mode human, without Sotopia's rewards")
+                                    "as mode human, with Sotopia's rewards kept as the source's scores")
         for where, rec in records.others:
             if "social_interactions" not in rec:
                 continue
@@ -160,7 +163,11 @@ def read(paths: Sequence[Path]) -> ImportResult:
             lines = _log_lines(file, where, rec, scenario)
         else:
             lines = _export_lines(file, where, rec, scenario)
+        scores = rewards(file, where, rec, scenario)
         episode = replay(scenario, lines, Source(format=FORMAT, file=file, record=record))
+        if scores is not None:
+            assert episode.source is not None
+            episode = episode.model_copy(update={"source": episode.source.model_copy(update={"scores": scores})})
         result.imported.append(Imported(scenario, episode))
     return result
 
@@ -236,3 +243,43 @@ def _export_lines(file: str, where: str, rec: dict[str, Any], scenario: Scenario
         if out is not None:
             lines.append(Line(sender=sender, text=out))
     return lines
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def rewards(file: str, where: str, rec: dict[str, Any], scenario: Scenario) -> SourceScores | None:
+    """Sotopia's ``rewards`` (and ``reasoning``) of a record, one per agent in the record's order, as the
+    source's scores; None when it has none.
+
+    EpisodeLog gives ``rewards: list[tuple[float, dict[str, float]] | float]`` (the overall score and the
+    score per dimension, or the overall score alone); the episode export a dict per agent (dimensions)
+    or the same pairs.
+    """
+    given = rec.get("rewards")
+    if given is None or given == []:
+        return None
+    field = f"{where}.rewards"
+    if not isinstance(given, list) or len(given) != len(scenario.agents):
+        raise ImportInputError(file, None, field, f"expected a list of {len(scenario.agents)} rewards, one per agent "
+                                                  f"(overall, {{dimension: score}}), got {given!r}"[:300])
+    out = []
+    for i, (agent, r) in enumerate(zip(scenario.agents, given, strict=True)):
+        overall: float | None = None
+        dims: Any = {}
+        if _number(r):
+            overall = float(r)
+        elif isinstance(r, list | tuple) and len(r) == 2 and _number(r[0]) and isinstance(r[1], dict):
+            overall, dims = float(r[0]), r[1]
+        elif isinstance(r, dict):
+            dims = r
+        else:
+            raise ImportInputError(file, None, f"{field}[{i}]", f"expected a number, [overall, {{dimension: score}}] "
+                                                               f"or {{dimension: score}}, got {r!r}"[:300])
+        bad = [k for k, v in dims.items() if not _number(v)]
+        if bad:
+            raise ImportInputError(file, None, f"{field}[{i}].{bad[0]}", f"expected a number, got {dims[bad[0]]!r}")
+        out.append(SourceScore(agent=agent.id, overall=overall, dimensions={str(k): float(v) for k, v in dims.items()}))
+    reasoning = rec.get("reasoning")
+    return SourceScores(by="Sotopia", scores=out, reasoning=reasoning if isinstance(reasoning, str) else "")

@@ -48,15 +48,26 @@ def test_natural_value_statements_count_for_information_exchange() -> None:
     assert x.value == 0.0 and x.metrics["item_values_stated"] == 1 / 6
 
 
-def test_a_deal_commitment_is_premature_only_without_word_of_the_other_side() -> None:
-    informed = play(deal_scenario(), "I really need the books.", "Hats are what I want.\nDEAL: book=0 hat=1 ball=2",
+def test_a_deal_commitment_is_premature_until_every_value_of_the_other_side_was_told() -> None:
+    informed = play(deal_scenario(), "I really need the books; hats and balls are worthless to me.",
+                    "Hats are what I want, books matter little and balls are worth 1 each.\nDEAL: book=0 hat=1 ball=2",
                     "Fine. DEAL: book=2 hat=0 ball=0")
     p = _scores(informed)["premature_commitment"]
     assert p.value == 0.0 and p.metrics["commitments"] == 2.0
+    partial = play(deal_scenario(), "I really need the books.", "Hats are what I want.\nDEAL: book=0 hat=1 ball=2")
+    p = _scores(partial)["premature_commitment"]
+    assert p.value == 1.0 and [f.message_id for f in p.findings] == [1]
+    assert "hat, ball to ann" in p.findings[0].reason
     blind = play(deal_scenario(), "Hello!", "DEAL: book=0 hat=1 ball=2")
     p = _scores(blind)["premature_commitment"]
     assert p.value == 1.0 and [f.message_id for f in p.findings] == [1]
-    # an offer without a recognisable value: undecided, not guessed
-    offer = play(deal_scenario(), "You take the hat, I take the books.", "DEAL: book=0 hat=1 ball=2")
+    # an answer to the committer's question about some items tells their value
+    asked = play(deal_scenario(), "I need the books.", "What are hats and balls worth to you?", "Nothing really.",
+                 "DEAL: book=0 hat=1 ball=2")
+    p = _scores(asked)["premature_commitment"]
+    assert p.value == 0.0 and p.metrics["commitments"] == 1.0
+    # the rest named in an offer without a recognisable value: undecided, not guessed
+    offer = play(deal_scenario(), "I really need the books. You take the hat and the balls.",
+                 "DEAL: book=0 hat=1 ball=2")
     p = _scores(offer)["premature_commitment"]
     assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []

@@ -25,24 +25,13 @@ from hypothesis import strategies as st
 
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.commitment import PrematureCommitment
-from privy.evaluators.common_ground import ATTRIBUTION, SHARED
+from privy.evaluators.commitment import PrematureCommitment, _unsure
+from privy.evaluators.common_ground import _ASKED, _TOLD_OTHER, ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import deal_statements
-from privy.evaluators.grounding import (
-    _ACK,
-    _ACK_ANY,
-    _ANSWER,
-    _BARE_TOKEN,
-    _CLARIFY,
-    _CONFIRM,
-    _CONFIRM_ANY,
-    _NEGATIVE,
-    ACTS,
-    _clausal,
-    answers_question,
-)
-from privy.evaluators.ledger import _SCANS, Ledger, find_all
+from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS, Context, context, sentence_acts
+from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import SENTENCE, sentences
 from privy.evaluators.task_success import TaskSuccess
@@ -73,12 +62,23 @@ class RefLedger:
         self.mentioned: list[dict[str, list[tuple[int, int]]]] = []
         self.knew: list[dict[str, frozenset[str]]] = []
         known = {a: {f.id for f in s.facts_of(a)} for a in s.agent_ids}
+        extra, answers, details = first_names(s), answer_facts(s), detail_stems(s)  # mentions the rules imply
+        previous: dict[str, dict[str, list[tuple[int, int]]]] = {}
         for m in episode.messages:
             self.knew.append({a: frozenset(k) for a, k in known.items()})
-            found = {f.id: sp for f in s.facts if (sp := _spans(f.mentions, m.content))}
+            found = {f.id: sp for f in s.facts if (sp := _spans([*f.mentions, *extra.get(f.id, ())], m.content))}
+            for fid, sps in details_found(s, details, m.content, sentences(m.content)).items():
+                found.setdefault(fid, sps)
+            for fid, answer in answers.items():
+                if m.sender in s.fact(fid).holders and (sp := _spans([answer], m.content)):
+                    found[fid] = sorted({*found.get(fid, []), *sp})
             self.mentioned.append(found)
+            sender_knows = frozenset(known[m.sender])
+            new = told(found, sender_knows) | confirmed(m, sender_knows, previous.get(m.sender))
+            said = {**found, **{fid: [] for fid, answer in answers.items() if answer.found_in(m.content)}}
             for a in m.recipients:
-                known[a] |= set(found)
+                known[a] |= new
+                previous[a] = said
         self.final = {a: frozenset(k) for a, k in known.items()}
 
     def explained_for(self, agent: str, message: Message, span: tuple[int, int] | None = None) -> set[str]:
@@ -114,19 +114,23 @@ def ref_commitment(ep: Episode) -> Score:
     if ep.scenario.task.kind == "deal":
         return PrematureCommitment()._deal(ep)  # the deal rule has no shortcut to check
     ledger, needed = RefLedger(ep), ep.scenario.task.needed_facts
-    findings, commitments = [], 0
+    findings, commitments, undecided = [], 0, 0
     for m in ep.messages:
         if not m.actions:
             continue
-        commitments += 1
         missing = [f for f in needed if f not in ledger.knew[m.id][m.sender]]
+        if missing and all(_unsure(ledger, m, f) for f in missing):  # type: ignore[arg-type]
+            undecided += 1
+            continue
+        commitments += 1
         if missing:
             findings.append(Finding(
                 kind="premature_commitment", message_id=m.id, agent=m.sender, fact_id=missing[0],
                 reason=(f"{m.sender} commits to {m.actions[-1].value!r} without knowing "
                         f"{len(missing)} of the {len(needed)} needed facts: {missing}")))
     return Score(evaluator="premature_commitment", value=len(findings) / commitments if commitments else None,
-                 metrics={"commitments": float(commitments), "premature": float(len(findings))}, findings=findings)
+                 metrics={"commitments": float(commitments), "premature": float(len(findings)),
+                          "undecided": float(undecided)}, findings=findings)
 
 
 def ref_common_ground(ep: Episode) -> Score:
@@ -140,14 +144,22 @@ def ref_common_ground(ep: Episode) -> Score:
         for span in sentences(m.content):
             text = m.content[span[0]:span[1]]
             in_sentence = {fid for fid, sps in found.items() if any(a < span[1] and span[0] < b for a, b in sps)}
-            if ATTRIBUTION.search(text):
-                heard = [h for h in ep.messages[:m.id] if m.sender in h.recipients and h.sender in partners]
+            attribution = ATTRIBUTION.search(text) or _TOLD_OTHER.search(text)
+            told = None
+            if attribution and "who" in attribution.groupdict():
+                by_name = {f.casefold(): aid for aid, n in names.items() for f in (n, n.split()[0]) if aid != m.sender}
+                told = by_name.get(attribution.group("who").casefold())
+                if told is None:
+                    attribution = None
+            if attribution:
+                heard = [h for h in ep.messages[:m.id] if h.sender in partners
+                         and (told in h.recipients if told else m.sender in h.recipients)]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
                 if not heard:
                     out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                        reason=f"{text.strip()!r}: attributes to "
                                               f"{', '.join(names[p] for p in sorted(partners))} something, "
-                                              f"but nothing from them had reached {names[m.sender]}"))
+                                              f"but nothing from them had reached {names[told or m.sender]}"))
                 else:
                     said_spans = [sp for fid in said for sp in found.get(fid, [])]
                     same = {fid for fid, sps in found.items() if any(_overlap(a, b) for a in sps for b in said_spans)}
@@ -155,7 +167,15 @@ def ref_common_ground(ep: Episode) -> Score:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: attributes {fid} to "
                                            f"the others, who never mentioned it to {names[m.sender]}"))
-            if SHARED.search(text):
+                    vocabulary = frozenset().union(*detail_stems(ep.scenario).values())
+                    unsaid = sorted((stems_of(text[attribution.end():]) & vocabulary)
+                                    - frozenset().union(*(stems_of(h.content) for h in heard)))
+                    if not in_sentence and unsaid:
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           reason=f"{text.strip()!r}: attributes details ({', '.join(unsaid)}) "
+                                           f"to the others, who never used them to {names[m.sender]}"))
+            shared = SHARED.search(text)
+            if shared and not (_ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?")):
                 for r in sorted(partners):
                     for fid in sorted(in_sentence - ledger.explained_for(r, m, span)):
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
@@ -192,36 +212,23 @@ def ref_common_ground(ep: Episode) -> Score:
                  findings=out)
 
 
-def ref_classify(text: str, after_question: bool) -> dict[str, str]:
+def ref_classify(text: str, ctx: Context) -> dict[str, str]:
     acts: dict[str, str] = {}
     first = True
-    for m in SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):  # every sentence tested for every act (no prefilter)
         sentence = m.group(0).strip()
         if not sentence:
             continue
         opening, first = first, False
-        if sentence.endswith("?"):
-            acts.setdefault("question", sentence)
-            if _CLARIFY.search(sentence):
-                acts.setdefault("clarification", sentence)
-            if _BARE_TOKEN.match(sentence):
-                continue
-        answer = opening and after_question and _ANSWER.search(sentence)
-        if answer:
-            acts.setdefault("answer", sentence)
-            if not _NEGATIVE.search(sentence):
-                acts.setdefault("confirmation", sentence)
-        if (not answer and _ACK.search(sentence)) or _clausal(_ACK_ANY, sentence):
-            acts.setdefault("acknowledgement", sentence)
-        if _CONFIRM.search(sentence) or _clausal(_CONFIRM_ANY, sentence):
-            acts.setdefault("confirmation", sentence)
+        for act, evidence in sentence_acts(sentence, opening, ctx).items():
+            acts.setdefault(act, evidence)
     return acts
 
 
 def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
     for m in ep.messages:
-        for act, evidence in ref_classify(m.content, answers_question(ep, m)).items():
+        for act, evidence in ref_classify(m.content, context(ep, m)).items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
     n = len(ep.messages)
@@ -235,14 +242,15 @@ def ref_exchange(ep: Episode) -> Score:
     said = [m.content for m in ep.messages]
     needed = [s.fact(f) for f in s.task.needed_facts]
     stated, item_share = deal_statements(ep)  # a deal's values stated in words (not a shortcut: used as is)
-    disclosed = sum(1 for f in needed if any(f.mentioned_in(t) for t in said) or f.id in stated)
+    ledger = RefLedger(ep)
+    disclosed = sum(1 for f in needed if any(f.id in found for found in ledger.mentioned) or f.id in stated)
     named_at = None
     if s.task.answer is not None:
         answer = Mention(literal=s.task.answer)
         named_at = next((i / len(said) for i, t in enumerate(said) if answer.found_in(t)), None)
     findings = []
     for fid in s.task.needed_facts:
-        first = next((m for m in ep.messages if s.fact(fid).mentioned_in(m.content) or stated.get(fid) == m.id),
+        first = next((m for m in ep.messages if fid in ledger.mentioned[m.id] or stated.get(fid) == m.id),
                      None)
         if first is not None:
             findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
@@ -378,7 +386,7 @@ PATTERNS = [ATTRIBUTION, SHARED, _CLARIFY, _ACK, _CONFIRM] + [re.compile(p, re.I
     r"ab(c|)d", r"(?:x|y){2,3}z", r"q(?-i:R)s", r"(?x) a \  b  # comment", r"(a)b\1", r"(?>ab|a)c",
     r"k\u212a", r"\u017fit", r"st(?=ar)", r"(?<=wo)rd", r"[ab]c[d-f]", r"a++b", r"(?:ab)*c", r"(?:ab)+c",
     r"colou?r", r"(?P<x>a|b)(?(x)c|d)", r"a{0}b", r"(?:long|longer)\s+word", r"\d+ apples",
-]] + [re.compile(re.escape(t), re.IGNORECASE) for t in ["Ravi Novak", "Zoë Kelvin", "ſtar", "K9"]]
+]] + [re.compile(re.escape(t), re.IGNORECASE) for t in ["Ravi Novak", "Zoë Kelvin", "ſtar", "K9"]] + [_TOLD_OTHER]
 ALPHABET = "abcdeklqrsxyzABCKRSXZ 19\n.?*:\u212a\u017f\u0130é"
 SNIPPETS = ["casey", "CASEY", "costs", "a third", "book", "1", "DEAL:", "it is", "football", "abd", "abcd", "xyz",
             "qRs", "qrs", "ab", "aab", "k\u212a", "kk", "\u017fit", "sit", "star", "word", "colour", "color", "ac",

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from helpers import ROOT, solve
+from helpers.play import play, scenario
 
-from privy.evaluators.grounding import ACTS, GroundingActs
+from privy.evaluators.grounding import ACTS, GroundingActs, classify
 from privy.simulator import Episode, backends, load_scenario
+
+CHAT = """
+id: chat
+title: two people
+agents:
+  - {id: ann, name: Ann, goal: chat}
+  - {id: bob, name: Bob, goal: chat}
+task: {kind: select, answer: x}
+"""
 
 
 @pytest.fixture(scope="module")
@@ -16,18 +27,47 @@ def episode() -> Episode:
     return solve(load_scenario(ROOT / "scenarios" / "mutual_friends.yaml"))
 
 
-def test_llm_labels_become_findings_and_rates(episode: Episode) -> None:
-    replies = ['{"question": true, "clarification": false, "acknowledgement": true, "confirmation": false}',
-               'Sure: {"question": false, "clarification": false, "acknowledgement": false, "confirmation": true}',
-               '{"question": false, "clarification": false, "acknowledgement": false, "confirmation": false}']
+def _json(**acts: bool) -> str:
+    return json.dumps({a: acts.get(a, False) for a in ACTS})
+
+
+@pytest.fixture(scope="module")
+def asked() -> Episode:
+    return play(scenario(CHAT), "Is Tess on your list?", "Yes, she is.", "Great, thanks.")
+
+
+def test_llm_labels_become_findings_and_rates(asked: Episode) -> None:
+    replies = [_json(question=True), "Sure: " + _json(confirmation=True, answer=True), _json(acknowledgement=True)]
     mock = backends.create("mock", outputs=replies)
-    score = asyncio.run(GroundingActs(backend=mock).evaluate(episode))
-    assert score.error is None and len(mock.requests) == len(episode.messages) == 3
+    score = asyncio.run(GroundingActs(backend=mock).evaluate(asked))
+    assert score.error is None and len(mock.requests) == len(asked.messages) == 3
     assert [(f.kind, f.message_id) for f in score.findings] == [
-        ("question", 0), ("acknowledgement", 0), ("confirmation", 1)]
-    assert score.metrics["question_per_turn"] == pytest.approx(1 / 3)
-    assert score.value == pytest.approx(3 / 3)
-    assert episode.messages[0].content in mock.requests[0].messages[0].content
+        ("question", 0), ("confirmation", 1), ("answer", 1), ("acknowledgement", 2)]
+    assert score.metrics["answer_per_turn"] == pytest.approx(1 / 3)
+    assert score.value == pytest.approx(4 / 3)
+    assert asked.messages[0].content in mock.requests[0].messages[0].content
+
+
+def test_the_llm_classifier_knows_the_answer_act_as_the_rules_do(asked: Episode) -> None:
+    """A yes answering a question is an answer, not an acknowledgement; no answer without a question;
+    nothing acknowledged before anything was heard. The prompt shows the message answered."""
+    every = _json(question=False, acknowledgement=True, confirmation=True, answer=True)
+    mock = backends.create("mock", outputs=[every] * 3)
+    score = asyncio.run(GroundingActs(backend=mock).evaluate(asked))
+    kinds = {i: {f.kind for f in score.findings if f.message_id == i} for i in range(3)}
+    assert kinds == {0: {"confirmation"},  # heard nothing yet, asked nothing: no acknowledgement, no answer
+                     1: {"answer", "confirmation"},  # answers Ann's question: the yes is no acknowledgement
+                     2: {"acknowledgement", "confirmation"}}  # Bob asked nothing: no answer
+    assert set(kinds[1]) == set(classify("Yes, she is.", after_question=True))  # as the rules read it
+    assert "Previous message: Is Tess on your list?" in mock.requests[1].messages[0].content
+    assert "Previous message: (none)" in mock.requests[0].messages[0].content
+    assert '"answer": bool' in mock.requests[0].messages[0].content
+
+
+def test_a_reply_that_is_not_an_object_is_reported(asked: Episode) -> None:
+    mock = backends.create("mock", outputs=["[true, false]"])
+    score = asyncio.run(GroundingActs(backend=mock).evaluate(asked))
+    assert score.value is None and score.error is not None and "not JSON" in score.error
 
 
 def test_a_reply_that_is_not_json_is_reported_not_scored(episode: Episode) -> None:
@@ -45,3 +85,17 @@ def test_llm_classifier_runs_on_the_embedded_model(episode: Episode) -> None:
         assert all(v is not None and 0 <= v <= 1 for v in score.metrics.values())
     else:
         assert "not JSON" in score.error and score.value is None
+
+
+@pytest.mark.llm
+def test_the_embedded_models_answers_follow_the_rules_reading(asked: Episode) -> None:
+    """On the real model: whatever it says, an answer is found only where a question was asked
+    of the sender, and never together with an acknowledgement."""
+    score = asyncio.run(GroundingActs(backend=backends.create("llama")).evaluate(asked))
+    if score.error is not None:
+        assert "not JSON" in score.error and score.value is None
+        return
+    kinds = {i: {f.kind for f in score.findings if f.message_id == i} for i in range(3)}
+    assert "answer" not in kinds[0] | kinds[2]
+    assert not {"answer", "acknowledgement"} <= kinds[1]
+    assert "acknowledgement" not in kinds[0]

@@ -1,15 +1,13 @@
 """Precision and recall of every deterministic evaluator on hand-labelled episodes.
 
-The transcripts in ``tests/data/labelled/`` label every message with the failures and
-grounding acts it contains (``[]``: clean), as a human reads the evaluators' documented
-rules. Each evaluator must agree exactly on the unambiguous labels; the figures,
-including those on the labels marked ambiguous, are printed (``pytest -s``) and given by
-:func:`labelled.markdown_table` for the README.
-
-The held-out set ``tests/data/labelled_heldout/`` was labelled from the definitions
-before any evaluator ran on it. Its tests check that it loads, is large and varied
-enough, and that its figures are computed; they assert no precision or recall (the
-README gives today's figures).
+The transcripts in ``tests/data/labelled/`` and ``tests/data/labelled_heldout/`` label
+every message with the failures and grounding acts it contains (``[]``: clean), from the
+definitions of ``tests/data/LABELLING.md``. Both are development sets: the evaluators
+were generalised from those definitions while their disagreements were read (a fresh
+test set is kept apart). On ``labelled/`` each evaluator must agree exactly on the
+unambiguous labels; on ``labelled_heldout/`` each label has a bar, precision and recall
+no higher than measured (:data:`DEV_BARS`), so that a change that loses ground fails.
+The figures are given by :func:`labelled.comparison_table` for the README.
 """
 
 from __future__ import annotations
@@ -159,9 +157,35 @@ def _gold_cases(item: Labelled) -> list[Case]:
                  ambiguous=m.ambiguous_labels) for i, m in enumerate(item.messages)]
 
 
+# Precision and recall reached on labelled_heldout/'s unambiguous items (floored to two
+# decimals: no bar above what was measured). The issue's goal is 0.95 on every label.
+DEV_BARS = {
+    "clairvoyance": (0.93, 0.88),  # 15/1/2: a leak by a detail in other words ("bikes" for cycling), a deal
+    "hallucinated_common_ground": (1.0, 0.87),  # 14/0/2: values in words claimed as shared knowledge
+    "premature_commitment": (1.0, 1.0),
+    "question": (1.0, 1.0),
+    "clarification": (1.0, 1.0),
+    "acknowledgement": (1.0, 1.0),
+    "confirmation": (0.98, 1.0),  # 64/1/0
+    "success": (1.0, 1.0),
+    "disclosure": (0.99, 0.98),  # 139/1/2
+}
+
+
+@pytest.mark.parametrize("label", [*LABELS, "success", "disclosure"])
+def test_heldout_figures_reach_their_bars(heldout: list[Labelled], label: str) -> None:
+    row = next(r for r in figures(heldout) if r.label == label)
+    bar_p, bar_r = DEV_BARS[label]
+    c = row.clear
+    assert c.precision is not None and c.recall is not None
+    assert (c.precision >= bar_p and c.recall >= bar_r), (
+        f"{label}: precision {c.precision:.3f} (bar {bar_p}), recall {c.recall:.3f} (bar {bar_r})\n"
+        + (_disagreements(message_cases(heldout), label) if label in LABELS else ""))
+
+
 @pytest.mark.parametrize("style", [None, "unlike", "privy"])
 def test_heldout_figures_are_computed(heldout: list[Labelled], style: str | None) -> None:
-    """The table is computed and consistent with the labels; no threshold is asserted."""
+    """The table is computed and consistent with the labels (the bars are asserted above)."""
     items = [i for i in heldout if style is None or i.style == style]
     rows = figures(items)
     assert [r.label for r in rows] == [*LABELS, "success", "disclosure"]

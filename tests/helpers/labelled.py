@@ -24,12 +24,13 @@ anywhere in a message and the outcome is worked out from them by the task rules;
 after the last commitment are kept. The episode then takes the file's ``mode`` label,
 its stem as id and ``backend = {"backend": "hand-written"}``.
 
-``tests/data/labelled/`` is the development set the evaluators were written against;
+``tests/data/labelled/`` is the development set the evaluators were first written against;
 ``tests/data/labelled_heldout/`` was written and labelled afterwards, before any
-evaluator ran on it (``python -m helpers.labelled [FOLDER]`` prints the table of either).
-``tests/data/labelled_test/`` is a third set, written and labelled after both had been seen
+evaluator ran on it, and is now a development set too (the evaluators were then
+generalised from ``tests/data/LABELLING.md`` while its disagreements were read).
+``tests/data/labelled_test/`` is the test set, written and labelled after both had been seen
 by the people improving the evaluators, again before any evaluator ran on it (its README
-says how); ``tests/scenarios/test_labelled_test_set.py`` only loads and replays it.
+says how); ``python -m helpers.labelled [FOLDER]`` prints the table of any set.
 """
 
 from __future__ import annotations
@@ -346,12 +347,12 @@ def main(argv: list[str]) -> str:
     parser.add_argument("--counts", action="store_true", help="TP/FP/FN per label instead of the README table")
     parser.add_argument("--misses", type=int, default=0, metavar="N", help="also list N disagreements per label")
     parser.add_argument("--compare", action="store_true",
-                        help="the development set, the held-out set and its unlike-privy part side by side")
+                        help="the two development sets and the unlike-privy part of the second side by side")
     args = parser.parse_args(argv)
     if args.compare:
         heldout = load_all(HELDOUT_DIR)
         return comparison_table([("labelled/", load_all(LABELLED_DIR)), ("labelled_heldout/", heldout),
-                                 ("held-out, unlike privy", [i for i in heldout if i.style == "unlike"])])
+                                 ("labelled_heldout/, unlike privy", [i for i in heldout if i.style == "unlike"])])
     folder = args.folder.resolve()
     items = [i for i in load_all(folder) if args.style is None or i.style == args.style]
     try:

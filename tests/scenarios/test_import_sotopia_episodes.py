@@ -50,6 +50,65 @@ def test_episode_logs_become_human_episodes_replayed_from_their_messages() -> No
     assert any("gpt-3.5-turbo" in n and "mode human" in n for n in result.notes)
 
 
+def test_sotopias_rewards_are_kept_as_the_sources_own_scores() -> None:
+    """EpisodeLog's rewards, (overall, {dimension: score}) per agent in its order, and its reasoning,
+    are provenance in source.scores; privy's evaluators never read them."""
+    borrow, guitar = import_files("sotopia-episodes", [DUMP, LOGS]).imported
+    scores = borrow.episode.source.scores if borrow.episode.source else None
+    assert scores is not None and scores.by == "Sotopia" and scores.reasoning == "Both agents were polite."
+    assert [(s.agent, s.overall, s.dimensions) for s in scores.scores] == [
+        ("priya", 3.2, {"goal": 5.0, "believability": 9.0}), ("mia", 3.5, {"goal": 7.0, "believability": 9.0})]
+    assert [a.id for a in borrow.scenario.agents] == ["priya", "mia"]  # the record's order: agents[0] is Priya
+    # the episode export: a dict of dimensions per agent; an empty list is no scores
+    present, dog = import_files("sotopia-episodes", [EXPORT]).imported
+    exported = present.episode.source.scores if present.episode.source else None
+    assert exported is not None and [(s.agent, s.overall, s.dimensions) for s in exported.scores] == [
+        ("lena", None, {"goal": 7.0}), ("tom", None, {"goal": 5.0})]
+    assert dog.episode.source is not None and dog.episode.source.scores is None
+    # written and read back; an episode without scores is written without the field
+    ep = borrow.episode
+    assert type(ep).model_validate_json(ep.model_dump_json()) == ep
+    assert "scores" not in json.loads(dog.episode.model_dump_json())["source"]
+
+
+def test_privy_evaluate_does_not_read_the_sources_scores(tmp_path: Path) -> None:
+    import asyncio
+
+    from privy import evaluators
+
+    borrow = import_files("sotopia-episodes", [DUMP, LOGS]).imported[0].episode
+    assert borrow.source is not None
+    bare = borrow.model_copy(update={"source": borrow.source.model_copy(update={"scores": None})})
+    assert asyncio.run(evaluators.evaluate(borrow)) == asyncio.run(evaluators.evaluate(bare))
+
+
+def test_privy_show_prints_the_sources_scores_labelled_as_such(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["import", "sotopia-episodes", str(DUMP), str(LOGS), "--out", str(out)],
+                              env=WIDE).exit_code == 0
+    shown = CliRunner().invoke(app, ["show", str(out / "episodes" / "sotopia_borrow_money_q3gs4b.human.json")],
+                               env=WIDE)
+    assert shown.exit_code == 0, shown.output
+    text = shown.stdout
+    assert "Sotopia's own scores (from the source file, not privy's evaluators)" in text
+    assert "Priya Natarajan: overall 3.2; goal 5, believability 9" in text
+    assert "Mia Sanchez: overall 3.5; goal 7, believability 9" in text
+    assert "reasoning: Both agents were polite." in text
+    assert "record 01HA2EP1BORROW000000000001" in text
+
+
+@pytest.mark.parametrize(("rewards", "expected"), [
+    ([1.0], "[0].rewards: expected a list of 2 rewards, one per agent"),
+    ([1.0, "high"], "[0].rewards[1]: expected a number, [overall, {dimension: score}] or {dimension: score}"),
+    ([[1.0, {"goal": "7"}], 2.0], "[0].rewards[0].goal: expected a number, got '7'"),
+])
+def test_bad_rewards_name_the_field(rewards: Any, expected: str, tmp_path: Path) -> None:
+    path = _bad_logs(tmp_path, lambda d: d[0].update(rewards=rewards))
+    with pytest.raises(ImportInputError) as err:
+        import_files("sotopia-episodes", [DUMP, path])
+    assert str(err.value).startswith(f"{path}: {expected}")
+
+
 def test_the_scenario_is_the_one_import_sotopia_makes_of_the_same_combo() -> None:
     borrow, guitar = import_files("sotopia-episodes", [DUMP, LOGS]).imported
     made = {s.id: s for s in sotopia.import_file(DUMP)}
