@@ -349,10 +349,13 @@ def play(
         min=0, max=MAX_SEED, help="Seeds the environment and every model call (0 to 2**63-1).")] = 0,
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Episode JSON to write (default: runs/SCENARIO.agents.BACKEND+human-AGENT.seedN.json).")] = None,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Play in a browser: serve one page on 127.0.0.1 (the terminal only shows its address).")] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --web (0: any free one).")] = 8000,
     force: ForceOpt = False,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
-    """Take a seat: play one agent yourself, in the terminal; models play the others.
+    """Take a seat: play one agent yourself, in the terminal (or a browser, --web); models play the others.
 
     You see only that agent's observation: its goal and facts, the messages delivered to
     it, and whom it can write to. Type /help at the prompt. Ctrl-C saves what was played
@@ -377,15 +380,35 @@ def play(
     if out_file is None:
         out_file = episode_path("runs", scenario.id, mode, f"{b.name}+human-{as_agent}", seed)
         _check_output(out_file, "", force)
-    terminal = TerminalSeat(out)
     flag = StopFlag()
-    with stop_on_sigint(flag):
-        episode = asyncio.run(_closing(play(
-            scenario, as_agent, terminal, b, mode=mode, seed=seed, agent_backends=per_agent,
-            scenario_path=str(scenario_file), stop=flag), b, *per_agent.values()))
-    terminal.show_new(seen_by(scenario, episode.messages, as_agent))
+    terminal = TerminalSeat(out)
+    web_seat = None
+    if web:
+        from privy.bench.seat_web import WebSeat
+
+        try:
+            web_seat = WebSeat(port, should_stop=lambda: flag.is_set)
+        except OSError as e:
+            _fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({e.strerror})")
+            raise
+        out.print(f"your seat is at {web_seat.url} : open it in a browser (Ctrl-C here stops the game)",
+                  soft_wrap=True)
+    try:
+        with stop_on_sigint(flag):
+            episode = asyncio.run(_closing(play(
+                scenario, as_agent, web_seat or terminal, b, mode=mode, seed=seed, agent_backends=per_agent,
+                scenario_path=str(scenario_file), stop=flag), b, *per_agent.values()))
+        o = episode.outcome
+        final = seen_by(scenario, episode.messages, as_agent)
+        if web_seat is not None:
+            web_seat.finish(final, f"ended by {o.ended_by} after {o.turns} turns; success: {o.success}",
+                            wait_s=0 if o.ended_by == "interrupted" else 5)
+        else:
+            terminal.show_new(final)
+    finally:
+        if web_seat is not None:
+            web_seat.close()
     path = episode.save(out_file)
-    o = episode.outcome
     out.rule()
     out.print(f"game over: ended by [bold]{o.ended_by}[/bold] after {o.turns} turns; success: {o.success}")
     out.print(f"episode written to {_safe(path)}", soft_wrap=True)
