@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from privy import evaluators
 from privy.bench.store import ResultStore
-from privy.bench.suite import Cell, Grid, Suite, SuiteBackend
+from privy.bench.suite import HUMAN, Cell, Grid, Suite, SuiteBackend
 from privy.evaluators.base import Score
 from privy.simulator.backends.base import Backend
 from privy.simulator.backends.spec import build
@@ -115,6 +115,10 @@ async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], 
     """
     scenario = cell.scenario
     mine = {a: b for a, b in (agent_backends or {}).items() if a in scenario.agent_ids} or None
+    people = sorted(a for a, b in (mine or {}).items() if b.name == HUMAN)
+    if len(people) > 1:
+        raise HumanSeatError(f"scenario {scenario.id!r} would seat a person as each of {people}; a person plays "
+                             f"one agent of an episode")
     ep = await run_episode(scenario, cell.mode, backend, cell.seed, agent_backends=mine, scenario_path=cell.source)
     scores = await evaluators.evaluate(ep, list(evaluator_names)) if evaluator_names else {}
     return ep, scores

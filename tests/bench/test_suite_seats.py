@@ -150,3 +150,22 @@ def test_the_store_records_which_seats_were_human(typed: list[Typed], tmp_path: 
         suite_json = json.loads(store.meta()["suite_json"])
     assert suite_json["backends"][0]["agents"] == {"bob": {"name": "human", "options": {}, "retry": None,
                                                             "cache": None, "max_concurrent": None}}
+
+
+def test_an_episode_never_seats_two_people(typed: list[Typed], tmp_path: Path) -> None:
+    both = "  - label: two\n    name: scripted\n    agents: {alice: {name: human}, bob: {name: human}}"
+    suite, base = load_suite(write_suite(tmp_path / "s.suite.yaml", both))
+    with ResultStore(tmp_path / "r.db") as store:
+        progress = run_bench(suite, Grid(suite, base), store)
+        failures = store.query("SELECT error FROM episodes WHERE status != 'done'")
+    assert progress.failed == 1 and typed[1:] and all(not s.views for s in typed)
+    assert "would seat a person as each of ['alice', 'bob']" in failures[0][0]
+
+
+def test_the_people_suite_in_the_repository_is_valid() -> None:
+    grid = load_grid(SCENARIO_DIR / "suites" / "people.suite.yaml")
+    assert grid.suite.human_seats() == [("smollm2+person", "bob"), ("smollm2+person", "ben")]
+    cells = list(grid)
+    assert len(cells) == 2  # each scenario once
+    for c in cells:  # one person in each
+        assert len(set(c.scenario.agent_ids) & {"bob", "ben"}) == 1

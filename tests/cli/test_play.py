@@ -7,6 +7,7 @@ one test marked ``llm`` plays against the embedded SmolLM2.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -210,3 +211,33 @@ def test_the_other_agents_see_the_same_transcript_as_with_a_scripted_seat(star: 
     assert [m.model_dump() for m in scripted.messages] == [m.model_dump() for m in human.messages]
     others = [(c.speaker, c.input) for c in human.calls if c.speaker != "cleo"]
     assert others and others == [(c.speaker, c.input) for c in scripted.calls if c.speaker != "cleo"]
+
+
+@pytest.mark.llm
+def test_a_person_plays_the_people_suite_against_the_embedded_model(tmp_path: Path) -> None:
+    db = tmp_path / "people.db"
+    child = spawn("bench", SCENARIO_DIR / "suites" / "people.suite.yaml", "--out", db, timeout=600)
+    child.expect_exact("you are Bob")
+    child.expect_exact("Bob → Alice > ")
+    child.sendline("I know Tess Moreau, Ivan Petrov, Sofia Rossi, Kenji Ito and Nora Walsh.")
+    child.expect_exact("Bob → Alice > ")
+    child.sendline("/commit Tess Moreau")
+    if child.expect_exact(["Bob → Alice > ", "you are Ben"]) == 0:  # the model has not committed yet
+        child.sendline("/leave")
+        child.expect_exact("you are Ben")  # the next episode: the committee, Ben's seat
+    child.expect_exact("Ben → Ana, Cleo > ")
+    child.sendline("TO Cleo: Avery mentored four junior engineers who were all promoted.")
+    child.expect_exact("Ben → Ana, Cleo > ")
+    child.sendline("/leave")
+    text, status = finish(child)
+    assert status == 0, text
+    assert "2 episodes run, 0 failed" in " ".join(text.split())
+    from privy.bench import ResultStore
+
+    with ResultStore(db) as store:
+        rows = store.query("SELECT scenario_id, ended_by, episode_json FROM episodes ORDER BY scenario_id")
+    ended = {r[0]: r[1] for r in rows}
+    assert ended["mutual_friends_demo"] in ("committed", "left") and ended["hidden_profile_demo"] == "left"
+    seats = {r[0]: json.loads(r[2])["backend"]["per_agent"] for r in rows}
+    assert seats == {"hidden_profile_demo": {"ben": {"backend": "human", "human": True, "seat": "terminal"}},
+                     "mutual_friends_demo": {"bob": {"backend": "human", "human": True, "seat": "terminal"}}}
