@@ -212,6 +212,10 @@ def _backends(args: BackendArgs, mode: Mode | None = None) -> tuple[backends.Bac
             spec = BackendSpec(name=args.backend, options=options, cache=args.cache,
                                max_concurrent=args.max_concurrent)
             config = BackendsConfig(default=spec)
+        people = [a for a, spec in config.agents.items() if spec.name == "human"]
+        if config.default.name == "human" or len(people) > 1:
+            _fail("a person plays one agent of an episode: name one agent's backend 'human' in a backends file, "
+                  "or use `privy play SCENARIO --as AGENT`")
         if mode is not None:
             for where, spec in [("--backend", config.default), *((f"agent {a}", s) for a, s in config.agents.items())]:
                 playable = backends.registry.modes(spec.name)
@@ -374,6 +378,8 @@ def play(
         _check_output(out_file, "--out", force)
     b, per_agent = _backends(backend, mode)
     per_agent.pop(as_agent, None)  # the person's seat
+    if others := sorted(a for a, x in per_agent.items() if x.name == "human"):
+        _fail(f"{backend.backends_file}: agents {others} are 'human' too; a person plays one agent (--as)")
     unknown = sorted(set(per_agent) - set(scenario.agent_ids))
     if unknown:
         _fail(f"{backend.backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")

@@ -241,3 +241,24 @@ def test_a_person_plays_the_people_suite_against_the_embedded_model(tmp_path: Pa
     seats = {r[0]: json.loads(r[2])["backend"]["per_agent"] for r in rows}
     assert seats == {"hidden_profile_demo": {"ben": {"backend": "human", "human": True, "seat": "terminal"}},
                      "mutual_friends_demo": {"bob": {"backend": "human", "human": True, "seat": "terminal"}}}
+
+
+@pytest.mark.parametrize(("backends", "args", "expected"), [
+    ("agents: {bob: {name: human}}", ["--mode", "omniscient"],
+     "agent bob: backend 'human' cannot play mode 'omniscient'; it plays agents"),
+    ("default: {name: human}", [], "a person plays one agent of an episode"),
+    ("agents: {alice: {name: human}, bob: {name: human}}", [], "a person plays one agent of an episode"),
+])
+def test_run_refuses_a_human_seat_it_cannot_give(backends: str, args: list[str], expected: str,
+                                                 tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from privy.cli import app
+
+    config = tmp_path / "b.yaml"
+    config.write_text(backends, encoding="utf-8")
+    out = tmp_path / "ep.json"
+    result = CliRunner().invoke(app, ["run", str(MUTUAL), "--backends", str(config), "--out", str(out), *args],
+                                env={"COLUMNS": "2000"})
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and not out.exists()
