@@ -106,8 +106,10 @@ def test_bad_input_is_refused_with_a_reason_and_asked_again(star: Path, tmp_path
     assert status == 0, text
     ep = load_episode(out)
     assert ep.outcome.ended_by == "left"
-    mine = [m for m in ep.messages if m.sender == "cleo"]
-    assert [m.content for m in mine] == ["TO Ana: Avery led a team of twelve, says Ana?"]
+    # the text of the turn, as the runner got it (the runner reads the TO prefix from it, as from a model's)
+    assert [c.output for c in ep.calls if c.speaker == "cleo"] == ["TO Ana: Avery led a team of twelve, says Ana?",
+                                                                     None]
+    assert [m.sender for m in ep.messages].count("cleo") == 1
     assert all(c.output is None or "Dana" not in c.output for c in ep.calls), "a refused line was sent"
 
 
