@@ -264,3 +264,24 @@ def test_run_refuses_a_human_seat_it_cannot_give(backends: str, args: list[str],
                                 env={"COLUMNS": "2000"})
     assert result.exit_code == 2, result.output
     assert expected in result.stderr and not out.exists()
+
+
+@pytest.mark.llm
+def test_ctrl_c_while_the_model_writes_lets_the_call_finish_and_saves(tmp_path: Path) -> None:
+    s = load_scenario(MUTUAL)
+    s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": 6, "max_tokens": 96})})
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    out = tmp_path / "ep.json"
+    child = spawn("play", path, "--as", "bob", "--backend", "llama", "--out", out, timeout=300)
+    child.expect_exact("Bob → Alice > ")
+    child.sendline("Which of your friends likes jazz?")
+    child.expect_exact("Which of your friends likes jazz?")  # echoed: Alice's model is now writing
+    child.sendintr()
+    text, status = finish(child)
+    assert status == 130, text
+    assert "Traceback" not in text and "ended by interrupted" in text
+    ep = load_episode(out)
+    assert ep.outcome.ended_by == "interrupted"
+    assert [m.sender for m in ep.messages][:2] == ["alice", "bob"]
+    assert all(c.error is None for c in ep.calls if c.speaker == "alice"), "a model call was cut"
