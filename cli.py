@@ -341,6 +341,8 @@ def run(
     out.print(f"episode written to {_safe(path)}", soft_wrap=True)
     if failed is not None:
         raise typer.Exit(1)
+    if o.ended_by == "interrupted":  # Ctrl-C at a human seat (--backends with a 'human' agent)
+        raise typer.Exit(130)
 
 
 @app.command()

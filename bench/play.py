@@ -48,6 +48,8 @@ def check_seat(scenario: Scenario, agent: str, mode: Mode | str) -> Mode:
         raise PlayError(f"--as {agent}: no such agent in scenario {scenario.id!r}; expected one of "
                         f"{scenario.agent_ids}")
     m = Mode(mode)
+    if m is Mode.HUMAN:
+        raise PlayError("--mode human: an imported transcript, never run; a person plays in mode 'agents'")
     if m not in PLAYABLE:
         raise PlayError(f"--mode {m.value}: a person can play only mode 'agents', where a seat is shown its own "
                         f"observation; in {m.value!r} the writer sees every agent's facts and the task's answer")
