@@ -197,8 +197,11 @@ def _key_values(items: list[str] | None, flag: str) -> dict[str, Any]:
     return out
 
 
-def _backends(args: BackendArgs) -> tuple[backends.Backend, dict[str, backends.Backend]]:
-    """The default backend and the per-agent ones, from the command line or a backends file."""
+def _backends(args: BackendArgs, mode: Mode | None = None) -> tuple[backends.Backend, dict[str, backends.Backend]]:
+    """The default backend and the per-agent ones, from the command line or a backends file.
+
+    ``mode``: fail (exit 2, before anything is built) if a backend declares it cannot play it (e.g. ``human``).
+    """
     try:
         if args.backends_file is not None:
             config = load_backends_config(args.backends_file)
@@ -209,6 +212,16 @@ def _backends(args: BackendArgs) -> tuple[backends.Backend, dict[str, backends.B
             spec = BackendSpec(name=args.backend, options=options, cache=args.cache,
                                max_concurrent=args.max_concurrent)
             config = BackendsConfig(default=spec)
+        people = [a for a, spec in config.agents.items() if spec.name == "human"]
+        if config.default.name == "human" or len(people) > 1:
+            _fail("a person plays one agent of an episode: name one agent's backend 'human' in a backends file, "
+                  "or use `privy play SCENARIO --as AGENT`")
+        if mode is not None:
+            for where, spec in [("--backend", config.default), *((f"agent {a}", s) for a, s in config.agents.items())]:
+                playable = backends.registry.modes(spec.name)
+                if playable is not None and mode.value not in playable:
+                    _fail(f"{where}: backend {spec.name!r} cannot play mode {mode.value!r}; it plays "
+                          f"{', '.join(sorted(playable))}")
         return build(config.default), {a: build(s) for a, s in config.agents.items()}
     except backends.BackendError as e:
         _fail(str(e))
@@ -301,7 +314,7 @@ def run(
     scenario = _load(scenario_file)
     if out_file is not None:
         _check_output(out_file, "--out", force)
-    b, per_agent = _backends(backend)
+    b, per_agent = _backends(backend, mode)
     unknown = sorted(set(per_agent) - set(scenario.agent_ids))
     if unknown:
         _fail(f"{backend.backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
@@ -328,6 +341,91 @@ def run(
     out.print(f"episode written to {_safe(path)}", soft_wrap=True)
     if failed is not None:
         raise typer.Exit(1)
+    if o.ended_by == "interrupted":  # Ctrl-C at a human seat (--backends with a 'human' agent)
+        raise typer.Exit(130)
+
+
+@app.command()
+@backend_options
+def play(
+    scenario_file: Annotated[Path, typer.Argument(help="A scenario YAML file.", metavar="SCENARIO")],
+    as_agent: Annotated[str, typer.Option("--as", help="The agent you play (its id).")],
+    mode: ModeOpt = Mode.AGENTS,
+    seed: Annotated[int, typer.Option(
+        min=0, max=MAX_SEED, help="Seeds the environment and every model call (0 to 2**63-1).")] = 0,
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", help="Episode JSON to write (default: runs/SCENARIO.agents.BACKEND+human-AGENT.seedN.json).")] = None,
+    web: Annotated[bool, typer.Option(
+        "--web", help="Play in a browser: serve one page on 127.0.0.1 (the terminal only shows its address).")] = False,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for --web (0: any free one).")] = 8000,
+    force: ForceOpt = False,
+    backend: BackendArgs = BackendArgs(),
+) -> None:
+    """Take a seat: play one agent yourself, in the terminal (or a browser, --web); models play the others.
+
+    You see only that agent's observation: its goal and facts, the messages delivered to
+    it, and whom it can write to. Type /help at the prompt. Ctrl-C saves what was played
+    and exits 130; /leave ends the game and saves it. Exits 1 when a failed model call
+    ended the episode.
+    """
+    from privy.bench.play import PlayError, StopFlag, check_seat, play, stop_on_sigint
+    from privy.bench.seat_terminal import TerminalSeat
+
+    scenario = _load(scenario_file)
+    try:
+        check_seat(scenario, as_agent, mode)
+    except PlayError as e:
+        _fail(str(e))
+    if out_file is not None:
+        _check_output(out_file, "--out", force)
+    b, per_agent = _backends(backend, mode)
+    per_agent.pop(as_agent, None)  # the person's seat
+    if others := sorted(a for a, x in per_agent.items() if x.name == "human"):
+        _fail(f"{backend.backends_file}: agents {others} are 'human' too; a person plays one agent (--as)")
+    unknown = sorted(set(per_agent) - set(scenario.agent_ids))
+    if unknown:
+        _fail(f"{backend.backends_file}: agents {unknown} are not in {scenario_file} ({scenario.agent_ids})")
+    if out_file is None:
+        out_file = episode_path("runs", scenario.id, mode, f"{b.name}+human-{as_agent}", seed)
+        _check_output(out_file, "", force)
+    flag = StopFlag()
+    terminal = TerminalSeat(out)
+    web_seat = None
+    if web:
+        from privy.bench.seat_web import WebSeat
+
+        try:
+            web_seat = WebSeat(port, should_stop=lambda: flag.is_set)
+        except OSError as e:
+            _fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({e.strerror})")
+            raise
+        out.print(f"your seat is at {web_seat.url} : open it in a browser (Ctrl-C here stops the game)",
+                  soft_wrap=True)
+    try:
+        with stop_on_sigint(flag):
+            episode = asyncio.run(_closing(play(
+                scenario, as_agent, web_seat or terminal, b, mode=mode, seed=seed, agent_backends=per_agent,
+                scenario_path=str(scenario_file), stop=flag), b, *per_agent.values()))
+        o = episode.outcome
+        final = seen_by(scenario, episode.messages, as_agent)
+        if web_seat is not None:
+            web_seat.finish(final, f"ended by {o.ended_by} after {o.turns} turns; success: {o.success}",
+                            wait_s=0 if o.ended_by == "interrupted" else 5)
+        else:
+            terminal.show_new(final)
+    finally:
+        if web_seat is not None:
+            web_seat.close()
+    path = episode.save(out_file)
+    out.rule()
+    out.print(f"game over: ended by [bold]{o.ended_by}[/bold] after {o.turns} turns; success: {o.success}")
+    out.print(f"episode written to {_safe(path)}", soft_wrap=True)
+    failed = episode_error(episode)
+    if failed is not None:
+        err.print(f"[red]error:[/red] the episode ended in error: {_safe(failed)}", soft_wrap=True)
+        raise typer.Exit(1)
+    if o.ended_by == "interrupted":
+        raise typer.Exit(130)
 
 
 @app.command()
@@ -594,7 +692,7 @@ def bench(
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from privy.bench import ResultStore, StoreError, SuiteError, run_bench
-    from privy.bench.execute import ProgressLine
+    from privy.bench.execute import HumanSeatError, ProgressLine, SeatInterruptedError, check_human_seats
     from privy.bench.ray_executor import RayConnectError
     from privy.bench.run import EXECUTORS
     from privy.bench.suite import load_grid
@@ -616,19 +714,23 @@ def bench(
         # loaded once for them, so every problem of the suite is reported here, before anything runs
         grid = load_grid(suite_file)
         suite, planned = grid.suite, grid.keys()
+        check_human_seats(suite, jobs, executor)  # before the store is created
         store = ResultStore(out_db)
     except SuiteError as e:
         _problems(e.problems)
         raise
-    except (StoreError, backends.BackendError) as e:
+    except (StoreError, backends.BackendError, HumanSeatError) as e:
         _fail(str(e))
         raise
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
     done_before = len(store.done_keys() & set(planned))
-    # on a terminal a live bar; in a log or a pipe, where a bar shows nothing, a line every 5 s
-    line = None if err.is_terminal else ProgressLine(
-        "bench", len(planned), lambda t: err.print(t, markup=False, soft_wrap=True), start=done_before)
+    # on a terminal a live bar; in a log or a pipe, where a bar shows nothing, a line every 5 s; with a
+    # person at a seat, who types in this terminal, only the last line
+    human = bool(suite.human_seats())
+    line = None if err.is_terminal and not human else ProgressLine(
+        "bench", len(planned), lambda t: err.print(t, markup=False, soft_wrap=True), start=done_before,
+        every=float("inf") if human else 5.0)
     with Progress(*columns, console=err, disable=line is not None) as bar:
         task = bar.add_task(_safe(suite.name), total=len(planned), completed=done_before, rate="")
 
@@ -646,6 +748,10 @@ def bench(
         except (backends.BackendError, RayConnectError, SuiteError) as e:  # SuiteError: a file changed meanwhile
             _fail(str(e))
             raise
+        except SeatInterruptedError as e:
+            store.close()
+            err.print(f"stopped: {_safe(e)}; the episodes finished before are in {_safe(out_db)}", soft_wrap=True)
+            raise typer.Exit(130) from None
     if line is not None:
         line.update(progress.skipped + progress.done + progress.failed, progress.failed, force=True)
     store.close()

@@ -24,7 +24,9 @@ Modules: :mod:`~privy.bench.suite` (suite files, grids, cells), :mod:`~privy.ben
 :mod:`~privy.bench.execute` (running one cell, shared by the executors),
 :mod:`~privy.bench.run` (the local executor), :mod:`~privy.bench.ray_executor`,
 :mod:`~privy.bench.compare`, :mod:`~privy.bench.stats`, :mod:`~privy.bench.report`,
-:mod:`~privy.bench.export`, :mod:`~privy.bench.view` and :mod:`~privy.bench.view_html`.
+:mod:`~privy.bench.export`, :mod:`~privy.bench.view` and :mod:`~privy.bench.view_html`;
+:mod:`~privy.bench.play` (a person at one seat, ``privy play``) with :mod:`~privy.bench.seat_moves`,
+:mod:`~privy.bench.seat_terminal` and :mod:`~privy.bench.seat_web`.
 """
 
 from privy.bench.compare import compare

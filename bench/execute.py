@@ -21,9 +21,10 @@ from typing import TypeVar
 
 from privy import evaluators
 from privy.bench.store import ResultStore
-from privy.bench.suite import Cell, Grid, Suite
+from privy.bench.suite import HUMAN, Cell, Grid, Suite, SuiteBackend
 from privy.evaluators.base import Score
 from privy.simulator.backends.base import Backend
+from privy.simulator.backends.spec import build
 from privy.simulator.episode import Episode
 from privy.simulator.runner import run_episode
 
@@ -108,13 +109,49 @@ async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], 
                   agent_backends: Mapping[str, Backend] | None = None) -> tuple[Episode, dict[str, Score]]:
     """Run ``cell``'s episode on ``backend`` and score it with ``evaluator_names`` (none: no scores).
 
-    ``agent_backends``: one backend per agent id, for the agents it names (per-agent modes).
+    ``agent_backends``: one backend per agent id, for the agents it names (per-agent modes); ids the
+    scenario does not have are left out.
     A failed model call does not raise: it ends the episode, with ``ended_by == "error"``.
     """
-    ep = await run_episode(cell.scenario, cell.mode, backend, cell.seed, agent_backends=agent_backends,
-                           scenario_path=cell.source)
+    scenario = cell.scenario
+    mine = {a: b for a, b in (agent_backends or {}).items() if a in scenario.agent_ids} or None
+    people = sorted(a for a, b in (mine or {}).items() if b.name == HUMAN)
+    if len(people) > 1:
+        raise HumanSeatError(f"scenario {scenario.id!r} would seat a person as each of {people}; a person plays "
+                             f"one agent of an episode")
+    ep = await run_episode(scenario, cell.mode, backend, cell.seed, agent_backends=mine, scenario_path=cell.source)
     scores = await evaluators.evaluate(ep, list(evaluator_names)) if evaluator_names else {}
     return ep, scores
+
+
+class HumanSeatError(ValueError):
+    """A suite with a person at a seat asked for more than one episode in flight, or for Ray."""
+
+
+class SeatInterruptedError(RuntimeError):
+    """The person at a human seat pressed Ctrl-C: the run stops (the cell is recorded as failed, to be played again)."""
+
+
+def check_human_seats(suite: Suite, jobs: int, executor: str) -> None:
+    """Refuse what a person at a seat cannot do: several episodes at once, or an episode on a Ray worker.
+
+    Raises:
+        HumanSeatError: what was asked and what is expected.
+    """
+    seats = suite.human_seats()
+    if not seats:
+        return
+    where = ", ".join(f"{agent} (backend {label!r})" for label, agent in seats)
+    if executor != "local":
+        raise HumanSeatError(f"a person plays {where}: a human seat runs only with the local executor, in this "
+                             f"terminal; got --executor {executor}")
+    if jobs > 1:
+        raise HumanSeatError(f"a person plays {where}: one episode at a time; expected -j 1, got -j {jobs}")
+
+
+def build_seats(spec: SuiteBackend) -> tuple[Backend, dict[str, Backend]]:
+    """A suite backend built: its backend, and one per agent it names."""
+    return build(spec), {a: build(s) for a, s in spec.agents.items()}
 
 
 def evaluator_names(suite: Suite) -> list[str]:

@@ -32,6 +32,7 @@ from typing import Any
 from privy.bench.execute import (
     OnProgress,
     Progress,
+    build_seats,
     describe,
     evaluator_names,
     prepare,
@@ -43,7 +44,6 @@ from privy.bench.store import ResultStore
 from privy.bench.suite import Cell, Suite, SuiteBackend
 from privy.evaluators.base import Score
 from privy.simulator.backends.base import Backend
-from privy.simulator.backends.spec import build
 from privy.simulator.episode import Episode
 from privy.simulator.modes import Mode
 
@@ -88,7 +88,7 @@ def payload_cell(payload: dict[str, Any]) -> Cell:
 
 # per worker process: one event loop (backends may hold loop-bound clients) and the built backends
 _LOOP: asyncio.AbstractEventLoop | None = None
-_BACKENDS: dict[str, Backend] = {}
+_BACKENDS: dict[str, tuple[Backend, dict[str, Backend]]] = {}
 
 
 def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
@@ -97,11 +97,12 @@ def run_cell(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         spec_key = json.dumps(payload["backend"], sort_keys=True)
         if spec_key not in _BACKENDS:
-            _BACKENDS[spec_key] = build(SuiteBackend.model_validate(payload["backend"]))
+            _BACKENDS[spec_key] = build_seats(SuiteBackend.model_validate(payload["backend"]))
         if _LOOP is None or _LOOP.is_closed():
             _LOOP = asyncio.new_event_loop()
-        ep, scores = _LOOP.run_until_complete(run_one(payload_cell(payload), _BACKENDS[spec_key],
-                                                      payload["evaluators"]))
+        backend, per_agent = _BACKENDS[spec_key]
+        ep, scores = _LOOP.run_until_complete(run_one(payload_cell(payload), backend, payload["evaluators"],
+                                                      agent_backends=per_agent))
         scores_json = json.dumps({k: s.model_dump(mode="json") for k, s in scores.items()})
         return {"episode": ep.to_json(), "scores": scores_json}
     except Exception as err:  # recorded by the driver; the other episodes go on

@@ -16,6 +16,9 @@ from collections.abc import Iterable
 from privy.bench.execute import (
     OnProgress,
     Progress,
+    SeatInterruptedError,
+    build_seats,
+    check_human_seats,
     describe,
     evaluator_names,
     prepare,
@@ -27,8 +30,7 @@ from privy.bench.execute import (
 from privy.bench.ray_executor import run_suite_ray
 from privy.bench.store import ResultStore
 from privy.bench.suite import Cell, Suite
-from privy.simulator.backends.base import Backend, aclose
-from privy.simulator.backends.spec import build
+from privy.simulator.backends.base import aclose
 
 __all__ = ["EXECUTORS", "Progress", "run_bench", "run_suite"]
 
@@ -49,7 +51,12 @@ def run_bench(
     ``cells``: a :class:`~privy.bench.suite.Grid` (streamed) or a list of cells.
     ``on_progress(progress, cell, error)``: after each cell. ``address``: a Ray cluster
     (``ray`` only; None starts one for the run).
+
+    Raises:
+        HumanSeatError: a person plays a seat, and ``jobs`` > 1 or the executor is Ray.
+        SeatInterruptedError: that person pressed Ctrl-C (the cell is recorded as failed, to play again).
     """
+    check_human_seats(suite, jobs, executor)
     if executor == "ray":
         return run_suite_ray(suite, cells, store, jobs, on_progress, address)
     if executor != "local":
@@ -69,15 +76,22 @@ async def run_suite(
     ``cells``: a :class:`~privy.bench.suite.Grid` (streamed: each cell is made when a worker takes it) or a list.
     """
     # built first: a backend that cannot be built (bad options) fails before the store is written to
-    built: dict[str, Backend] = {b.label: build(b) for b in suite.backends}  # shared: one limit per backend
+    built = {b.label: build_seats(b) for b in suite.backends}  # shared: one limit per backend
     names = evaluator_names(suite)
 
     async def one(cell: Cell) -> None:
         error: str | None = None
         try:
-            ep, scores = await run_one(cell, built[cell.backend.label], names)
+            backend, per_agent = built[cell.backend.label]
+            ep, scores = await run_one(cell, backend, names, agent_backends=per_agent)
+            if ep.outcome.ended_by == "interrupted":  # a person's Ctrl-C: not a result; played again next run
+                error = "interrupted at the human seat (Ctrl-C); rerun to play it again"
+                await asyncio.to_thread(record_failure, store, suite.name, cell, error)
+                raise SeatInterruptedError(error)
             # SQLite in a thread, so the event loop keeps the other episodes' model calls going
             error = await asyncio.to_thread(record_episode, store, suite.name, cell, ep, scores)
+        except SeatInterruptedError:
+            raise
         except Exception as err:  # recorded; the other episodes go on
             error = describe(err)
             await asyncio.to_thread(record_failure, store, suite.name, cell, error)
@@ -89,6 +103,7 @@ async def run_suite(
         pending, progress = prepare(suite, cells, store)
         await work(pending, min(jobs, progress.total - progress.skipped), one)
     finally:
-        for b in built.values():
-            await aclose(b)
+        for b, per_agent in built.values():
+            for each in (b, *per_agent.values()):
+                await aclose(each)
     return progress

@@ -43,6 +43,9 @@ from privy.simulator.modes import Mode, runnable
 from privy.simulator.scenario import Limits, Loc, Scenario
 from privy.simulator.yamlcheck import Checked, check_yaml_model, read_yaml
 
+HUMAN = "human"
+"""The backend name of a person at a seat: at most one episode in flight, never on Ray."""
+
 Seed = Annotated[int, Field(ge=0, lt=2**63, description="0 <= seed < 2**63 (a seed is stored as a SQLite INTEGER).")]
 
 
@@ -65,7 +68,17 @@ class ScenarioSource(BaseModel):
 
 
 class SuiteBackend(BackendSpec):
+    """One backend of the grid, and optionally another for some agents (per-agent modes only)."""
+
     label: str = Field(default="", description="Name in reports (default: the backend name).")
+    agents: dict[str, BackendSpec] = Field(
+        default_factory=dict,
+        description="Agent id -> the backend that writes that agent's turns (e.g. {bob: {name: human}}: a person "
+                    "plays Bob); the others use this backend. An id a scenario does not have is ignored there.")
+
+    def human_seats(self) -> list[str]:
+        """The agents a person plays (backend ``human``)."""
+        return [a for a, spec in self.agents.items() if spec.name == HUMAN]
 
 
 class Suite(BaseModel):
@@ -83,6 +96,10 @@ class Suite(BaseModel):
     @classmethod
     def _runnable(cls, modes: list[Mode]) -> list[Mode]:
         return [runnable(m) for m in modes]  # 'human' is imported, never run
+
+    def human_seats(self) -> list[tuple[str, str]]:
+        """(backend label, agent id) of every seat a person plays."""
+        return [(b.label, a) for b in self.backends for a in b.human_seats()]
 
     @model_validator(mode="after")
     def _labels(self) -> Suite:
@@ -197,23 +214,42 @@ def _semantic_problems(checked: Checked[Suite]) -> list[Problem]:
             out.append(checked.problem(("evaluators", i), f"unknown evaluator {name!r}; expected one of {known}"))
     backends = data.get("backends", [{"name": "llama"}])
     playable: dict[int, frozenset[str] | None] = {}
+    seats: dict[int, str] = {}  # the per-agent backends that narrow a backend's modes
     for i, b in _items(backends):
         name = b.get("name", "llama") if isinstance(b, dict) else None
         if not isinstance(name, str):
             continue
         why = registry.unusable(name)
         loc: Loc = ("backends", i, "name") if "backends" in data else ("backends",)  # else: the default
+        if why is None and name == HUMAN:
+            why = "a person plays one agent, not every seat: name this backend's model and put the person under " \
+                  "agents (e.g. agents: {bob: {name: human}})"
         if why is not None:
             out.append(checked.problem(loc, why))
         else:
             playable[i] = registry.modes(name)
+        agents = b.get("agents") if isinstance(b, dict) else None
+        for agent, spec in (agents.items() if isinstance(agents, dict) else []):
+            sub = spec.get("name", "llama") if isinstance(spec, dict) else None
+            if not isinstance(sub, str):
+                continue
+            why = registry.unusable(sub)
+            if why is not None:
+                out.append(checked.problem(("backends", i, "agents", agent, "name"), why))
+                continue
+            modes = registry.modes(sub)
+            if modes is not None and i in playable:
+                before = playable[i]
+                playable[i] = modes if before is None else modes & before
+                seats[i] = seats.get(i, "") + f", agent {agent!r} on {sub!r}"
     for j, mode in _items(data.get("modes", [m.value for m in (Mode.AGENTS, Mode.OMNISCIENT)])):
         for i, modes in playable.items():
             if modes is not None and isinstance(mode, str) and mode in set(Mode) and mode not in modes:
                 b = backends[i]
                 label = b.get("label") or b.get("name", "llama")
                 out.append(checked.problem(("modes", j), (
-                    f"backend {b.get('name', 'llama')!r} (backends[{i}], label {label!r}) cannot play mode "
+                    f"backend {b.get('name', 'llama')!r}{seats.get(i, '')} (backends[{i}], label {label!r}) cannot "
+                    f"play mode "
                     f"{mode!r}; it plays {', '.join(sorted(modes))}: drop the mode or the backend")))
     out += _family_problems(checked, data)
     return out

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from privy.simulator.backends.base import Backend, ChatRequest, Completion
-from privy.simulator.backends.errors import Attempt, BackendError
+from privy.simulator.backends.errors import Attempt, BackendError, EpisodeStopped
 from privy.simulator.bus import Message
 from privy.simulator.env import PrivyEnv
 from privy.simulator.episode import EPISODE_FORMAT, Episode, ModelCall, Timings
@@ -22,6 +22,7 @@ from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_f
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
 from privy.simulator.spaces import Utterance
+from privy.simulator.task import EndReason
 from privy.simulator.trusted import constructor, trusted
 
 
@@ -56,6 +57,7 @@ class _Calls:
     def __init__(self) -> None:
         self.log: list[ModelCall] = []
         self.model_s = 0.0
+        self.stopped: EndReason | None = None  # a writer stopped the episode (a human seat's Ctrl-C or leave)
 
     async def send(self, backend: Backend, req: ChatRequest, turn: int) -> str | None:
         """The (sanitised) completion text, or None if the call failed for good."""
@@ -69,6 +71,8 @@ class _Calls:
             out = got if isinstance(got, Completion) else Completion.model_validate(got, from_attributes=True)
         except BackendError as err:  # recorded in the log; the episode ends cleanly
             error, attempts = str(err), err.attempts
+            if isinstance(err, EpisodeStopped):
+                self.stopped = err.reason
         except Exception as err:  # a backend bug must not lose the episode either
             error = f"{type(err).__name__}: {err}"
         latency = time.perf_counter() - t0
@@ -139,7 +143,7 @@ async def run_episode(
             req = request_for(env, mode, agent, next_seed(rng), prompts)
             text = await calls.send(writer, req, env.turn)
             if text is None:
-                env.truncate("error")
+                env.truncate(calls.stopped or "error")
                 continue
             text = clean_turn(text, names[agent])
         env.step(_utterance(content=text))  # text: sanitised model output or a script line, a str

@@ -20,8 +20,11 @@ from pydantic import BaseModel
 
 from privy.simulator.scenario import Task
 
-EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running", "transcript_end"]
-"""Why an episode ended; ``transcript_end``: an imported transcript ended before every committer committed."""
+EndReason = Literal["committed", "turn_limit", "script_exhausted", "error", "running", "transcript_end",
+                    "interrupted", "left"]
+"""Why an episode ended; ``transcript_end``: an imported transcript ended before every committer committed;
+``interrupted``: the person at a human seat pressed Ctrl-C (what was played is kept); ``left``: that person
+left the conversation (``/leave``)."""
 
 
 def normalize(value: str) -> str:

@@ -6,6 +6,8 @@ know nothing about any SDK.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel
 
 
@@ -38,6 +40,17 @@ class TransientError(BackendError):
 
 class PermanentError(BackendError):
     """Not worth retrying: bad request, bad credentials, no such model or endpoint."""
+
+
+class EpisodeStopped(PermanentError):
+    """Not a failure: the writer stopped the episode (a person at a human seat pressed Ctrl-C, or left).
+
+    The runner ends the episode with ``ended_by`` = ``reason`` instead of ``"error"``, keeping what was played.
+    """
+
+    def __init__(self, message: str, reason: Literal["interrupted", "left"]) -> None:
+        super().__init__(message)
+        self.reason: Literal["interrupted", "left"] = reason
 
 
 def redact(text: str, secrets: list[str]) -> str:

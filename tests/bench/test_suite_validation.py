@@ -229,7 +229,7 @@ def test_validate_checks_backends_files(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert problem_lines(result) == [
         "b.yaml:1: default.name: unknown backend 'nosuch'; expected one of "
-        "['llama', 'mock', 'openai', 'replay', 'scripted']",
+        "['human', 'llama', 'mock', 'openai', 'replay', 'scripted']",
         "b.yaml:3: agents.bob.retires: unknown field; check the spelling",
         "b.yaml:6: agents.al.max_concurrent: Input should be greater than or equal to 1, got 0",
     ]

@@ -1,0 +1,75 @@
+"""Issue 18: what a person types at a seat, read into a move (shared by the terminal and the browser seat)."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import SCENARIO_DIR
+
+from privy.bench.seat_moves import BadInput, Leave, Say, Show, read_move
+from privy.simulator import PrivyEnv, load_scenario
+from privy.simulator.scenario import Topology
+from privy.simulator.views import Observation
+
+
+def view(path: str, agent: str, topology: Topology | None = None) -> Observation:
+    s = load_scenario(SCENARIO_DIR / path)
+    if topology is not None:
+        s = s.model_copy(update={"topology": topology})
+    env = PrivyEnv(s)
+    return env.observe(agent)
+
+
+STAR = Topology(kind="edges", edges=[("cleo", "ana"), ("cleo", "ben")])
+
+
+@pytest.mark.parametrize(("line", "text"), [
+    ("Hello there", "Hello there"),
+    ("  TO Ana: just you  ", "TO Ana: just you"),
+    ("TO ana, BEN: both of you", "TO Ana, Ben: both of you"),  # ids or names, any case, as display names
+    ("/to Ben: psst", "TO Ben: psst"),
+    ("To be honest: Avery", "To be honest: Avery"),  # "To" is a word here, not the protocol's TO
+    ("/commit avery", "DECIDE: avery"),
+    ("I think Avery. DECIDE: Avery", "I think Avery. DECIDE: Avery"),
+])
+def test_a_line_becomes_the_text_of_the_turn(line: str, text: str) -> None:
+    assert read_move(line, view("hidden_profile.yaml", "cleo", STAR)) == Say(text)
+
+
+@pytest.mark.parametrize(("line", "why"), [
+    ("", "empty message"),
+    ("/dance", "unknown command /dance"),
+    ("TO Ben: hi", "you cannot write to 'Ben'; you can write to: Cleo"),  # Ana is a leaf of the star
+    ("TO , : hi", "no name after TO"),
+    ("/commit Dana", "'Dana' is not an option; expected one of: Avery, Blake, Casey"),
+    ("Fine. DECIDE: Dana", "'Dana' is not an option"),
+    ("/commit", "/commit needs a value: /commit OPTION writes 'DECIDE: OPTION'"),
+])
+def test_bad_input_says_why(line: str, why: str) -> None:
+    with pytest.raises(BadInput, match=why.replace("(", r"\(").replace(")", r"\)")):
+        read_move(line, view("hidden_profile.yaml", "ana", STAR))
+
+
+def test_commands_that_only_show_and_leave() -> None:
+    v = view("mutual_friends.yaml", "bob")
+    assert [read_move(c, v) for c in ("/help", "/?", "/history", "/brief", "/leave")] == [
+        Show("help"), Show("help"), Show("history"), Show("brief"), Leave()]
+
+
+def test_a_deal_must_be_a_split_of_the_items() -> None:
+    v = view("examples/deal_or_no_deal/deal_or_no_deal_0000_ac4aeefb.yaml", "kira")
+    items = v.task.deal_items
+    take = " ".join(f"{i}={n}" for i, n in items.items())
+    assert read_move(f"/commit {take}", v) == Say(f"DEAL: {take}")
+    first = next(iter(items))
+    with pytest.raises(BadInput, match="is not a split of the items"):
+        read_move(f"/commit {first}={items[first] + 1}", v)
+    with pytest.raises(BadInput, match="is not a split of the items"):
+        read_move("/commit unicorn=1", v)
+
+
+def test_a_non_committer_cannot_commit() -> None:
+    s = load_scenario(SCENARIO_DIR / "examples/tutoring/tutoring_directive_gap_0000.yaml")
+    teacher = next(a for a in s.agent_ids if a not in s.task.committers)
+    v = PrivyEnv(s).observe(teacher)
+    with pytest.raises(BadInput, match="commit in this task"):
+        read_move(f"/commit {s.task.answer}", v)

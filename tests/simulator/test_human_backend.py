@@ -1,0 +1,61 @@
+"""Issue 18: the ``human`` backend hands a seat one agent's Observation only, and a seat's stop ends the episode
+with what was played (``interrupted`` or ``left``), never as an error and never losing messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from helpers import SCENARIO_DIR
+
+from privy.simulator import backends, load_scenario, run_episode
+from privy.simulator.backends.human import HumanBackend, SeatInterrupted, SeatLeft
+from privy.simulator.views import Observation
+
+MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
+
+
+class Typed:
+    kind = "test"
+
+    def __init__(self, *lines: str | BaseException) -> None:
+        self.lines = list(lines)
+        self.views: list[Observation] = []
+
+    async def turn(self, view: Observation, max_tokens: int) -> str:
+        self.views.append(view)
+        line = self.lines.pop(0)
+        if isinstance(line, BaseException):
+            raise line
+        return line
+
+
+def test_the_seat_gets_the_observation_and_nothing_else() -> None:
+    seat = Typed("hello", "SELECT: Tess Moreau")
+    ep = asyncio.run(run_episode(load_scenario(MUTUAL), "agents", backends.create("scripted"), 0,
+                                 agent_backends={"bob": HumanBackend(seat)}))
+    assert ep.outcome.ended_by == "committed"
+    assert [type(v) for v in seat.views] == [Observation, Observation]
+    for v in seat.views:
+        assert v.agent.id == "bob" and {f.id for f in v.facts} == {f.id for f in ep.scenario.facts_of("bob")}
+        assert all(m.visible_to("bob") for m in v.messages)
+    assert ep.backend["per_agent"] == {"bob": {"backend": "human", "human": True, "seat": "test"}}
+
+
+@pytest.mark.parametrize("mode", ["mindreaders", "omniscient"])
+def test_a_seat_is_never_handed_the_state(mode: str) -> None:
+    seat = Typed("hello")
+    b = HumanBackend(seat)
+    ep = asyncio.run(run_episode(load_scenario(MUTUAL), mode, b, 0))
+    assert seat.views == [] and ep.outcome.ended_by == "error"
+    assert "plays only 'agents' mode" in (ep.calls[0].error or "")
+
+
+@pytest.mark.parametrize(("stop", "reason"), [(SeatInterrupted(), "interrupted"), (SeatLeft(), "left")])
+def test_a_stop_at_the_seat_ends_the_episode_and_keeps_what_was_played(stop: BaseException, reason: str) -> None:
+    ep = asyncio.run(run_episode(load_scenario(MUTUAL), "agents", backends.create("scripted"), 0,
+                                 agent_backends={"bob": HumanBackend(Typed("hello", stop))}))
+    assert ep.outcome.ended_by == reason
+    assert [m.sender for m in ep.messages] == ["alice", "bob", "alice"]
+    assert ep.calls[-1].speaker == "bob" and ep.calls[-1].output is None
