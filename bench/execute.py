@@ -112,7 +112,7 @@ async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], 
     A failed model call does not raise: it ends the episode, with ``ended_by == "error"``.
     """
     ep = await run_episode(cell.scenario, cell.mode, backend, cell.seed, agent_backends=agent_backends,
-                           scenario_path=cell.source)
+                           scenario_path=cell.source, probes=cell.probes)
     scores = await evaluators.evaluate(ep, list(evaluator_names)) if evaluator_names else {}
     return ep, scores
 

@@ -2,12 +2,15 @@
 
 Never a hand list per family: each set comes from what the scenario already defines.
 
-| task kind | hypotheses | truth |
-|-----------|------------|-------|
-| decide    | ``task.options`` | ``task.answer`` |
-| select    | the names the agent's own facts are detected by (its literal mentions: MutualFriends' friend list) | ``task.answer`` |
-| answer    | a candidate list the agent holds, written as ``- <item>: ...`` lines in one of its facts (Twenty Questions' table), when the answer is one of them | ``task.answer`` |
-| deal      | up to ``MAX_SPLITS`` splits (what the probed agent takes), one per pair of points: the Pareto frontier first, then dominated ones, each by joint points | the frontier's split with the largest joint points (ties: the most even, then the first) |
+- ``decide``: ``task.options``; truth ``task.answer``.
+- ``select``: the names the agent's own facts are detected by (their literal mentions:
+  MutualFriends' friend list); truth ``task.answer``.
+- ``answer``: ``task.options`` if any, else a candidate list the agent holds, written as
+  ``- <item>: ...`` lines in one of its facts (Twenty Questions' table), when the answer is
+  one of them; truth ``task.answer``.
+- ``deal``: up to ``MAX_SPLITS`` splits (what the probed agent takes), one per pair of
+  points: the Pareto frontier first, then dominated ones, each by joint points; truth: the
+  frontier's split with the largest joint points (ties: the most even, then the first).
 
 A task with no such set (a tutoring answer with no candidates) has no hypotheses and is
 not probed. The set is worded from the probed agent's side only where the scenario makes it

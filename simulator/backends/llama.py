@@ -24,8 +24,8 @@ import importlib.metadata
 import logging
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from privy.simulator.backends.base import ChatRequest, Completion
