@@ -118,8 +118,12 @@ async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], 
 
 
 def evaluator_names(suite: Suite) -> list[str]:
-    """The evaluators a suite's cells are scored with: its own, or every deterministic one."""
-    return suite.evaluators or list(evaluators.DETERMINISTIC)
+    """The evaluators a suite's cells are scored with: its own, or every deterministic one (and
+    ``belief`` when the suite asks for probes)."""
+    names = suite.evaluators or list(evaluators.DETERMINISTIC)
+    if suite.probes is not None and "belief" not in names:
+        names = [*names, "belief"]
+    return names
 
 
 def describe(err: BaseException) -> str:
