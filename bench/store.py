@@ -523,6 +523,13 @@ class StoreReader:
         return CardValues(settings=settings, modes=distinct("mode"), evaluators=distinct("evaluator", "scores"),
                           seeds=distinct("seed"), suites=distinct("suite"))
 
+    def probed_episodes(self) -> Iterator[EpisodeRow]:
+        """The finished episodes whose log holds belief probes, by key (read as they are consumed)."""
+        for r in self._read("SELECT key, backend, status, error, episode_json FROM episodes "
+                            "WHERE status = 'done' AND episode_json IS NOT NULL "
+                            "AND json_array_length(episode_json, '$.probes') > 0 ORDER BY key"):
+            yield EpisodeRow(*r)
+
     def episodes(self) -> list[EpisodeRow]:
         """Every stored episode, by key, with its log (None for one that failed before it had one)."""
         return [EpisodeRow(*r) for r in
