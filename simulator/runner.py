@@ -159,7 +159,9 @@ async def run_episode(
             on_message(env.bus.messages[-1])
 
     if prober is not None:
-        for agent in scenario.agent_ids:
+        # the last speaker first: its turn's prompt is the longest prefix the backend may still hold
+        last = env.bus.messages[-1].sender if env.bus.messages else None
+        for agent in sorted(scenario.agent_ids, key=lambda a: a != last):
             await prober.probe(env, agent, prompts, final=True)
     settings = backend.settings()
     if agent_backends:

@@ -94,3 +94,25 @@ def test_viewer_page_shows_a_belief_bar_beside_each_message(browser: Any, db: Pa
     assert page.locator(".msg .belief[data-delta]").count() > 0
     assert errors == []
     context.close()
+
+
+def test_export_lists_every_probe_also_from_a_store_written_before_the_view(db: Path, tmp_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from privy.bench.export import export
+    from privy.bench.store import open_reader
+
+    with open_reader(db) as store:
+        expected = sum(len(json.loads(r.episode_json or "{}").get("probes", [])) for r in store.episodes())
+    old = tmp_path / "old.db"
+    shutil.copy(db, old)
+    with sqlite3.connect(old) as con:
+        con.execute("DROP VIEW probes")
+    for source in (db, old):
+        out = tmp_path / f"{source.stem}.jsonl"
+        export(source, "jsonl", ["probes"], out)
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(rows) == expected > 0
+        assert {r["kind"] for r in rows} == {"belief", "knowledge"}
+        assert all(isinstance(r["logprobs"], list) and len(r["logprobs"]) == len(r["hypotheses"]) for r in rows)
