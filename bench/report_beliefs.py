@@ -117,9 +117,11 @@ def plot_png(b: Beliefs, png: Any, tex: Any) -> list[tuple[str, str]]:
     for backend, mode in groups:
         pts = [p for p in b.trajectories if (p.backend, p.mode) == (backend, mode) and p.mean is not None]
         turns = [p.turn for p in pts]
-        ax.plot(turns, [p.mean for p in pts], marker="o", label=tex(f"{mode} ({backend})" if several else mode))
-        ax.fill_between(turns, [p.low if p.low is not None else p.mean for p in pts],
-                        [p.high if p.high is not None else p.mean for p in pts], alpha=0.2)
+        means = [p.mean or 0.0 for p in pts]
+        lows = [p.low if p.low is not None else m for p, m in zip(pts, means, strict=True)]
+        highs = [p.high if p.high is not None else m for p, m in zip(pts, means, strict=True)]
+        ax.plot(turns, means, marker="o", label=tex(f"{mode} ({backend})" if several else mode))
+        ax.fill_between(turns, lows, highs, alpha=0.2)
     ax.set_xlabel("turn (probed before it; the last point: after the last message)")
     ax.set_ylabel("P(truth)")
     ax.set_ylim(0, 1)
