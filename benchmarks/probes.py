@@ -27,15 +27,15 @@ SCENARIO = ROOT / "scenarios" / "examples" / "hidden_profile" / "hidden_profile_
 GOAL = 1.5
 
 
-def run(seeds: int, turns: int, path: Path = SCENARIO) -> tuple[list[Row], dict[str, Any]]:
+def run(seeds: int, turns: int, path: Path = SCENARIO, final: bool = True) -> tuple[list[Row], dict[str, Any]]:
     from privy.simulator.backends.llama import LlamaBackend
 
     s = load_scenario(path)
     s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": turns})})
     backend = LlamaBackend()
-    settings = ProbeSettings(every=1, facts=1)
+    settings = ProbeSettings(every=1, facts=1, final=final)
     asyncio.run(run_episode(s, Mode.AGENTS, backend, 10_000))  # load and warm the model
-    plain_s = probed_s = probe_s = 0.0
+    plain_s = probed_s = probe_s = final_s = 0.0
     probes = identical = 0
     per_seed = []
     for seed in range(seeds):
@@ -47,17 +47,21 @@ def run(seeds: int, turns: int, path: Path = SCENARIO) -> tuple[list[Row], dict[
         plain_s += t1 - t0
         probed_s += t2 - t1
         probe_s += b.timings.probe_s
+        final_s += sum(p.latency_s for p in b.probes if p.final)
         probes += len(b.probes)
         identical += [m.content for m in a.messages] == [m.content for m in b.messages]
         per_seed.append({"seed": seed, "messages": len(a.messages), "plain_s": t1 - t0, "probed_s": t2 - t1,
                          "probe_s": b.timings.probe_s, "probes": len(b.probes)})
     ratio = probed_s / plain_s
     n_options = len(s.task.options)
-    case = f"{n_options}-option decide, {len(s.agents)} agents, {turns} turns, {seeds} seed(s)"
+    case = (f"{n_options}-option decide, {len(s.agents)} agents, {turns} turns, {seeds} seed(s), "
+            f"{'with' if final else 'without'} final probes")
     rows = [Row("7 probes", f"run time with probes every turn / without ({case})",
-                f"{plain_s:.1f} s -> {probed_s:.1f} s ({probes} probes, {probe_s:.1f} s in them)",
+                f"{plain_s:.1f} s -> {probed_s:.1f} s ({probes} probes, {probe_s:.1f} s in them, {final_s:.1f} s "
+                "in the final ones)",
                 f"{ratio:.2f}x", f"<= {GOAL}x", verdict(ratio <= GOAL)),
             Row("7 probes", "transcripts identical with and without probes", f"{identical}/{seeds}", "", "all",
                 verdict(identical == seeds))]
-    return rows, {"seeds": per_seed, "plain_s": plain_s, "probed_s": probed_s, "probe_s": probe_s, "ratio": ratio,
+    return rows, {"seeds": per_seed, "plain_s": plain_s, "probed_s": probed_s, "probe_s": probe_s,
+                  "final_probe_s": final_s, "ratio": ratio, "final": final,
                   "scenario": str(path.relative_to(ROOT)), "turns": turns}

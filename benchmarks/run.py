@@ -51,6 +51,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--view-scenarios", type=int, help="view: scenarios in the store, x 3 modes (4004; quick 400)")
     p.add_argument("--probe-seeds", type=int, help="probes: episodes of each kind (default 3; quick 1)")
     p.add_argument("--probe-turns", type=int, help="probes: turns per episode (default 8; quick 4)")
+    p.add_argument("--no-final-probes", action="store_true", help="probes: no probes after the last message")
     p.add_argument("--out", type=Path, default=HERE / "results.md", help="markdown table (JSON next to it)")
     return p.parse_args(argv)
 
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
             if args.no_model:
                 r, d = [], {"skipped": "--no-model"}
             else:
-                r, d = probes.run(_pick(args.probe_seeds, 3, 1, q), _pick(args.probe_turns, 8, 4, q))
+                r, d = probes.run(_pick(args.probe_seeds, 3, 1, q), _pick(args.probe_turns, 8, 4, q),
+                                  final=not args.no_final_probes)
         else:
             from benchmarks import view
 

@@ -34,10 +34,13 @@ YES_NO = ("yes", "no")
 
 
 class ProbeSettings(BaseModel):
-    """When to probe: before every ``every``-th turn, each speaker on its own turn, and every agent at the end."""
+    """When to probe: before every ``every``-th turn, each speaker on its own turn, and every agent at the end
+    (unless ``final`` is off)."""
 
     every: int = Field(ge=1, description="Probe at turns 0, k, 2k, ... (the speaker of that turn).")
     facts: int = Field(default=1, ge=0, description="Knowledge questions per probe (about the agent's own facts).")
+    final: bool = Field(default=True, description="Also probe every agent after the last message (each costs a "
+                                                  "whole prompt on the embedded model: no KV state to reuse).")
 
 
 class OptionScores(BaseModel):

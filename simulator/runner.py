@@ -158,7 +158,7 @@ async def run_episode(
         if on_message:
             on_message(env.bus.messages[-1])
 
-    if prober is not None:
+    if prober is not None and prober.settings.final:
         # the last speaker first: its turn's prompt is the longest prefix the backend may still hold
         last = env.bus.messages[-1].sender if env.bus.messages else None
         for agent in sorted(scenario.agent_ids, key=lambda a: a != last):

@@ -149,3 +149,8 @@ def test_deal_hypotheses_are_splits_with_the_best_joint_one_true() -> None:
     assert len(h.options) <= 8 and h.options == sorted(h.options, key=lambda o: [int(x[-1]) for x in o.split()])
     h2 = hypotheses_for(s, "iris")
     assert h2 is not None and h2.truth is not None and h2.options[h2.truth] == "hat=0 pen=3 cup=4"
+
+
+def test_final_probes_can_be_turned_off() -> None:
+    ep, _ = _run(SCENARIO_DIR / "mutual_friends.yaml", Mode.AGENTS, ProbeSettings(every=1, final=False))
+    assert ep.probes and not any(p.final for p in ep.probes)
