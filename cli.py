@@ -150,6 +150,15 @@ def _problems(problems: list[Problem]) -> None:
 
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that exist already.")]
+ProbeEveryOpt = Annotated[int | None, typer.Option(
+    "--probe-every", min=1, help="Belief probes every K turns (each speaker, and every agent at the end), logged "
+                                 "in the episode, never in a prompt (default: none).")]
+
+
+def _probes(every: int | None) -> Any:
+    from privy.simulator.probes import ProbeSettings
+
+    return None if every is None else ProbeSettings(every=every)
 
 
 def _check_output(path: Path, flag: str, force: bool) -> None:
@@ -301,6 +310,7 @@ def run(
     out_file: Annotated[Path | None, typer.Option(
         "--out", help="Episode JSON to write (default: runs/SCENARIO.MODE.BACKEND.seedN.json).")] = None,
     force: ForceOpt = False,
+    probe_every: ProbeEveryOpt = None,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run one scenario in one mode, print the conversation and write the episode log.
@@ -325,7 +335,7 @@ def run(
     out.rule(f"{_safe(scenario.title)} · {mode.value} · {_safe(b.name)}")
     episode = asyncio.run(_closing(run_episode(
         scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
-        on_message=lambda m: _print_message(m, names),
+        on_message=lambda m: _print_message(m, names), probes=_probes(probe_every),
     ), b, *per_agent.values()))
     path = episode.save(out_file)
     o = episode.outcome
@@ -689,6 +699,7 @@ def bench(
         "--executor", help="local (asyncio in this process) or ray (one Ray task per episode; needs Ray).")] = "local",
     address: Annotated[str | None, typer.Option(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
+    probe_every: ProbeEveryOpt = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from privy.bench import ResultStore, StoreError, SuiteError, run_bench
@@ -713,6 +724,8 @@ def bench(
         # streamed: only the cells' keys are kept, and the episodes in flight; every scenario is
         # loaded once for them, so every problem of the suite is reported here, before anything runs
         grid = load_grid(suite_file)
+        if probe_every is not None:  # over the suite's own `probes`
+            grid.suite.probes = _probes(probe_every)
         suite, planned = grid.suite, grid.keys()
         check_human_seats(suite, jobs, executor)  # before the store is created
         store = ResultStore(out_db)

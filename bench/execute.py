@@ -119,7 +119,8 @@ async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], 
     if len(people) > 1:
         raise HumanSeatError(f"scenario {scenario.id!r} would seat a person as each of {people}; a person plays "
                              f"one agent of an episode")
-    ep = await run_episode(scenario, cell.mode, backend, cell.seed, agent_backends=mine, scenario_path=cell.source)
+    ep = await run_episode(scenario, cell.mode, backend, cell.seed, agent_backends=mine, scenario_path=cell.source,
+                           probes=cell.probes)
     scores = await evaluators.evaluate(ep, list(evaluator_names)) if evaluator_names else {}
     return ep, scores
 
@@ -155,8 +156,12 @@ def build_seats(spec: SuiteBackend) -> tuple[Backend, dict[str, Backend]]:
 
 
 def evaluator_names(suite: Suite) -> list[str]:
-    """The evaluators a suite's cells are scored with: its own, or every deterministic one."""
-    return suite.evaluators or list(evaluators.DETERMINISTIC)
+    """The evaluators a suite's cells are scored with: its own, or every deterministic one (and
+    ``belief`` when the suite asks for probes)."""
+    names = suite.evaluators or list(evaluators.DETERMINISTIC)
+    if suite.probes is not None and "belief" not in names:
+        names = [*names, "belief"]
+    return names
 
 
 def describe(err: BaseException) -> str:

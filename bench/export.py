@@ -1,7 +1,8 @@
 """Exporting a result store's tables for pandas: CSV, JSON Lines or Parquet.
 
 - ``csv``: one header row, then one row per database row (stdlib :mod:`csv`); the JSON
-  columns (``messages.recipients``, ``messages.actions``) stay JSON text.
+  columns (``messages.recipients``, ``messages.actions``, ``probes.hypotheses``,
+  ``probes.logprobs``) stay JSON text.
 - ``jsonl``: one JSON object per line; the JSON columns are decoded into lists.
 - ``parquet``: needs ``pyarrow`` (``pip install pyarrow``); JSON columns stay text.
 
@@ -24,7 +25,7 @@ __all__ = ["FORMATS", "TABLES", "ExportError", "Format", "default_path", "export
 
 FORMATS = ("csv", "jsonl", "parquet")
 Format = Literal["csv", "jsonl", "parquet"]
-_JSON_COLUMNS = {"messages": ("recipients", "actions")}
+_JSON_COLUMNS = {"messages": ("recipients", "actions"), "probes": ("hypotheses", "logprobs")}
 
 
 class ExportError(RuntimeError):

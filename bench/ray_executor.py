@@ -46,6 +46,7 @@ from privy.evaluators.base import Score
 from privy.simulator.backends.base import Backend
 from privy.simulator.episode import Episode
 from privy.simulator.modes import Mode
+from privy.simulator.probes import ProbeSettings
 
 _INSTALL_HINT = "the Ray executor needs Ray: pip install 'privy-sim[ray]'"
 
@@ -75,6 +76,7 @@ def cell_payload(cell: Cell, evaluator_names: list[str]) -> dict[str, Any]:
         "backend": cell.backend.model_dump(mode="json"),
         "seed": cell.seed,
         "evaluators": evaluator_names,
+        "probes": cell.probes.model_dump() if cell.probes is not None else None,
     }
 
 
@@ -83,7 +85,8 @@ def payload_cell(payload: dict[str, Any]) -> Cell:
     scenario = payload["scenario"]
     return Cell(json.dumps(scenario), payload["source"], Mode(payload["mode"]),
                 SuiteBackend.model_validate(payload["backend"]), payload["seed"], str(scenario.get("id", "")),
-                str(scenario.get("family", "")))
+                str(scenario.get("family", "")),
+                ProbeSettings.model_validate(payload["probes"]) if payload.get("probes") else None)
 
 
 # per worker process: one event loop (backends may hold loop-bound clients) and the built backends

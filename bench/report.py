@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from privy.bench.report_beliefs import Beliefs, card_lines, informative_rows, plot_png, read_beliefs, split_trajectories
 from privy.bench.stats import DEFAULT_RESAMPLES, bootstrap_mean, paired_difference
 from privy.bench.store import CardValues, ScoreRow, UsageRow, instance_of, open_reader
 
@@ -149,6 +150,7 @@ class Report(BaseModel):
     usage: list[Usage]  # one per backend, then "all"
     card: SimulationCard
     failures: list[Failure]
+    beliefs: Beliefs = Beliefs()  # belief probes: trajectories, informative messages, methods
 
 
 # ---------------------------------------------------------------- building
@@ -165,6 +167,7 @@ def build_report(db_path: str | Path, *, price_per_1k: float = 0.0, n_resamples:
         meta = store.meta()
         scenarios = store.scenarios()
         values = _values(store.scores(), scenarios)
+        beliefs = read_beliefs(store, split_trajectories(values, n_resamples, seed))
         means, gaps = _stats(values, n_resamples, seed)
         usage = _usage(store.usage(), store.latencies(), price_per_1k)
         planned = store.planned_keys()
@@ -173,7 +176,8 @@ def build_report(db_path: str | Path, *, price_per_1k: float = 0.0, n_resamples:
         card = _card(store.card_values(), meta, scenarios, means, gaps, usage, missing)
     return Report(db=str(db_path), generated_at=datetime.now(UTC).isoformat(timespec="seconds"), level=0.95,
                   n_resamples=n_resamples, price_per_1k=price_per_1k, planned=len(planned) if planned else None,
-                  missing=missing, means=means, gaps=gaps, usage=usage, card=card, failures=failures)
+                  missing=missing, means=means, gaps=gaps, usage=usage, card=card, failures=failures,
+                  beliefs=beliefs)
 
 
 def _metric_name(evaluator: str, metric: str, ids: set[str]) -> str:
@@ -376,6 +380,7 @@ def _card_items(r: Report) -> list[tuple[str, list[str]]]:
         ("Modes", [f"{m}: {MODES.get(m, '')}" for m in c.modes] or ["—"]),
         ("Models", [f"{m.label}: {s}" for m in c.models for s in m.settings] or ["—"]),
         ("Metrics", [f"{k}: {v}" for k, v in c.metrics.items()] or ["—"]),
+        ("Belief probes", card_lines(r.beliefs)),
         ("Caveats", c.caveats),
     ]
 
@@ -399,6 +404,15 @@ def _gap_rows(r: Report, headline_only: bool = False) -> tuple[list[str], list[l
     rows = [[g.metric, g.backend, f"{g.a} − {g.b}", str(g.n), fmt(g.mean_a), fmt(g.mean_b), fmt(g.mean),
              fmt_ci(g.low, g.high)] for g in r.gaps if g.headline or not headline_only]
     return ["metric", "backend", "gap", "pairs", "mean a", "mean b", "a − b", "95% CI"], rows
+
+
+BELIEF_SECTION = "Belief probes"
+
+
+def _trajectory_rows(r: Report) -> tuple[list[str], list[list[str]]]:
+    rows = [[p.backend, p.mode, str(p.turn), str(p.n), fmt(p.mean), fmt_ci(p.low, p.high)]
+            for p in r.beliefs.trajectories]
+    return ["backend", "mode", "turn", "n", "mean P(truth)", "95% CI"], rows
 
 
 def _intro(r: Report) -> str:
@@ -427,6 +441,8 @@ def to_markdown(r: Report) -> str:
             f"## {SECTIONS[2]}", "", "Paired differences a − b; agents − omniscient is the asymmetry gap.", "",
             _md_table(*_gap_rows(r)), "", f"## {SECTIONS[3]}", "", _md_table(*_usage_rows(r)), "",
             f"## {SECTIONS[4]}", "", _md_table(["episode", "error"], [[f.key, f.error] for f in r.failures]), "",
+            f"## {BELIEF_SECTION}", "", _md_table(*_trajectory_rows(r)), "", "Most informative messages (ΔBelief):",
+            "", _md_table(*informative_rows(r.beliefs)), "",
             "Plots: see the HTML report (`privy report DB --html FILE`).", ""]
     return "\n".join(out)
 
@@ -458,6 +474,9 @@ def to_html(r: Report) -> str:
                         "</figcaption></figure>" for alt, png in plots_png(r))
     else:
         plots = f"<p>{e(PLOTS_MISSING)}</p>"
+    belief_plots = "".join(f'<figure><img alt="{e(alt)}" src="data:image/png;base64,{png}"><figcaption>'
+                           f"{e(alt)}</figcaption></figure>" for alt, png in plot_png(r.beliefs, _png, _tex)
+                           ) if plots_available() else ""
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>privy report: {e(r.card.suite)}</title>",
         f"<style>{_CSS}</style></head><body><h1>privy report: {e(r.card.suite)}</h1><p>{e(_intro(r))}</p>",
@@ -467,6 +486,8 @@ def to_html(r: Report) -> str:
         _html_table(*_gap_rows(r)),
         f"<h2>{SECTIONS[3]}</h2>{_html_table(*_usage_rows(r))}",
         f"<h2>{SECTIONS[4]}</h2>{_html_table(['episode', 'error'], [[f.key, f.error] for f in r.failures])}",
+        f"<h2>{BELIEF_SECTION}</h2>{belief_plots}{_html_table(*_trajectory_rows(r))}",
+        f"<p>Most informative messages (ΔBelief):</p>{_html_table(*informative_rows(r.beliefs))}",
         "</body></html>",
     ]
     return "\n".join(parts)

@@ -85,7 +85,16 @@ _VIEW_SPECS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("retries", "INTEGER", "json_array_length(x.value, '$.attempts')"), ("cached", "INTEGER", "$.cached"),
         ("error", "TEXT", "$.error"),
     ]),
+    "probes": ("$.probes", [  # belief probes (privy.simulator.probes); none unless the run asked for them
+        ("idx", "INTEGER", "x.key"), ("turn", "INTEGER", "$.turn"), ("agent", "TEXT", "$.agent"),
+        ("kind", "TEXT", "$.kind"), ("final", "INTEGER", "$.final"), ("hypotheses", "TEXT", "$.hypotheses"),
+        ("truth", "INTEGER", "$.truth"), ("about", "TEXT", "$.about"), ("fact_id", "TEXT", "$.fact_id"),
+        ("logprobs", "TEXT", "$.logprobs"), ("method", "TEXT", "$.method"), ("latency_s", "REAL", "$.latency_s"),
+        ("error", "TEXT", "$.error"),
+    ]),
 }
+# views a store written before them lacks until a writer opens it again: read through the same query
+_LATER_VIEWS = frozenset({"probes"})
 VIEW_TYPES: dict[str, dict[str, str]] = {
     view: {"episode_key": "TEXT", **{c: t for c, t, _ in cols}} for view, (_, cols) in _VIEW_SPECS.items()
 }
@@ -141,11 +150,15 @@ def parse_key(key: str) -> CellKey:
     return parts
 
 
-def _view(name: str) -> str:
+def _view_select(name: str) -> str:
     array, cols = _VIEW_SPECS[name]
     exprs = ", ".join((f"json_extract(x.value, '{e}')" if e.startswith("$") else e) + f" AS {c}" for c, _, e in cols)
-    return (f"CREATE VIEW IF NOT EXISTS {name} AS SELECT e.key AS episode_key, {exprs} "
+    return (f"SELECT e.key AS episode_key, {exprs} "
             f"FROM episodes AS e, json_each(e.episode_json, '{array}') AS x")
+
+
+def _view(name: str) -> str:
+    return f"CREATE VIEW IF NOT EXISTS {name} AS {_view_select(name)}"
 
 
 def check_version(path: Path, version: str) -> None:
@@ -340,9 +353,9 @@ def _now() -> str:
 
 # ---------------------------------------------------------------- reading
 
-TABLES = ("episodes", "scores", "messages", "model_calls")
+TABLES = ("episodes", "scores", "messages", "model_calls", "probes")
 _ORDER = {"episodes": "key", "scores": "episode_key, evaluator, metric", "messages": "episode_key, idx",
-          "model_calls": "episode_key, idx"}
+          "model_calls": "episode_key, idx", "probes": "episode_key, idx"}
 
 
 class ScoreRow(NamedTuple):
@@ -406,7 +419,7 @@ def open_reader(path: str | Path) -> StoreReader:
     try:
         db = sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
         have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-        missing = set(TABLES) - have
+        missing = set(TABLES) - have - _LATER_VIEWS
         row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() if "meta" in have else None
     except sqlite3.DatabaseError as err:
         raise unreadable(p, err) from err
@@ -523,6 +536,13 @@ class StoreReader:
         return CardValues(settings=settings, modes=distinct("mode"), evaluators=distinct("evaluator", "scores"),
                           seeds=distinct("seed"), suites=distinct("suite"))
 
+    def probed_episodes(self) -> Iterator[EpisodeRow]:
+        """The finished episodes whose log holds belief probes, by key (read as they are consumed)."""
+        for r in self._read("SELECT key, backend, status, error, episode_json FROM episodes "
+                            "WHERE status = 'done' AND episode_json IS NOT NULL "
+                            "AND json_array_length(episode_json, '$.probes') > 0 ORDER BY key"):
+            yield EpisodeRow(*r)
+
     def episodes(self) -> list[EpisodeRow]:
         """Every stored episode, by key, with its log (None for one that failed before it had one)."""
         return [EpisodeRow(*r) for r in
@@ -544,7 +564,10 @@ class StoreReader:
         unknown = [c for c in columns if c not in self.column_types(table)]
         if unknown:
             raise StoreError(f"{self.path}: table {table} has no column(s) {unknown}")
-        yield from self._read(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {_ORDER[table]}")
+        source = table
+        if table in _LATER_VIEWS and not any(self._read("SELECT 1 FROM sqlite_master WHERE name = ?", (table,))):
+            source = f"({_view_select(table)})"
+        yield from self._read(f"SELECT {', '.join(columns)} FROM {source} ORDER BY {_ORDER[table]}")
 
 
 def _check_table(table: str) -> None:

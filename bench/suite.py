@@ -14,7 +14,8 @@ backends:
   - label: smollm2
     name: llama
 seeds: [0, 1]
-evaluators: [task_success, clairvoyance]
+evaluators: [task_success, clairvoyance, belief]
+probes: {every: 2, facts: 1}                     # belief probes every 2 turns (off without this)
 ```
 
 Every cell of the grid has a stable key (scenario, mode, backend label, seed:
@@ -40,6 +41,7 @@ from privy.simulator.backends import registry
 from privy.simulator.backends.spec import BackendSpec
 from privy.simulator.loader import Problem, ScenarioError, load_scenario
 from privy.simulator.modes import Mode, runnable
+from privy.simulator.probes import ProbeSettings
 from privy.simulator.scenario import Limits, Loc, Scenario
 from privy.simulator.yamlcheck import Checked, check_yaml_model, read_yaml
 
@@ -90,6 +92,8 @@ class Suite(BaseModel):
     seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     evaluators: list[str] | None = Field(default=None, description="Default: every deterministic one.")
     limits: Limits | None = Field(default=None, description="Override every scenario's turn and token limits.")
+    probes: ProbeSettings | None = Field(default=None, description="Belief probes (default: none); "
+                                                                   "see privy.simulator.probes.")
     _file: str | None = PrivateAttr(default=None)  # the file it was read from, to give scenario problems a line
 
     @field_validator("modes")
@@ -135,10 +139,12 @@ class Cell:
     seed: int
     scenario_id: str
     family: str
+    probes: ProbeSettings | None = None  # not part of the key: probes never change a transcript
 
     @classmethod
-    def of(cls, scenario: Scenario, source: str, mode: Mode, backend: SuiteBackend, seed: int) -> Cell:
-        return cls(canonical_json(scenario), source, mode, backend, seed, scenario.id, scenario.family)
+    def of(cls, scenario: Scenario, source: str, mode: Mode, backend: SuiteBackend, seed: int,
+           probes: ProbeSettings | None = None) -> Cell:
+        return cls(canonical_json(scenario), source, mode, backend, seed, scenario.id, scenario.family, probes)
 
     @property
     def scenario(self) -> Scenario:
@@ -344,7 +350,7 @@ def iter_cells(suite: Suite, base: Path) -> Iterator[Cell]:
     """Every cell of the grid, in a stable order, made as it is pulled (a scenario's cells share its JSON)."""
     for text, source, sid, fam in instances(suite, base):
         for mode, b, seed in _axes(suite):
-            yield Cell(text, source, mode, b, seed, sid, fam)
+            yield Cell(text, source, mode, b, seed, sid, fam, suite.probes)
 
 
 def expand(suite: Suite, base: Path) -> list[Cell]:

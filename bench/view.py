@@ -20,6 +20,7 @@ import concurrent.futures
 import gc
 import itertools
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from privy.bench.report import MODE_ORDER, MetricStat
 from privy.bench.stats import bootstrap_mean
 from privy.bench.store import canonical_json, instance_key, instance_of, open_reader
 from privy.evaluators.base import Score
+from privy.evaluators.belief import belief_probes, credits, truth_logprob
 from privy.evaluators.ledger import Ledger
 from privy.simulator.episode import Episode, EpisodeError, load_episode
 from privy.simulator.scenario import Scenario
@@ -101,6 +103,15 @@ class Flag(BaseModel):
     fact: str | None = None
 
 
+class BeliefMark(BaseModel):
+    """A belief probe beside a message: ``p``, the agent's P(truth) before the message's turn, or
+    ``delta``, the ΔBelief credited to the message for the agent it reached."""
+
+    agent: str
+    p: float | None = None
+    delta: float | None = None
+
+
 class MessageView(BaseModel):
     id: int
     turn: int
@@ -109,6 +120,8 @@ class MessageView(BaseModel):
     content: str
     mentions: list[Mention]
     flags: list[Flag]
+    beliefs: list[BeliefMark] = Field(default_factory=list, description="The sender's belief probe at this turn.")
+    deltas: list[BeliefMark] = Field(default_factory=list, description="ΔBelief this message caused.")
 
 
 class Transcript(BaseModel):
@@ -201,16 +214,31 @@ def _flags(scores: dict[str, Score]) -> tuple[dict[int, list[dict[str, Any]]], l
     return per_message, whole
 
 
+def _belief_marks(episode: Episode) -> tuple[dict[tuple[str, int], float], dict[int, list[dict[str, Any]]]]:
+    """Each agent's P(truth) by the turn it was probed before (not the final probes), and ΔBelief per message."""
+    if not episode.probes:
+        return {}, {}
+    before = {(a, p.turn): math.exp(truth_logprob(p))
+              for a, ps in belief_probes(episode).items() for p in ps if not p.final}
+    deltas: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for c in credits(episode):
+        deltas[c.message_id].append({"agent": c.agent, "delta": c.delta})
+    return before, deltas
+
+
 def _transcript(episode: Episode, found: dict[str, Score]) -> str:
     per_message, whole = _flags(found)
     ledger = Ledger.of(episode)
+    before, deltas = _belief_marks(episode)
     messages = []
     for m in episode.messages:
         spans = sorted(((_utf16(m.content, a), _utf16(m.content, b), fid)
                         for fid, sps in ledger.mentioned[m.id].items() for a, b in sps), key=lambda x: (x[0], -x[1]))
         messages.append({"id": m.id, "turn": m.turn, "sender": m.sender, "recipients": sorted(m.recipients),
                          "content": m.content, "mentions": [{"fact": f, "start": a, "end": b} for a, b, f in spans],
-                         "flags": per_message.get(m.id, [])})
+                         "flags": per_message.get(m.id, []),
+                         "beliefs": [{"agent": m.sender, "p": before[(m.sender, m.turn)]}]
+                         if (m.sender, m.turn) in before else [], "deltas": deltas.get(m.id, [])})
     return json.dumps({"messages": messages, "notes": whole}, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --quick    # everything, small sizes (under 3 minutes)
     .venv/bin/python benchmarks/run.py --only overhead scale --scale-sizes 1000 10000
     .venv/bin/python benchmarks/run.py --only yaml --yaml-mb 7   # loading a 7 MB scenario file
+    .venv/bin/python benchmarks/run.py --only probes             # belief probes' cost on the embedded model
 
 Every figure is a ratio or a rate measured in the same run, so a slower or busier machine
 moves all of them together. The table is also written to ``benchmarks/results.md`` and the
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import Row  # noqa: E402
 
-BENCHES = ("overhead", "saturation", "prompts", "scale", "yaml", "view")
+BENCHES = ("overhead", "saturation", "prompts", "scale", "yaml", "view", "probes")
 HERE = Path(__file__).resolve().parent
 
 
@@ -48,6 +49,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--scale-jobs", type=int, default=8, help="scale: -j of the scripted suite")
     p.add_argument("--yaml-mb", type=float, help="yaml: megabytes of the scenario file (default 5; quick 1)")
     p.add_argument("--view-scenarios", type=int, help="view: scenarios in the store, x 3 modes (4004; quick 400)")
+    p.add_argument("--probe-seeds", type=int, help="probes: episodes of each kind (default 3; quick 1)")
+    p.add_argument("--probe-turns", type=int, help="probes: turns per episode (default 8; quick 4)")
+    p.add_argument("--no-final-probes", action="store_true", help="probes: no probes after the last message")
     p.add_argument("--out", type=Path, default=HERE / "results.md", help="markdown table (JSON next to it)")
     return p.parse_args(argv)
 
@@ -99,6 +103,14 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
             from benchmarks import yaml_load
 
             r, d = yaml_load.run(_pick(args.yaml_mb, 5.0, 1.0, q), 3, 1 if q else 2)
+        elif bench == "probes":
+            from benchmarks import probes
+
+            if args.no_model:
+                r, d = [], {"skipped": "--no-model"}
+            else:
+                r, d = probes.run(_pick(args.probe_seeds, 3, 1, q), _pick(args.probe_turns, 8, 4, q),
+                                  final=not args.no_final_probes)
         else:
             from benchmarks import view
 

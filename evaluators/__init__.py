@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from privy.evaluators.base import Evaluator, Finding, Score
+from privy.evaluators.belief import BeliefEvaluator
 from privy.evaluators.clairvoyance import Clairvoyance
 from privy.evaluators.commitment import PrematureCommitment
 from privy.evaluators.common_ground import HallucinatedCommonGround
@@ -39,6 +40,9 @@ _REGISTRY: dict[str, Callable[..., Evaluator]] = {
     "information_exchange": InformationExchange,
 }
 DETERMINISTIC = list(_REGISTRY)
+# deterministic too, but it reads belief probes, which an episode has only when asked for
+# (``--probe-every``): a suite with ``probes`` adds it to its evaluators
+_REGISTRY["belief"] = BeliefEvaluator
 
 T = TypeVar("T")
 

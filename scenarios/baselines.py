@@ -14,12 +14,16 @@ so the simulator's registry finds it without importing this layer.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from privy.scenarios import families
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
+from privy.simulator.hypotheses import hypotheses_for
 from privy.simulator.modes import Mode
+from privy.simulator.probes import OptionScores
 from privy.simulator.scenario import Scenario
 from privy.simulator.views import Observation, PublicTask, State
 
@@ -44,6 +48,10 @@ class ScriptedBackend:
     def settings(self) -> dict[str, Any]:
         return {"backend": self.name, "policy": "the scenario family's reference protocol"}
 
+    async def score_options(self, request: ChatRequest, options: Sequence[str]) -> OptionScores:
+        """Belief probes: :func:`reference_belief`, labelled as a reference (no model)."""
+        return OptionScores(logprobs=reference_belief(request, options), method="reference_rule")
+
     async def complete(self, request: ChatRequest) -> Completion:
         view = request.view
         if isinstance(view, Observation):
@@ -59,6 +67,29 @@ class ScriptedBackend:
         if request.speaker is None:  # script mode: the whole dialogue in one generation
             return Completion(text=_script(family, s))
         return Completion(text=_full_state_turn(family, view, request.speaker))
+
+
+def reference_belief(request: ChatRequest, options: Sequence[str]) -> list[float]:
+    """A rule-based belief (a reference, not a model), from the request's view only.
+
+    With the whole State: the scenario's answer (a deal's best split, from
+    :func:`~privy.simulator.hypotheses.hypotheses_for`) gets almost all the mass. With an
+    Observation: the options named in messages the agent received from others share it;
+    none named, uniform. Yes/no (knowledge) questions: uniform.
+    """
+    view = request.view
+    weights = [1.0] * len(options)
+    if isinstance(view, State) and request.speaker is not None and list(options) != ["yes", "no"]:
+        hyps = hypotheses_for(view.scenario, request.speaker)
+        if hyps is not None and hyps.options == list(options) and hyps.truth is not None:
+            weights = [0.01] * len(options)
+            weights[hyps.truth] = 1.0
+    elif isinstance(view, Observation) and list(options) != ["yes", "no"]:
+        heard = " ".join(m.content.casefold() for m in view.messages if m.sender != view.agent.id)
+        named = [o.casefold() in heard for o in options]
+        if any(named):
+            weights = [1.0 if n else 0.01 for n in named]
+    return [math.log(w) for w in weights]
 
 
 def _family(family: str, task: PublicTask) -> str:

@@ -26,6 +26,7 @@ from privy.simulator.backends.base import ChatMessage
 from privy.simulator.backends.errors import Attempt
 from privy.simulator.bus import Message
 from privy.simulator.modes import Mode
+from privy.simulator.probes import Probe, ProbeSettings
 from privy.simulator.scenario import Scenario
 from privy.simulator.task import Outcome
 
@@ -57,6 +58,7 @@ class Timings(BaseModel):
     started_at: datetime
     wall_s: float
     model_s: float
+    probe_s: float = Field(default=0.0, description="Time spent in belief probes (not in model_s).")
 
 
 class SourceScore(BaseModel):
@@ -116,6 +118,9 @@ class Episode(BaseModel):
     outcome: Outcome
     timings: Timings
     source: Source | None = Field(default=None, description="Provenance of an imported episode; None for a run.")
+    probes: list[Probe] = Field(default_factory=list,
+                                description="Belief probes, logged apart: none of them entered any prompt.")
+    probe_settings: ProbeSettings | None = Field(default=None, description="When probes were asked; None: never.")
 
     @model_validator(mode="before")
     @classmethod

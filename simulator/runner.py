@@ -18,7 +18,9 @@ from privy.simulator.backends.errors import Attempt, BackendError, EpisodeStoppe
 from privy.simulator.bus import Message
 from privy.simulator.env import PrivyEnv
 from privy.simulator.episode import EPISODE_FORMAT, Episode, ModelCall, Timings
+from privy.simulator.hypotheses import hypotheses_for
 from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_for, runnable, script_request
+from privy.simulator.probes import Probe, ProbeSettings, probe_agent, scorer_of
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
 from privy.simulator.spaces import Utterance
@@ -99,6 +101,7 @@ async def run_episode(
     agent_backends: Mapping[str, Backend] | None = None,
     scenario_path: str | None = None,
     on_message: Callable[[Message], None] | None = None,
+    probes: ProbeSettings | None = None,
 ) -> Episode:
     """Run ``scenario`` once in ``mode``.
 
@@ -107,6 +110,10 @@ async def run_episode(
             (only in the per-agent modes ``agents`` and ``mindreaders``).
         seed: seeds the environment and every model call (through one ``Random``).
         on_message: called with each message as it is delivered (for live printing).
+        probes: ask belief probes (see :mod:`privy.simulator.probes`): each speaker before every
+            ``probes.every``-th turn, from the request that wrote its turn, and every agent at the
+            end. They go to ``Episode.probes`` and never into a prompt; backends without
+            ``score_options`` are not probed. None (the default): no probes.
 
     Raises:
         NotRunnableError: ``mode`` is ``human`` (an imported transcript, never run).
@@ -120,6 +127,7 @@ async def run_episode(
     names = {a.id: a.name for a in scenario.agents}
     script: Script | None = None
     prompts = AgentPrompts()
+    prober = _Prober(scenario, mode, probes, backend, agent_backends) if probes is not None else None
     if mode is Mode.SCRIPT:
         text = await calls.send(backend, script_request(env, next_seed(rng)), 0)
         script = Script.parse(text, names) if text is not None else None
@@ -136,6 +144,8 @@ async def run_episode(
             if text is None:
                 env.truncate("script_exhausted")
                 continue
+            if prober is not None and prober.due(env.turn):
+                await prober.probe(env, agent, prompts, final=False)
         else:
             # one controller for everyone in omniscient mode; per-agent backends otherwise
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
@@ -145,11 +155,18 @@ async def run_episode(
             if text is None:
                 env.truncate(calls.stopped or "error")
                 continue
+            if prober is not None and prober.due(env.turn):
+                await prober.ask(writer, req, env.turn, final=False)  # after the call: its prompt's KV is warm
             text = clean_turn(text, names[agent])
         env.step(_utterance(content=text))  # text: sanitised model output or a script line, a str
         if on_message:
             on_message(env.bus.messages[-1])
 
+    if prober is not None and prober.settings.final:
+        # the last speaker first: its turn's prompt is the longest prefix the backend may still hold
+        last = env.bus.messages[-1].sender if env.bus.messages else None
+        for agent in sorted(scenario.agent_ids, key=lambda a: a != last):
+            await prober.probe(env, agent, prompts, final=True)
     settings = backend.settings()
     if agent_backends:
         settings = {**settings, "per_agent": {a: b.settings() for a, b in agent_backends.items()}}
@@ -167,5 +184,39 @@ async def run_episode(
         messages=list(env.bus.messages),
         calls=calls.log,
         outcome=env.outcome(),
-        timings=Timings(started_at=started, wall_s=time.perf_counter() - t0, model_s=calls.model_s),
+        timings=Timings(started_at=started, wall_s=time.perf_counter() - t0, model_s=calls.model_s,
+                        probe_s=prober.seconds if prober is not None else 0.0),
+        probes=prober.log if prober is not None else [],
+        probe_settings=probes,
     )
+
+
+class _Prober:
+    """An episode's probes: which backend scores each agent, and the log."""
+
+    def __init__(self, scenario: Scenario, mode: Mode, settings: ProbeSettings, backend: Backend,
+                 agent_backends: Mapping[str, Backend] | None) -> None:
+        self.scenario, self.mode, self.settings = scenario, mode, settings
+        self.backend = backend
+        self.per_agent = agent_backends if mode in (Mode.AGENTS, Mode.MINDREADERS) else None
+        self.hyps = {a: hypotheses_for(scenario, a) for a in scenario.agent_ids}
+        self.log: list[Probe] = []
+        self.seconds = 0.0
+
+    def due(self, turn: int) -> bool:
+        return turn % self.settings.every == 0
+
+    async def ask(self, writer: Backend, req: ChatRequest, turn: int, final: bool) -> None:
+        score = scorer_of(writer)
+        if score is None or req.speaker is None:
+            return
+        t0 = time.perf_counter()
+        self.log += await probe_agent(score, req, self.scenario, self.hyps[req.speaker], self.settings,
+                                      turn=turn, final=final)
+        self.seconds += time.perf_counter() - t0
+
+    async def probe(self, env: PrivyEnv, agent: str, prompts: AgentPrompts, final: bool) -> None:
+        """Probe ``agent`` from the request its next turn would get (script mode: the controller's, as it)."""
+        mode = Mode.OMNISCIENT if self.mode is Mode.SCRIPT else self.mode
+        writer = (self.per_agent or {}).get(agent, self.backend)
+        await self.ask(writer, request_for(env, mode, agent, 0, prompts), env.turn, final)

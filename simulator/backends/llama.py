@@ -24,11 +24,15 @@ import importlib.metadata
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
+
+if TYPE_CHECKING:
+    from privy.simulator.probes import OptionScores
 
 _MODELS: dict[tuple[str, int, int], Any] = {}
 # Says when a model starts loading (a large one takes minutes). Nothing is printed unless
@@ -254,6 +258,28 @@ class LlamaBackend:
             finish_reason=choice.get("finish_reason"),
         )
 
+    async def score_options(self, request: ChatRequest, options: Sequence[str]) -> OptionScores:
+        """Belief probes: each option's log-probability as the whole reply to ``request``, normalised.
+
+        Runs in the shared context, never in an agent's slot, so probing does not change
+        any agent's KV state; it reuses the prompt prefix the shared context holds (the
+        turn's own prompt, right after its call without slots).
+        """
+        return await asyncio.to_thread(self._score, request, list(options))
+
+    def _score(self, request: ChatRequest, options: list[str]) -> OptionScores:
+        from privy.simulator.probes import OptionScores, normalise
+
+        messages = [m.model_dump() for m in request.messages]
+        with self._lock:
+            try:
+                scores, prompt_tokens, evaluated = score_in(self._llm, messages, options)
+            except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
+                self._llm.reset()
+                raise BackendError(f"llama.cpp could not score the options: {err}") from err
+        return OptionScores(logprobs=normalise(scores), method="token_logprobs", prompt_tokens=prompt_tokens,
+                            evaluated_tokens=evaluated)
+
 
 def _json_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
     """``response_format`` as llama-cpp-python takes it: ``{"type": "json_object"[, "schema": ...]}``."""
@@ -275,3 +301,71 @@ def _call_lock(llm: Any) -> threading.Lock:
     """One lock per loaded model: a Llama object is not safe to call from two threads."""
     with _LOAD_LOCK:
         return _CALL_LOCKS.setdefault(id(llm), threading.Lock())
+
+
+# -- belief probes: scoring options by their token log-probabilities -------------------------
+
+def _formatter(llm: Any) -> Any:
+    """The chat template the model's GGUF declares (ChatML if it declares none), as a formatter."""
+    from llama_cpp import llama_chat_format
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return llama_chat_format.format_chatml
+    def text(token: int) -> str:
+        return llm._model.token_get_text(token) if token != -1 else ""  # type: ignore[no-any-return]
+    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=text(llm.token_eos()),
+                                                 bos_token=text(llm.token_bos()))
+
+
+def _log_softmax(row: Any) -> Any:
+    import numpy as np
+
+    top = float(row.max())
+    return row - (top + float(np.log(np.exp(row - top).sum())))
+
+
+def _common(a: Any, b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def score_in(llm: Any, messages: list[dict[str, str]], options: list[str]) -> tuple[list[float], int, int]:
+    """Each option's log-probability as the assistant's whole reply after ``messages``.
+
+    The prompt is evaluated once (only past the longest prefix the context already holds);
+    each option is then evaluated after it in one batch, with the prompt's KV state kept
+    (the option's tokens are dropped from the cache before the next). Returns the scores,
+    the prompt's tokens and the tokens evaluated.
+    """
+    import numpy as np
+
+    fmt = _formatter(llm)(messages=messages)
+    prompt = llm.tokenize(fmt.prompt.encode("utf-8"), add_bos=not getattr(fmt, "added_special", False),
+                          special=True)
+    end = fmt.stop if isinstance(fmt.stop, str) else (fmt.stop[0] if fmt.stop else "")
+    keep = _common(llm.input_ids[:llm.n_tokens], prompt)
+    keep = min(keep, len(prompt) - 1)  # evaluate at least the last token: its logits score an option's first
+    llm.n_tokens = keep
+    llm.eval(prompt[keep:])
+    n_vocab = llm.n_vocab()
+    first = _log_softmax(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,)).copy())
+    evaluated = len(prompt) - keep
+    scores = []
+    for option in options:
+        tokens = llm.tokenize((option + end).encode("utf-8"), add_bos=False, special=True)
+        total = float(first[tokens[0]])
+        if len(tokens) > 1:
+            llm._ctx.kv_cache_seq_rm(-1, len(prompt), -1)
+            llm._batch.set_batch(batch=tokens[:-1], n_past=len(prompt), logits_all=True)
+            llm._ctx.decode(llm._batch)
+            rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(tokens) - 1, n_vocab))
+            total += sum(float(_log_softmax(rows[j])[tokens[j + 1]]) for j in range(len(tokens) - 1))
+            evaluated += len(tokens) - 1
+        scores.append(total)
+    llm._ctx.kv_cache_seq_rm(-1, len(prompt), -1)  # the cache holds the prompt, as input_ids says
+    llm.n_tokens = len(prompt)
+    return scores, len(prompt), evaluated

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import PermanentError, TransientError, redact
+
+if TYPE_CHECKING:
+    from privy.simulator.probes import OptionScores
 
 
 def _retry_after(err: Any) -> float | None:
@@ -170,3 +174,18 @@ class OpenAIBackend:
             completion_tokens=usage.completion_tokens if usage else None,
             finish_reason=choice.finish_reason,
         )
+
+    async def score_options(self, request: ChatRequest, options: Sequence[str]) -> OptionScores:
+        """Belief probes: see :mod:`privy.simulator.backends.openai_scoring` (logprobs, else elicited JSON)."""
+        import openai
+        from openai.types.chat import ChatCompletion
+
+        from privy.simulator.backends.openai_scoring import score_options
+
+        async def post(params: dict[str, Any]) -> Any:
+            try:
+                return await self._client().post("/chat/completions", body=params, cast_to=ChatCompletion)
+            except openai.OpenAIError as err:
+                raise PermanentError(redact(f"probe failed: {err}"[:300], self._secrets)) from None
+
+        return await score_options(post, self.model, request, options)

@@ -28,7 +28,8 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "s.suite.yaml").write_text(yaml.safe_dump({
         "name": "export-test", "scenarios": [{"family": "mutual_friends", "count": 2}, {"family": "hidden_profile",
                                                                                        "count": 1}],
-        "modes": ["agents", "omniscient"], "backends": [{"name": "scripted"}], "seeds": [0]}), encoding="utf-8")
+        "modes": ["agents", "omniscient"], "backends": [{"name": "scripted"}], "seeds": [0],
+        "probes": {"every": 2}}), encoding="utf-8")  # probes: their table has rows too
     result = invoke("bench", d / "s.suite.yaml", "--out", d / "r.db")
     assert result.exit_code == 0, result.output
     con = sqlite3.connect(d / "r.db")  # a message with quotes, commas and newlines must survive CSV

@@ -161,7 +161,8 @@ def test_export_refuses_to_overwrite_and_writes_nothing(store: Path, tmp_path: P
     assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"], "no table written when one would be overwritten"
     result = invoke("export", store, "--out", tmp_path, "--force")
     assert result.exit_code == 0, result.output
-    assert len(list(tmp_path.iterdir())) == 4 and (tmp_path / "scores.csv").read_text() != "precious"
+    assert len(list(tmp_path.iterdir())) == 5 and (tmp_path / "scores.csv").read_text() != "precious"
+    # five tables: episodes, scores, messages, model_calls and probes
 
 
 def test_scenarios_generate_refuses_to_overwrite(tmp_path: Path) -> None:

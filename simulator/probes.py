@@ -1,0 +1,158 @@
+"""Belief probes: what an agent's model believes, asked from exactly the view it had, and logged apart.
+
+A probe is the request that wrote the agent's turn (its prompt in ``agents`` mode, the
+controller's prompt "as" that agent in ``mindreaders``/``omniscient``), plus one fixed
+probe question; the backend scores each hypothesis as the reply
+(:meth:`score_options`, an optional backend method, found through wrappers by
+:func:`scorer_of`). The probe's request is a new object: nothing is appended to any
+agent's context, and probes are kept in ``Episode.probes``, never in ``calls``.
+
+Two kinds of question per probe:
+
+- **belief**: the task's hypotheses (:mod:`privy.simulator.hypotheses`), all scored and
+  normalised to log-probabilities;
+- **knowledge** (FANToM-style attribution, Kim et al. 2023): "Does <other> know this:
+  <fact>?" for facts the probed agent holds, scored ``yes``/``no``; the truth comes later,
+  from the evaluators' fact ledger.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from privy.simulator.backends.base import ChatMessage, ChatRequest
+from privy.simulator.hypotheses import Hypotheses
+from privy.simulator.scenario import Scenario
+
+ProbeKind = Literal["belief", "knowledge"]
+YES_NO = ("yes", "no")
+
+
+class ProbeSettings(BaseModel):
+    """When to probe: before every ``every``-th turn, each speaker on its own turn, and every agent at the end
+    (unless ``final`` is off)."""
+
+    every: int = Field(ge=1, description="Probe at turns 0, k, 2k, ... (the speaker of that turn).")
+    facts: int = Field(default=1, ge=0, description="Knowledge questions per probe (about the agent's own facts).")
+    final: bool = Field(default=True, description="Also probe every agent after the last message (each costs a "
+                                                  "whole prompt on the embedded model: no KV state to reuse).")
+
+
+class OptionScores(BaseModel):
+    """A backend's answer to :meth:`score_options`: one normalised log-probability per option."""
+
+    logprobs: list[float]
+    method: str = Field(description="How they were obtained, e.g. 'token_logprobs', 'elicited_json', 'reference'.")
+    prompt_tokens: int | None = None
+    evaluated_tokens: int | None = Field(default=None, description="Tokens the model actually evaluated.")
+
+
+class Probe(BaseModel):
+    """One probe question asked of one agent, and the backend's scores."""
+
+    turn: int = Field(description="Asked before this turn (the episode's turn count for the final probes).")
+    agent: str = Field(description="Whose view the probe was asked from.")
+    kind: ProbeKind
+    question: str
+    hypotheses: list[str]
+    truth: int | None = Field(default=None, description="Index of the true hypothesis (belief probes).")
+    about: str | None = Field(default=None, description="Knowledge probes: the agent asked about.")
+    fact_id: str | None = Field(default=None, description="Knowledge probes: the fact asked about.")
+    logprobs: list[float] | None = Field(description="Normalised log-probabilities; None if scoring failed.")
+    method: str | None = None
+    final: bool = Field(default=False, description="Asked after the last message.")
+    prompt_tokens: int | None = None
+    evaluated_tokens: int | None = None
+    latency_s: float
+    error: str | None = None
+
+
+class Scorer(Protocol):
+    async def __call__(self, request: ChatRequest, options: Sequence[str]) -> OptionScores: ...
+
+
+def scorer_of(backend: Any) -> Scorer | None:
+    """``backend.score_options``, or that of the backend it wraps (retry, cache, limit); None if none has it."""
+    b = backend
+    for _ in range(16):
+        if b is None:
+            return None
+        score = getattr(b, "score_options", None)
+        if score is not None:
+            return score  # type: ignore[no-any-return]
+        b = getattr(b, "inner", None)
+    return None
+
+
+def probe_line(question: str, options: Sequence[str]) -> ChatMessage:
+    """The fixed probe question, as the last user line of the probe's request."""
+    listed = "; ".join(options)
+    return ChatMessage(role="user", content=(
+        f"(A quick check, not part of the conversation. {question} Reply with exactly one of: {listed})"))
+
+
+def probe_request(request: ChatRequest, question: str, options: Sequence[str]) -> ChatRequest:
+    """A new request: ``request``'s messages and view, plus the probe question (``request`` is unchanged)."""
+    return ChatRequest(messages=(*request.messages, probe_line(question, options)), max_tokens=16,
+                       temperature=0.0, seed=0, speaker=request.speaker, view=request.view)
+
+
+def normalise(scores: Sequence[float]) -> list[float]:
+    """Log-probabilities ``scores`` renormalised over the options (log-sum-exp)."""
+    top = max(scores)
+    if top == -math.inf:
+        return [-math.log(len(scores))] * len(scores)
+    z = top + math.log(sum(math.exp(s - top) for s in scores))
+    return [s - z for s in scores]
+
+
+def knowledge_questions(scenario: Scenario, agent: str, n: int) -> list[tuple[str, str, str]]:
+    """Up to ``n`` (other agent, fact id, question) of ``agent``'s own checkable facts, for each other agent."""
+    if n <= 0:
+        return []
+    names = {a.id: a.name for a in scenario.agents}
+    own = [f for f in scenario.facts_of(agent) if f.mentions][:n]
+    return [(other, f.id, f"{names[agent]}, does {names[other]} know this: \"{f.text}\"?")
+            for other in scenario.agent_ids if other != agent for f in own]
+
+
+async def ask(score: Scorer, request: ChatRequest, *, turn: int, agent: str, kind: ProbeKind, question: str,
+              options: Sequence[str], truth: int | None = None, about: str | None = None,
+              fact_id: str | None = None, final: bool = False) -> Probe:
+    """Score ``options`` after ``request`` + the probe question; a failure is recorded, never raised."""
+    t0 = time.perf_counter()
+    out: OptionScores | None = None
+    error = None
+    try:
+        got = await score(probe_request(request, question, options), list(options))
+        out = got if isinstance(got, OptionScores) else OptionScores.model_validate(got, from_attributes=True)
+        if len(out.logprobs) != len(options):
+            raise ValueError(f"{len(out.logprobs)} scores for {len(options)} options")
+    except Exception as err:  # a probe never ends an episode
+        error, out = f"{type(err).__name__}: {err}", None
+    return Probe(turn=turn, agent=agent, kind=kind, question=question, hypotheses=list(options), truth=truth,
+                 about=about, fact_id=fact_id, logprobs=normalise(out.logprobs) if out else None,
+                 method=out.method if out else None, final=final,
+                 prompt_tokens=out.prompt_tokens if out else None,
+                 evaluated_tokens=out.evaluated_tokens if out else None,
+                 latency_s=time.perf_counter() - t0, error=error)
+
+
+async def probe_agent(score: Scorer, request: ChatRequest, scenario: Scenario, hyps: Hypotheses | None,
+                      settings: ProbeSettings, *, turn: int, final: bool = False) -> list[Probe]:
+    """Every probe of one agent from the view ``request`` was built from."""
+    agent = request.speaker
+    assert agent is not None
+    out = []
+    if hyps is not None:
+        out.append(await ask(score, request, turn=turn, agent=agent, kind="belief", question=hyps.question,
+                             options=hyps.options, truth=hyps.truth, final=final))
+    for other, fact_id, question in knowledge_questions(scenario, agent, settings.facts):
+        out.append(await ask(score, request, turn=turn, agent=agent, kind="knowledge", question=question,
+                             options=YES_NO, about=other, fact_id=fact_id, final=final))
+    return out

@@ -1,0 +1,41 @@
+"""``--probe-every`` on privy run and bench, and a suite's ``probes``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from helpers import SCENARIO_DIR
+from typer.testing import CliRunner
+
+from privy.cli import app
+from privy.simulator.episode import load_episode
+
+
+def test_run_with_probe_every_logs_probes_and_the_same_transcript(tmp_path: Path) -> None:
+    scenario = str(SCENARIO_DIR / "mutual_friends.yaml")
+    for name, extra in (("plain", []), ("probed", ["--probe-every", "2"])):
+        r = CliRunner().invoke(app, ["run", scenario, "--backend", "scripted", "--out", str(tmp_path / f"{name}.json"),
+                                     *extra])
+        assert r.exit_code == 0, r.output
+    plain, probed = load_episode(tmp_path / "plain.json"), load_episode(tmp_path / "probed.json")
+    assert plain.probes == [] and probed.probes
+    assert probed.probe_settings is not None and probed.probe_settings.every == 2
+    assert {p.turn for p in probed.probes if not p.final} <= {0, 2, 4, 6, 8, 10}
+    assert [m.content for m in plain.messages] == [m.content for m in probed.messages]
+
+
+def test_bad_probe_every_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    out = tmp_path / "ep.json"
+    r = CliRunner().invoke(app, ["run", str(SCENARIO_DIR / "mutual_friends.yaml"), "--backend", "scripted",
+                                 "--probe-every", "0", "--out", str(out)])
+    assert r.exit_code == 2 and "--probe-every" in r.output and not out.exists()
+
+
+def test_a_suite_with_bad_probes_is_one_clear_error(tmp_path: Path) -> None:
+    suite = tmp_path / "s.suite.yaml"
+    suite.write_text(yaml.safe_dump({"name": "p", "scenarios": [{"path": str(SCENARIO_DIR / "mutual_friends.yaml")}],
+                                     "backends": [{"name": "scripted"}], "probes": {"every": 0}}), encoding="utf-8")
+    r = CliRunner().invoke(app, ["bench", str(suite), "--out", str(tmp_path / "r.db")])
+    assert r.exit_code == 2, r.output
+    assert "probes.every" in r.output and not (tmp_path / "r.db").exists()
