@@ -18,10 +18,19 @@ from privy.simulator.backends.errors import Attempt, BackendError
 from privy.simulator.bus import Message
 from privy.simulator.env import PrivyEnv
 from privy.simulator.episode import EPISODE_FORMAT, Episode, ModelCall, Timings
-from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_for, runnable, script_request
+from privy.simulator.modes import (
+    Mode,
+    Script,
+    clean_turn,
+    next_seed,
+    request_for,
+    runnable,
+    script_request,
+    turn_moves,
+)
+from privy.simulator.moves import parse_move
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
-from privy.simulator.spaces import Utterance
 from privy.simulator.trusted import constructor, trusted
 
 
@@ -47,7 +56,6 @@ def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:
 
 
 _model_call = constructor(ModelCall)
-_utterance = constructor(Utterance)
 
 
 class _Calls:
@@ -132,17 +140,22 @@ async def run_episode(
             if text is None:
                 env.truncate("script_exhausted")
                 continue
+            utterance, notes = parse_move(text, turn_moves(env, mode, agent), names)
+            calls.log[0].notes.extend(f"turn {env.turn} ({names[agent]}): {n}" for n in notes)
         else:
             # one controller for everyone in omniscient mode; per-agent backends otherwise
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
             writer = (per_agent or {}).get(agent, backend)
-            req = request_for(env, mode, agent, next_seed(rng), prompts)
+            moves = turn_moves(env, mode, agent)
+            req = request_for(env, mode, agent, next_seed(rng), prompts, moves)
             text = await calls.send(writer, req, env.turn)
             if text is None:
                 env.truncate("error")
                 continue
-            text = clean_turn(text, names[agent])
-        env.step(_utterance(content=text))  # text: sanitised model output or a script line, a str
+            # every backend's text (a model's, a person's, a reference's) is read as a move here
+            utterance, notes = parse_move(clean_turn(text, names[agent]), moves, names)
+            calls.log[-1].notes.extend(notes)
+        env.step(utterance)
         if on_message:
             on_message(env.bus.messages[-1])
 

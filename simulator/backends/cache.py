@@ -43,6 +43,8 @@ def cache_key(settings: dict[str, Any], request: ChatRequest) -> str:
         "backend": settings,
         "request": request.model_dump(mode="json", exclude={"speaker", "view"}),
     }
+    if request.grammar is not None:  # a constrained request's reply differs (and older keys stay the same)
+        body["grammar"] = request.grammar
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
