@@ -27,7 +27,7 @@ import functools
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from privy.simulator.bus import Message, build_graph
 from privy.simulator.scenario import Commitment, Fact, Scenario
@@ -109,7 +109,7 @@ def legal_moves(
         agent=agent, name=names[agent], neighbours=nbrs, verb=verb, kind=task.kind, values=values,
         deal_items=tuple(task.deal_items.items()) if task.kind == "deal" else (),
         must_commit=verb is not None and last and not committed, turns_left=turns_left,
-        say_chars=max(40, min(400, max_tokens * 3)),
+        say_chars=max(24, min(400, max_tokens * 2)),  # a say line and a commit line fit in max_tokens
     )
 
 
@@ -205,8 +205,8 @@ def _alts(values: Iterable[str]) -> str:
 def _rules(m: Moves, p: str) -> dict[str, str]:
     """Rules for ``m``'s moves, named with prefix ``p``; ``{p}move`` is one whole move."""
     r: dict[str, str] = {}
-    say = f"[^\\n: ] [^\\n:]{{0,{m.say_chars - 1}}}"
-    r[f"{p}say"] = say
+    if not m.must_commit:
+        r[f"{p}say"] = f"[^\\n: ] [^\\n:]{{0,{m.say_chars - 1}}}"
     body = [f"{p}say"]
     if m.verb is not None:
         if m.kind == "deal":
@@ -220,7 +220,8 @@ def _rules(m: Moves, p: str) -> dict[str, str]:
         body = [f"{p}commit"] if m.must_commit else [f'{p}say ("\\n" {p}commit)?', f"{p}commit"]
     if m.neighbours:
         r[f"{p}name"] = _alts(n for _, n in m.neighbours)
-        r[f"{p}addr"] = f'"TO " {p}name (", " {p}name)* ": "'
+        more = f' (", " {p}name){{0,{len(m.neighbours) - 1}}}' if len(m.neighbours) > 1 else ""
+        r[f"{p}addr"] = f'"TO " {p}name{more} ": "'
         r[f"{p}move"] = f"{p}addr? ({' | '.join(body)})"
     else:
         r[f"{p}move"] = " | ".join(body)
@@ -231,9 +232,18 @@ def _render(rules: dict[str, str]) -> str:
     return "\n".join(f"{k} ::= {v}" for k, v in rules.items()) + "\n"
 
 
-@functools.lru_cache(maxsize=1024)
 def grammar(m: Moves) -> str:
     """``m`` as a GBNF grammar: a completion it accepts is one legal move."""
+    return _grammar(_shape(m))
+
+
+def _shape(m: Moves) -> Moves:
+    """``m`` without what the grammar does not depend on (the turns left: only the prompt says them)."""
+    return replace(m, turns_left=None) if m.turns_left is not None else m
+
+
+@functools.lru_cache(maxsize=1024)
+def _grammar(m: Moves) -> str:
     return _render({"root": "move", **_rules(m, "")})
 
 
@@ -242,9 +252,9 @@ def script_grammar(turns: Sequence[Moves]) -> str:
     rules: dict[str, str] = {"root": " ".join(f"t{i}" for i in range(len(turns)))}
     made: dict[Moves, str] = {}
     for i, m in enumerate(turns):
-        p = made.get(m)
+        p = made.get(_shape(m))
         if p is None:
-            p = made[m] = f"a{len(made)}"
+            p = made[_shape(m)] = f"a{len(made)}"
             rules.update(_rules(m, p))
         rules[f"t{i}"] = f'{_lit(m.name + ": ")} {p}move "\\n"'
     return _render(rules)
@@ -254,6 +264,7 @@ def script_grammar(turns: Sequence[Moves]) -> str:
 # Parsing a completion into a move
 # ------------------------------------------------------------------------------------
 
+EMPTY = "move: empty message"
 _ADDRESS = re.compile(r"^\s*\**TO\**\s+([^:\n]{1,200}?)\s*:[ \t]*")
 
 
@@ -293,7 +304,7 @@ def parse_move(text: str, m: Moves, names: dict[str, str] | None = None) -> tupl
         else:
             notes.append("move: no reachable addressee; sent to every neighbour as written")
     if not content:
-        notes.append("move: empty message")
+        notes.append(EMPTY)
     notes += _commit_notes(content, m)
     return Utterance(content=content, to=to), notes
 

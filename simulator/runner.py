@@ -28,7 +28,7 @@ from privy.simulator.modes import (
     script_request,
     turn_moves,
 )
-from privy.simulator.moves import parse_move
+from privy.simulator.moves import EMPTY, parse_move
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
 from privy.simulator.trusted import constructor, trusted
@@ -154,7 +154,8 @@ async def run_episode(
                 continue
             # every backend's text (a model's, a person's, a reference's) is read as a move here
             utterance, notes = parse_move(clean_turn(text, names[agent]), moves, names)
-            calls.log[-1].notes.extend(notes)
+            log = calls.log[-1].notes
+            log.extend(n for n in notes if not (n == EMPTY and "empty output" in log))
         env.step(utterance)
         if on_message:
             on_message(env.bus.messages[-1])
