@@ -5,7 +5,9 @@ family with ``--by-family``), the episodes, the share that ended by commitment (
 limit, an exhausted script or an error), the task success rate, and the turns that parsed into
 a legal move: a turn is legal when its call did not fail and :func:`privy.simulator.moves.parse_move`
 left no ``move:`` note on it (nor the runner an ``empty output`` note). In script mode a turn is
-a line played from the one generation, its notes being those of the script's call.
+a line played from the one generation, its notes being those of the script's call. "Forced":
+an episode ended by commitment in which some committer first committed on its last turn, where
+a commitment was its only legal move (the rest committed of their own accord, earlier).
 
     .venv/bin/privy bench scenarios/suites/quick.suite.yaml --out /tmp/moves/q.db -j 2
     .venv/bin/privy bench benchmarks/moves.suite.yaml --out /tmp/moves/f.db -j 2
@@ -34,6 +36,8 @@ class Tally:
     success: int = 0
     turns: int = 0
     legal: int = 0
+    forced: int = 0
+    n_turns: int = 0
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, ep: dict[str, Any]) -> None:
@@ -42,6 +46,8 @@ class Tally:
         self.committed += out["ended_by"] == "committed"
         self.success += bool(out["success"])
         self.ended[out["ended_by"]] += 1
+        self.forced += out["ended_by"] == "committed" and forced(ep)
+        self.n_turns += out["turns"]
         turns, illegal = turn_legality(ep)
         self.turns += turns
         self.legal += turns - illegal
@@ -49,8 +55,23 @@ class Tally:
     def row(self, label: str) -> str:
         pct = lambda a, b: f"{100 * a / b:.1f}%" if b else "-"  # noqa: E731
         ended = ", ".join(f"{k} {v}" for k, v in sorted(self.ended.items()))
-        return (f"| {label} | {self.episodes} | {pct(self.committed, self.episodes)} | {pct(self.success, self.episodes)} "
+        mean = f"{self.n_turns / self.episodes:.1f}" if self.episodes else "-"
+        return (f"| {label} | {self.episodes} | {pct(self.committed, self.episodes)} | {pct(self.forced, self.episodes)} "
+                f"| {mean} | {pct(self.success, self.episodes)} "
                 f"| {self.legal}/{self.turns} ({pct(self.legal, self.turns)}) | {ended} |")
+
+
+def forced(ep: dict[str, Any]) -> bool:
+    """Did a committer first commit on its last turn, where a commitment was the only legal move?"""
+    s = ep["scenario"]
+    ids = [a["id"] for a in s["agents"]]
+    committers = s["task"].get("committers") or ids
+    last = s["limits"]["max_turns"] - len(ids)
+    first: dict[str, int] = {}
+    for m in ep["messages"]:
+        if m.get("actions") and m["sender"] in committers:
+            first.setdefault(m["sender"], m["turn"])
+    return any(t >= last for t in first.values())
 
 
 def _bad(note: str) -> bool:
@@ -92,7 +113,8 @@ def main() -> None:
             by_mode[ep["mode"]].add(ep)
             by_family[(ep["scenario"]["family"], ep["mode"])].add(ep)
         db.close()
-    head = "| {} | episodes | ended by commitment | success | legal turns | ended by |\n|---|---:|---:|---:|---:|---|"
+    head = ("| {} | episodes | ended by commitment | of which forced on a last turn | mean turns | success "
+            "| legal turns | ended by |\n|---|---:|---:|---:|---:|---:|---:|---|")
     print(head.format("mode"))
     for mode in sorted(by_mode):
         print(by_mode[mode].row(mode))

@@ -282,10 +282,11 @@ def parse_move(text: str, m: Moves, names: dict[str, str] | None = None) -> tupl
     content, to = text.strip(), None
     hit = _ADDRESS.match(content)
     if hit:
-        reachable = {n.casefold(): a for a, n in m.neighbours} | {a.casefold(): a for a, _ in m.neighbours}
-        everyone = {n.casefold(): a for a, n in (names or {}).items()} | {a.casefold(): a for a in names or {}}
+        # display names first: an id that is also another agent's name means that agent
+        reachable = {a.casefold(): a for a, _ in m.neighbours} | {n.casefold(): a for a, n in m.neighbours}
+        everyone = {a.casefold(): a for a in names or {}} | {n.casefold(): a for a, n in (names or {}).items()}
         chosen: set[str] = set()
-        for raw in re.split(r",|\band\b", hit.group(1)):
+        for raw in hit.group(1).split(","):
             who = raw.strip().strip("*").strip()
             if not who:
                 continue
