@@ -56,7 +56,8 @@ class Tally:
         pct = lambda a, b: f"{100 * a / b:.1f}%" if b else "-"  # noqa: E731
         ended = ", ".join(f"{k} {v}" for k, v in sorted(self.ended.items()))
         mean = f"{self.n_turns / self.episodes:.1f}" if self.episodes else "-"
-        return (f"| {label} | {self.episodes} | {pct(self.committed, self.episodes)} | {pct(self.forced, self.episodes)} "
+        n = self.episodes
+        return (f"| {label} | {n} | {pct(self.committed, n)} | {pct(self.forced, n)} "
                 f"| {mean} | {pct(self.success, self.episodes)} "
                 f"| {self.legal}/{self.turns} ({pct(self.legal, self.turns)}) | {ended} |")
 

@@ -39,7 +39,7 @@ def identity(backend: Backend) -> dict[str, Any]:
 
 
 def cache_key(settings: dict[str, Any], request: ChatRequest) -> str:
-    body = {
+    body: dict[str, Any] = {
         "backend": settings,
         "request": request.model_dump(mode="json", exclude={"speaker", "view"}),
     }

@@ -235,7 +235,8 @@ def test_runner_notes_an_unreachable_address_and_goes_on() -> None:
 
 def test_script_lines_may_address_too() -> None:
     s = star()
-    script = "Alice: hi\nBob: hello\nCarol: TO Alice: only you\nAlice: DECIDE: red\nBob: DECIDE: red\nCarol: DECIDE: red\n"
+    script = ("Alice: hi\nBob: hello\nCarol: TO Alice: only you\n"
+              "Alice: DECIDE: red\nBob: DECIDE: red\nCarol: DECIDE: red\n")
     ep = asyncio.run(run_episode(s, "script", MockBackend(outputs=[script]), seed=0))
     carol = [m for m in ep.messages if m.sender == "carol"]
     assert carol[0].recipients == frozenset({"alice"}) and carol[0].content == "only you"
