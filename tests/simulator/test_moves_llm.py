@@ -71,7 +71,7 @@ def test_script_mode_is_lines_of_the_scenarios_agents(llama: LlamaBackend) -> No
 
 
 def test_constrained_false_is_recorded_and_lets_the_model_write_anything() -> None:
-    free = backends.create("llama", {"constrained": False})
+    free = backends.create("llama", constrained=False)
     assert isinstance(free, LlamaBackend) and free.settings()["constrained"] is False
     s = short("mutual_friends.yaml", turns=2, tokens=24)
     ep = asyncio.run(run_episode(s, "agents", free, seed=0))
