@@ -133,6 +133,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             facts=lay.facts[agent],
             messages=tuple(self.bus.seen_by(agent)),
             task=lay.public_task,
+            max_turns=self.scenario.limits.max_turns,
         )
 
     def state(self) -> State:  # type: ignore[override]

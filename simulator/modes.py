@@ -27,7 +27,15 @@ from enum import StrEnum
 
 from privy.simulator.backends.base import ChatRequest
 from privy.simulator.env import PrivyEnv
-from privy.simulator.prompts import AgentPrompts, agent_prompt, mindreader_prompt, omniscient_prompt, script_prompt
+from privy.simulator.moves import Moves, grammar, observed_moves, script_grammar, state_moves
+from privy.simulator.prompts import (
+    AgentPrompts,
+    agent_prompt,
+    mindreader_prompt,
+    omniscient_prompt,
+    script_prompt,
+    script_turns,
+)
 from privy.simulator.trusted import constructor
 from privy.simulator.views import Observation, State
 
@@ -69,25 +77,37 @@ def runnable(mode: Mode | str) -> Mode:
 _request = constructor(ChatRequest)
 
 
+def turn_moves(env: PrivyEnv, mode: Mode, agent: str) -> Moves:
+    """``agent``'s legal moves now, from what ``mode``'s writer sees (its Observation in ``agents`` mode)."""
+    if mode is Mode.AGENTS:
+        return observed_moves(env.observe(agent), env.scenario.limits.max_tokens)
+    return state_moves(env.state(), agent)
+
+
 def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
-                prompts: AgentPrompts | None = None) -> ChatRequest:
+                prompts: AgentPrompts | None = None, moves: Moves | None = None) -> ChatRequest:
     """The request that writes ``agent``'s next turn in ``mode`` (not ``script``).
 
     ``prompts``: an episode's :class:`AgentPrompts`, which builds each agent's prompt by
     extending its previous one (the same text as ``agent_prompt``, in linear time).
+    ``moves``: the agent's legal moves now (default: :func:`turn_moves`); the prompt states
+    them and the request carries them as a grammar.
     """
     limits = env.scenario.limits
     stop = env.stop_lines[agent]
     view: Observation | State
     if mode is Mode.AGENTS:
         view = env.observe(agent)
-        messages = prompts(view) if prompts else tuple(agent_prompt(view))
+        moves = moves or observed_moves(view, limits.max_tokens)
+        messages = prompts(view, moves) if prompts else tuple(agent_prompt(view, moves))
     else:
         view = env.state()
+        moves = moves or state_moves(view, agent)
         build = mindreader_prompt if mode is Mode.MINDREADERS else omniscient_prompt
-        messages = tuple(build(view, agent))
+        messages = tuple(build(view, agent, moves))
     # trusted: privy built every part (a tuple of ChatMessages, the scenario's limits)
-    return _request(messages=messages, max_tokens=limits.max_tokens, seed=seed, stop=stop, speaker=agent, view=view)
+    return _request(messages=messages, max_tokens=limits.max_tokens, seed=seed, stop=stop, speaker=agent, view=view,
+                    grammar=grammar(moves))
 
 
 def next_seed(rng: random.Random) -> int:
@@ -103,11 +123,15 @@ def next_seed(rng: random.Random) -> int:
 
 
 def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
-    """The single request of ``script`` mode."""
-    budget = env.scenario.limits.max_tokens * env.scenario.limits.max_turns
+    """The single request of ``script`` mode: ``Name: move`` lines in turn order, as a grammar too."""
+    limits = env.scenario.limits
+    budget = limits.max_tokens * limits.max_turns
+    state = env.state()
+    # half a turn's tokens per line: the lines must all fit in the one generation
+    turns = script_turns(state, max_tokens=max(16, min(limits.max_tokens, 2048 // limits.max_turns) // 2))
     return ChatRequest(
-        messages=tuple(script_prompt(env.state())), view=env.state(), seed=seed,
-        max_tokens=min(budget, 2048),
+        messages=tuple(script_prompt(state, turns)), view=state, seed=seed,
+        max_tokens=min(budget, 2048), grammar=script_grammar(turns),
     )
 
 

@@ -19,11 +19,20 @@ from privy.simulator.bus import Message
 from privy.simulator.env import PrivyEnv
 from privy.simulator.episode import EPISODE_FORMAT, Episode, ModelCall, Timings
 from privy.simulator.hypotheses import hypotheses_for
-from privy.simulator.modes import Mode, Script, clean_turn, next_seed, request_for, runnable, script_request
+from privy.simulator.modes import (
+    Mode,
+    Script,
+    clean_turn,
+    next_seed,
+    request_for,
+    runnable,
+    script_request,
+    turn_moves,
+)
+from privy.simulator.moves import EMPTY, parse_move
 from privy.simulator.probes import Probe, ProbeSettings, probe_agent, scorer_of
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
-from privy.simulator.spaces import Utterance
 from privy.simulator.task import EndReason
 from privy.simulator.trusted import constructor, trusted
 
@@ -50,7 +59,6 @@ def sanitize(text: str, max_tokens: int) -> tuple[str, list[str]]:
 
 
 _model_call = constructor(ModelCall)
-_utterance = constructor(Utterance)
 
 
 class _Calls:
@@ -146,19 +154,25 @@ async def run_episode(
                 continue
             if prober is not None and prober.due(env.turn):
                 await prober.probe(env, agent, prompts, final=False)
+            utterance, notes = parse_move(text, turn_moves(env, mode, agent), names)
+            calls.log[0].notes.extend(f"turn {env.turn} ({names[agent]}): {n}" for n in notes)
         else:
             # one controller for everyone in omniscient mode; per-agent backends otherwise
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
             writer = (per_agent or {}).get(agent, backend)
-            req = request_for(env, mode, agent, next_seed(rng), prompts)
+            moves = turn_moves(env, mode, agent)
+            req = request_for(env, mode, agent, next_seed(rng), prompts, moves)
             text = await calls.send(writer, req, env.turn)
             if text is None:
                 env.truncate(calls.stopped or "error")
                 continue
             if prober is not None and prober.due(env.turn):
                 await prober.ask(writer, req, env.turn, final=False)  # after the call: its prompt's KV is warm
-            text = clean_turn(text, names[agent])
-        env.step(_utterance(content=text))  # text: sanitised model output or a script line, a str
+            # every backend's text (a model's, a person's, a reference's) is read as a move here
+            utterance, notes = parse_move(clean_turn(text, names[agent]), moves, names)
+            log = calls.log[-1].notes
+            log.extend(n for n in notes if not (n == EMPTY and "empty output" in log))
+        env.step(utterance)
         if on_message:
             on_message(env.bus.messages[-1])
 
@@ -219,4 +233,5 @@ class _Prober:
         """Probe ``agent`` from the request its next turn would get (script mode: the controller's, as it)."""
         mode = Mode.OMNISCIENT if self.mode is Mode.SCRIPT else self.mode
         writer = (self.per_agent or {}).get(agent, self.backend)
-        await self.ask(writer, request_for(env, mode, agent, 0, prompts), env.turn, final)
+        await self.ask(writer, request_for(env, mode, agent, 0, prompts, turn_moves(env, mode, agent)), env.turn,
+                       final)

@@ -66,6 +66,7 @@ class Observation(BaseModel):
     facts: tuple[Fact, ...]  # only the facts this agent holds
     messages: tuple[Message, ...]  # only messages this agent sent or received
     task: PublicTask  # no answer, no needed_facts
+    max_turns: int | None = None  # public: the turn limit (messages in total), for the turns left
 
 
 class State(BaseModel):
@@ -99,5 +100,5 @@ def seen_by(scenario: Scenario, messages: Iterable[Message], agent: str, turn: i
         agent=scenario.agent(agent), turn=end if turn is None else turn, family=scenario.family,
         context=scenario.context, names={a.id: a.name for a in scenario.agents},
         neighbours=frozenset(build_graph(scenario).successors(agent)), facts=tuple(scenario.facts_of(agent)),
-        messages=tuple(seen), task=PublicTask.model_validate(scenario.task),
+        messages=tuple(seen), task=PublicTask.model_validate(scenario.task), max_turns=scenario.limits.max_turns,
     )

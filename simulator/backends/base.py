@@ -24,7 +24,8 @@ class ChatRequest(BaseModel):
     """What a backend is asked. ``view`` is the same data the prompt was built from.
 
     Rule-based backends (``scripted``) read ``view`` instead of parsing the prompt;
-    it is never serialised into logs (the prompt is).
+    it is never serialised into logs (the prompt is). ``grammar`` constrains a backend
+    that can use it (the ``llama`` backend, by default) to one legal move.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -35,6 +36,10 @@ class ChatRequest(BaseModel):
     stop: tuple[str, ...] = ()
     speaker: str | None = Field(default=None, description="Agent id the text is written for.")
     view: Observation | State | None = Field(default=None, exclude=True, repr=False)
+    grammar: str | None = Field(
+        default=None, exclude=True, repr=False,
+        description="The legal moves as a llama.cpp GBNF grammar (privy.simulator.moves); a backend that can "
+                    "constrain generation uses it, the others ignore it. Not logged: the prompt states the moves.")
 
     def prompt_text(self) -> str:
         return "\n".join(m.content for m in self.messages)

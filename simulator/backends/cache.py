@@ -39,10 +39,12 @@ def identity(backend: Backend) -> dict[str, Any]:
 
 
 def cache_key(settings: dict[str, Any], request: ChatRequest) -> str:
-    body = {
+    body: dict[str, Any] = {
         "backend": settings,
         "request": request.model_dump(mode="json", exclude={"speaker", "view"}),
     }
+    if request.grammar is not None:  # a constrained request's reply differs (and older keys stay the same)
+        body["grammar"] = request.grammar
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import importlib.metadata
 import logging
 import threading
@@ -139,6 +140,10 @@ class LlamaBackend:
             ``{"type": "json_schema", "json_schema": {"schema": {...}}}`` (without a
             schema: any JSON object). llama-cpp-python's grammar enforces the structure,
             ``enum`` and string lengths, not a number's ``minimum``/``maximum``.
+        constrained: generate under the request's grammar (``ChatRequest.grammar``: the
+            agent's legal moves, see :mod:`privy.simulator.moves`), so that each turn is one
+            legal move (default on; ``constrained: false`` lets the model write anything).
+            ``response_format``, when set, takes precedence.
 
     ``prompt_tokens_sent`` and ``prompt_tokens_evaluated`` count, over this backend's
     calls, the prompt tokens requested and those llama.cpp actually evaluated (it counts a
@@ -155,12 +160,14 @@ class LlamaBackend:
         temperature: float | None = None,
         kv_slots: int = 0,
         response_format: dict[str, Any] | None = None,
+        constrained: bool = True,
     ) -> None:
         import os
 
         if kv_slots < 0:
             raise BackendError(f"kv_slots must be 0 or more, got {kv_slots}")
         self.response_format = response_format
+        self.constrained = bool(constrained)
         self._grammar_format = _json_format(response_format)
         self.model_path = Path(model) if model else default_model_path()
         self.n_ctx = n_ctx
@@ -182,6 +189,7 @@ class LlamaBackend:
             "n_ctx": self.n_ctx,
             "n_threads": self.n_threads,
             "temperature": self.temperature,
+            "constrained": self.constrained,
         } | ({"kv_slots": self.kv_slots} if self.kv_slots else {}) | (
             {"response_format": self.response_format} if self.response_format else {})
 
@@ -229,6 +237,8 @@ class LlamaBackend:
                 seed=request.seed,
                 stop=list(request.stop) or None,
                 response_format=self._grammar_format,
+                grammar=_grammar(request.grammar) if self.constrained and request.grammar
+                and self._grammar_format is None else None,
             )
         except ValueError as err:  # e.g. prompt longer than the context window
             raise BackendError(f"llama.cpp refused the request: {err}") from err
@@ -279,6 +289,17 @@ class LlamaBackend:
                 raise BackendError(f"llama.cpp could not score the options: {err}") from err
         return OptionScores(logprobs=normalise(scores), method="token_logprobs", prompt_tokens=prompt_tokens,
                             evaluated_tokens=evaluated)
+
+
+@functools.lru_cache(maxsize=256)
+def _grammar(text: str) -> Any:
+    """A compiled GBNF grammar, once per text (a LlamaGrammar holds its text; each call makes its sampler)."""
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(text, verbose=False)
+    except ValueError as err:
+        raise BackendError(f"llama.cpp refused the grammar: {err}") from err
 
 
 def _json_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:

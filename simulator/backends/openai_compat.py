@@ -66,6 +66,10 @@ class OpenAIBackend:
         temperature, seed: override the request's values when set.
         response_format: e.g. ``{"type": "json_schema", "json_schema": {...}}`` where
             the server supports it.
+        grammar: send the request's grammar (the agent's legal moves, GBNF) as the body's
+            ``grammar`` field, which llama-cpp-python's server (``CreateChatCompletionRequest``)
+            and llama.cpp's ``llama-server`` apply; off by default, since other servers (OpenAI's
+            among them) refuse or ignore unknown fields. Recorded in ``settings()`` when on.
     """
 
     name = "openai"
@@ -79,6 +83,7 @@ class OpenAIBackend:
         temperature: float | None = None,
         seed: int | None = None,
         response_format: dict[str, Any] | None = None,
+        grammar: bool = False,
     ) -> None:
         from openai import AsyncOpenAI
 
@@ -94,6 +99,7 @@ class OpenAIBackend:
         self.temperature = temperature
         self.seed = seed
         self.response_format = response_format
+        self.grammar = bool(grammar)
         self._secrets = ([key] if key else []) + url_secrets
         self._make_client = lambda: AsyncOpenAI(
             api_key=key or "none", base_url=base_url, timeout=timeout_s, max_retries=0
@@ -127,7 +133,7 @@ class OpenAIBackend:
             "temperature": self.temperature,
             "seed": self.seed,
             "response_format": self.response_format,
-        }
+        } | ({"grammar": True} if self.grammar else {})  # absent when off: older caches' keys stay valid
 
     async def complete(self, request: ChatRequest) -> Completion:
         import openai
@@ -146,6 +152,8 @@ class OpenAIBackend:
             params["stop"] = list(request.stop)[:4]  # the API accepts at most four
         if self.response_format is not None:
             params["response_format"] = self.response_format
+        elif self.grammar and request.grammar:
+            params["grammar"] = request.grammar
         try:
             # ``chat.completions.create(**params)`` sends the same body, after walking it against
             # the SDK's TypedDicts (aliases, file encodings: none apply to plain chat messages).

@@ -592,3 +592,64 @@ def test_incremental_prompts_equal_agent_prompt_at_every_turn() -> None:
 
     prop()
     assert stats["examples"] >= 75 and stats["lines"] > 10 * stats["examples"], dict(stats)
+
+
+# ---------------------------------------------------------------------------------------
+# Direct messages: a DM reaches its addressees only (simulator/moves.py, issue 18)
+# ---------------------------------------------------------------------------------------
+
+
+def dm_respond(s: Scenario) -> Callable[[ChatRequest], str]:
+    """A model that addresses a random subset of its neighbours (or everyone) with a unique marker."""
+
+    def respond(req: ChatRequest) -> str:
+        rng = random.Random(req.seed)
+        obs = req.view
+        assert obs is not None and not hasattr(obs, "scenario"), "agents mode: the request carries an Observation"
+        marker = f"~dm{req.seed}~"
+        nbrs = sorted(obs.neighbours)  # type: ignore[union-attr]
+        if nbrs and rng.random() < 0.8:
+            chosen = rng.sample(nbrs, rng.randint(1, len(nbrs)))
+            return "TO " + ", ".join(obs.names[a] for a in chosen) + f": {marker} {rng.choice(FILLER)}"  # type: ignore[union-attr]
+        return f"{marker} {rng.choice(FILLER)}"
+
+    return respond
+
+
+def test_a_dm_is_never_in_a_third_agents_prompt() -> None:
+    stats: Counter[str] = Counter()
+
+    @settings(
+        max_examples=150, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(scenario=scenarios(), seed=st.integers(min_value=0, max_value=2**16))
+    def prop(scenario: Scenario, seed: int) -> None:
+        names = {a.id: a.name for a in scenario.agents}
+        by_name = {n: a for a, n in names.items()}
+        nbrs = out_neighbours(scenario)  # recomputed from the scenario, not from simulator.bus
+        episode = asyncio.run(run_episode(scenario, "agents", MockBackend(respond=dm_respond(scenario)), seed))
+        sent: dict[str, tuple[str, frozenset[str], int]] = {}
+        for m, call in zip(episode.messages, episode.calls, strict=True):
+            out = call.output or ""
+            marker = out[out.index("~dm"):out.index("~", out.index("~dm") + 1) + 1]
+            if out.startswith("TO "):
+                chosen = frozenset(by_name[n] for n in out[3:out.index(": ")].split(", "))
+                assert m.recipients == chosen, (out, m.recipients)
+                assert m.content == out[out.index(": ") + 2:]
+                assert not [n for n in call.notes if "address" in n or "send to" in n], call.notes
+                stats["dm"] += 1
+                stats["dm_excludes_a_neighbour"] += chosen < nbrs[m.sender]
+            else:
+                assert m.recipients == nbrs[m.sender]
+            sent[marker] = (m.sender, m.recipients, m.turn)
+        for call in episode.calls:
+            for marker, (sender, recipients, turn) in sent.items():
+                if any(marker in line.content for line in call.input):
+                    assert call.speaker in recipients | {sender} and turn < call.turn, (call.speaker, marker)
+                    stats["dm_seen"] += call.speaker != sender
+
+    prop()
+    print(dict(stats))
+    # not vacuous: DMs were sent, some leaving out a neighbour, and some were read by their addressees
+    assert stats["dm"] >= 100 and stats["dm_excludes_a_neighbour"] >= 20 and stats["dm_seen"] >= 50, dict(stats)

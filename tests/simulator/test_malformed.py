@@ -90,7 +90,11 @@ def test_output_without_any_action_commits_nothing_and_ends_at_the_turn_limit() 
     assert ep.outcome.decision is None and ep.outcome.success is False
     assert ep.outcome.turns == len(ep.messages) == len(ep.calls) == s.limits.max_turns
     assert all(m.actions == () for m in ep.messages)
-    assert all(c.notes == [] and c.error is None for c in ep.calls)
+    assert all(c.error is None for c in ep.calls)
+    # each agent's last turn allowed only a commitment (simulator.moves): those calls are noted, no other
+    last = {c.index for c in ep.calls if c.turn >= s.limits.max_turns - len(s.agents)}
+    assert [c.index for c in ep.calls if c.notes] == sorted(last)
+    assert all("last turn had no commitment" in c.notes[0] for c in ep.calls if c.notes)
 
 
 def test_a_backend_bug_ends_the_episode_with_the_error_recorded() -> None:
