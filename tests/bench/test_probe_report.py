@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,26 +56,6 @@ def test_viewer_carries_each_messages_belief_and_delta(db: Path) -> None:
     assert any(d.delta is not None and d.delta > 0 for m in msgs for d in m.deltas)
 
 
-def _chromium() -> str | None:
-    return os.environ.get("PRIVY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if path is None or sync_playwright is None:
-        why = "needs Debian's chromium and playwright (.ci/run installs both)"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path)
-        yield b
-        b.close()
 
 
 def test_viewer_page_shows_a_belief_bar_beside_each_message(browser: Any, db: Path, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
 import re
 import shutil
 import subprocess
@@ -189,26 +188,6 @@ def test_serve_listens_on_loopback_only_and_serves_the_page(made: dict[str, Any]
 # ---------------------------------------------------------------- in the browser
 
 
-def chromium_path() -> str | None:
-    return os.environ.get("PRIVY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if path is None or sync_playwright is None:
-        why = "needs Debian's chromium and playwright (.ci/run installs both)"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -98,34 +97,16 @@ def test_the_seat_is_served_to_its_own_page_only(served: Served) -> None:
         listeners = [ln.split()[3] for ln in out.stdout.splitlines() if ln.strip()]
         assert listeners and all(x.startswith("127.0.0.1:") for x in listeners), listeners
     served.proc.send_signal(signal.SIGINT)  # Ctrl-C in the terminal: saved, exit 130
-    assert served.proc.wait(timeout=30) == 130
+    assert served.proc.wait(timeout=120) == 130
     assert load_episode(served.out).outcome.ended_by == "interrupted"
 
 
-def chromium_path() -> str | None:
-    return os.environ.get("PRIVY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if path is None or sync_playwright is None:
-        why = "needs Debian's chromium and playwright (.ci/run installs both)"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path)
-        yield b
-        b.close()
 
 
 def test_a_person_plays_in_the_browser(browser: Any, served: Served, tmp_path: Path) -> None:
     page = browser.new_page()
+    # bounds for a hang, not speed goals: the other seats run in a separate process on a busy machine
+    page.set_default_timeout(180_000)
     requests: list[str] = []
     errors: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -157,11 +138,11 @@ def test_a_person_plays_in_the_browser(browser: Any, served: Served, tmp_path: P
         page.fill("#value", "Avery")
         page.click("#commit")
         page.wait_for_selector("body[data-turn='waiting'], body[data-turn='over']")
-        page.wait_for_selector("body[data-turn='yours'], body[data-turn='over']", timeout=30_000)
+        page.wait_for_selector("body[data-turn='yours'], body[data-turn='over']")
         if page.get_attribute("body", "data-turn") == "over":
             break
     assert "Game over: ended by" in page.inner_text("#status")
-    assert served.proc.wait(timeout=30) == 0
+    assert served.proc.wait(timeout=120) == 0
     page.screenshot(path=str(tmp_path / "seat.png"), full_page=True)
     assert errors == []
     assert requests and all(u.startswith(served.url) for u in requests), requests
