@@ -59,3 +59,20 @@ def test_a_stop_at_the_seat_ends_the_episode_and_keeps_what_was_played(stop: Bas
     assert ep.outcome.ended_by == reason
     assert [m.sender for m in ep.messages] == ["alice", "bob", "alice"]
     assert ep.calls[-1].speaker == "bob" and ep.calls[-1].output is None
+
+
+def test_a_persons_direct_message_reaches_only_its_addressee() -> None:
+    """The runner reads a person's ``TO Name:`` as it reads a model's: Ben's DM to Ana never reaches Cleo."""
+    seat = Typed("TO Ana: psst, only for you", "hello all")
+    ep = asyncio.run(run_episode(load_scenario(SCENARIO_DIR / "hidden_profile.yaml"), "agents",
+                                 backends.create("scripted"), 0, agent_backends={"ben": HumanBackend(seat)}))
+    dm = next(m for m in ep.messages if "psst" in m.content)
+    assert dm.sender == "ben" and dm.recipients == frozenset({"ana"})
+    later = [c for c in ep.calls if c.turn > dm.turn]
+    assert any(c.speaker == "ana" and "psst" in _text(c) for c in later)
+    assert any(c.speaker == "cleo" for c in later)  # Cleo wrote after the DM, without it
+    assert not any(c.speaker == "cleo" and "psst" in _text(c) for c in later)
+
+
+def _text(call: object) -> str:
+    return "\n".join(m.content for m in call.input)  # type: ignore[attr-defined]
