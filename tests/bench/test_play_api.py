@@ -8,28 +8,13 @@ import asyncio
 
 import pytest
 from helpers import SCENARIO_DIR
+from helpers.seats import Typed
 
 from privy.bench.play import PlayError, StopFlag, check_seat, play
 from privy.simulator import load_scenario
 from privy.simulator.backends.mock import MockBackend
-from privy.simulator.views import Observation
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
-
-
-class Typed:
-    kind = "test"
-
-    def __init__(self, *lines: str | BaseException) -> None:
-        self.lines = list(lines)
-        self.views: list[Observation] = []
-
-    async def turn(self, view: Observation, max_tokens: int) -> str:
-        self.views.append(view)
-        line = self.lines.pop(0)
-        if isinstance(line, BaseException):
-            raise line
-        return line
 
 
 def test_ctrl_c_while_a_model_writes_ends_the_episode_before_the_next_call() -> None:

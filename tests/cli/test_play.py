@@ -165,10 +165,7 @@ def test_an_unknown_seat_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.llm
 def test_a_person_plays_against_the_embedded_model(tmp_path: Path) -> None:
-    s = load_scenario(MUTUAL)
-    s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": 4, "max_tokens": 24})})
-    path = tmp_path / "short.yaml"
-    path.write_text(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    path = _short(tmp_path, max_turns=4, max_tokens=24)
     out = tmp_path / "ep.json"
     child = spawn("play", path, "--as", "bob", "--backend", "llama", "--out", out, timeout=300)
     child.expect_exact("Alice → you")  # the model wrote Alice's first turn
@@ -268,10 +265,7 @@ def test_run_refuses_a_human_seat_it_cannot_give(backends: str, args: list[str],
 
 @pytest.mark.llm
 def test_ctrl_c_while_the_model_writes_lets_the_call_finish_and_saves(tmp_path: Path) -> None:
-    s = load_scenario(MUTUAL)
-    s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": 6, "max_tokens": 96})})
-    path = tmp_path / "short.yaml"
-    path.write_text(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    path = _short(tmp_path, max_turns=6, max_tokens=96)
     out = tmp_path / "ep.json"
     child = spawn("play", path, "--as", "bob", "--backend", "llama", "--out", out, timeout=300)
     child.expect_exact("Bob → Alice > ")
@@ -285,3 +279,12 @@ def test_ctrl_c_while_the_model_writes_lets_the_call_finish_and_saves(tmp_path: 
     assert ep.outcome.ended_by == "interrupted"
     assert [m.sender for m in ep.messages][:2] == ["alice", "bob"]
     assert all(c.error is None for c in ep.calls if c.speaker == "alice"), "a model call was cut"
+
+
+def _short(tmp_path: Path, max_turns: int, max_tokens: int) -> Path:
+    """The mutual-friends example with lower limits, written as a scenario file (a game on the real model)."""
+    s = load_scenario(MUTUAL)
+    s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": max_turns, "max_tokens": max_tokens})})
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return path

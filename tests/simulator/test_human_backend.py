@@ -8,27 +8,13 @@ import asyncio
 
 import pytest
 from helpers import SCENARIO_DIR
+from helpers.seats import Typed
 
 from privy.simulator import backends, load_scenario, run_episode
 from privy.simulator.backends.human import HumanBackend, SeatInterrupted, SeatLeft
 from privy.simulator.views import Observation
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
-
-
-class Typed:
-    kind = "test"
-
-    def __init__(self, *lines: str | BaseException) -> None:
-        self.lines = list(lines)
-        self.views: list[Observation] = []
-
-    async def turn(self, view: Observation, max_tokens: int) -> str:
-        self.views.append(view)
-        line = self.lines.pop(0)
-        if isinstance(line, BaseException):
-            raise line
-        return line
 
 
 def test_the_seat_gets_the_observation_and_nothing_else() -> None:
