@@ -147,6 +147,7 @@ async def run_episode(
         if terminated or truncated:
             env.step(None)
             continue
+        moves = turn_moves(env, mode, agent)
         if script is not None:
             text = script.next_for(agent)
             if text is None:
@@ -154,13 +155,12 @@ async def run_episode(
                 continue
             if prober is not None and prober.due(env.turn):
                 await prober.probe(env, agent, prompts, final=False)
-            utterance, notes = parse_move(text, turn_moves(env, mode, agent), names)
+            utterance, notes = parse_move(text, moves, names)
             calls.log[0].notes.extend(f"turn {env.turn} ({names[agent]}): {n}" for n in notes)
         else:
             # one controller for everyone in omniscient mode; per-agent backends otherwise
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
             writer = (per_agent or {}).get(agent, backend)
-            moves = turn_moves(env, mode, agent)
             req = request_for(env, mode, agent, next_seed(rng), prompts, moves)
             text = await calls.send(writer, req, env.turn)
             if text is None:
