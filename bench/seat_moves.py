@@ -18,8 +18,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from privy.simulator.scenario import Fact
 from privy.simulator.seat import SeatView
 from privy.simulator.task import normalize, parse_allocation
+from privy.simulator.views import Mindreading
 
 HELP = """\
 Type a message and press Enter: it goes to everyone you can write to.
@@ -72,6 +74,12 @@ def commit_rule(view: SeatView) -> str:
         counts = ", ".join(f"{n} {i}" for i, n in t.deal_items.items())
         return f"/commit {example} writes '{verb}: {example}' with what YOU take (items: {counts})"
     return f"/commit ANSWER writes '{verb}: ANSWER'"
+
+
+def also_known(view: Mindreading, holder: str, fact: Fact) -> str:
+    """Who else holds ``holder``'s ``fact``, in words ("" if no one else): "also known to Ben, you"."""
+    others = ["you" if a == view.agent.id else view.names[a] for a in view.holders(fact) if a != holder]
+    return f"also known to {', '.join(others)}" if others else ""
 
 
 def read_move(line: str, view: SeatView) -> Move:

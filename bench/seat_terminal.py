@@ -28,7 +28,7 @@ from rich.control import Control
 from rich.segment import ControlType
 from rich.text import Text
 
-from privy.bench.seat_moves import HELP, BadInput, Leave, Say, Show, commit_rule, read_move
+from privy.bench.seat_moves import HELP, BadInput, Leave, Say, Show, also_known, commit_rule, read_move
 from privy.simulator.backends.human import HumanBackend, SeatInterrupted, SeatLeft
 from privy.simulator.bus import Message
 from privy.simulator.seat import SeatView
@@ -155,19 +155,22 @@ class TerminalSeat:
                 if not mine:
                     self.console.print(Text.assemble(_plain(a.name, "bold"), ": ", _plain(a.persona),
                                                      (" goal: ", "bold"), _plain(a.goal)), soft_wrap=True)
-                label = "what you know (yours):" if mine else f"what {a.name} knows (only {a.name}):"
-                self._facts(_plain(label, "bold"), [f.text for f in view.facts[a.id]])
+                self._facts(_plain("what you know:" if mine else f"what {a.name} knows:", "bold"),
+                            [(f.text, also_known(view, a.id, f)) for f in view.facts[a.id]])
         else:
-            self._facts(Text("what you know (only you):", style="bold"), [f.text for f in view.facts])
+            self._facts(Text("what you know (only you):", style="bold"), [(f.text, "") for f in view.facts])
         can = ", ".join(view.names[a] for a in sorted(view.neighbours)) or "no one"
         self.console.print(Text.assemble(("you can write to: ", "bold"), _plain(can)), soft_wrap=True)
         self.console.print(Text.assemble(("to commit: ", "bold"), _plain(commit_rule(view))), soft_wrap=True)
         self.console.rule()
 
-    def _facts(self, label: Text, facts: list[str]) -> None:
+    def _facts(self, label: Text, facts: list[tuple[str, str]]) -> None:
         self.console.print(label)
-        for f in facts:
-            self.console.print(Text("  - ") + _plain(f), soft_wrap=True)
+        for text, also in facts:
+            line = Text("  - ") + _plain(text)
+            if also:
+                line.append(f"  ({also})", style="dim")
+            self.console.print(line, soft_wrap=True)
         if not facts:
             self.console.print(Text("  (nothing)"))
 

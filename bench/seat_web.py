@@ -33,7 +33,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from privy.bench.seat_moves import HELP, BadInput, Leave, Say, Show, commit_rule, read_move
+from privy.bench.seat_moves import HELP, BadInput, Leave, Say, Show, also_known, commit_rule, read_move
 from privy.simulator.backends.human import SeatInterrupted, SeatLeft
 from privy.simulator.bus import Message
 from privy.simulator.seat import SeatView
@@ -57,18 +57,22 @@ def state_of(view: SeatView | None) -> dict[str, Any]:
         return {"name": None, "messages": []}
     others: list[dict[str, Any]] = []
     if isinstance(view, Mindreading):  # every agent's facts, each under its holder
-        own = view.facts[view.agent.id]
-        others = [{"name": a.name, "persona": a.persona, "goal": a.goal, "facts": [f.text for f in view.facts[a.id]]}
+        facts = _facts(view, view.agent.id)
+        others = [{"name": a.name, "persona": a.persona, "goal": a.goal, "facts": _facts(view, a.id)}
                   for a in view.agents if a.id != view.agent.id]
     else:
-        own = view.facts
+        facts = [{"text": f.text, "also": ""} for f in view.facts]  # who else holds one is not the agent's to know
     return {
         "name": view.agent.name, "persona": view.agent.persona, "context": view.context, "goal": view.agent.goal,
-        "facts": [f.text for f in own], "mindreader": isinstance(view, Mindreading), "others": others,
+        "facts": facts, "mindreader": isinstance(view, Mindreading), "others": others,
         "neighbours": [view.names[a] for a in sorted(view.neighbours)],
         "commit": commit_rule(view), "options": list(view.task.options),
         "messages": [message_of(view, m) for m in view.messages],
     }
+
+
+def _facts(view: Mindreading, holder: str) -> list[dict[str, str]]:
+    return [{"text": f.text, "also": also_known(view, holder, f)} for f in view.facts[holder]]
 
 
 def message_of(view: SeatView, m: Message) -> dict[str, Any]:

@@ -108,6 +108,10 @@ class Mindreading(BaseModel):
     task: PublicTask
     max_turns: int | None = None
 
+    def holders(self, fact: Fact) -> list[str]:
+        """The agents that hold ``fact``, in the scenario's order."""
+        return [a.id for a in self.agents if fact in self.facts[a.id]]
+
     def delivered(self, m: Message) -> bool:
         """Whether ``m`` reached this agent (its own or addressed to it), not only read over others' shoulders."""
         return m.visible_to(self.agent.id)

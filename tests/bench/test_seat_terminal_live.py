@@ -18,6 +18,7 @@ from privy.simulator import backends, load_scenario
 from privy.simulator.backends.base import ChatRequest
 from privy.simulator.backends.human import SeatLeft
 from privy.simulator.backends.mock import MockBackend
+from privy.simulator.scenario import Scenario
 
 COMMITTEE = SCENARIO_DIR / "hidden_profile.yaml"  # Ana, Ben, Cleo speak in that order
 DM = "TO Ben: psst, Blake cheats at cards"
@@ -44,6 +45,15 @@ class Screen(TerminalSeat):
         if not self.lines:
             raise SeatLeft()
         return self.lines.pop(0)
+
+
+def expected_facts(s: Scenario, holder: str, seat: str) -> list[str]:
+    """``holder``'s facts as a mindreader's seat lists them: each with the other holders named (from the scenario)."""
+    out = []
+    for f in s.facts_of(holder):
+        also = ["you" if a.id == seat else a.name for a in s.agents if a.id in f.holders and a.id != holder]
+        out.append(f.text + (f"  (also known to {', '.join(also)})" if also else ""))
+    return out
 
 
 def game(mode: str, seat: Screen) -> tuple[list[str], object]:
@@ -83,13 +93,13 @@ def test_a_mindreader_sees_everyones_facts_and_the_others_dm_marked_at_its_turn(
     assert "mindreaders mode: you see what the model at this seat sees" in brief
     lines = brief.splitlines()
     for a in s.agents:
-        label = "what you know (yours):" if a.id == "cleo" else f"what {a.name} knows (only {a.name}):"
+        label = "what you know:" if a.id == "cleo" else f"what {a.name} knows:"
         listed = []
         for line in lines[lines.index(label) + 1:]:
             if not line.startswith("  - "):
                 break
             listed.append(line[4:])
-        assert listed == [f.text for f in s.facts_of(a.id)] and listed
+        assert listed == expected_facts(s, a.id, "cleo") and listed
     # live, only what is delivered to Cleo: Ana's DM to Ben is not shown while the models play
     assert "psst" not in at_ben[0]
     # at Cleo's turn she reads it as the model at her seat would, marked as not delivered to her

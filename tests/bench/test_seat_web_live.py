@@ -23,6 +23,7 @@ from privy.simulator import backends, load_scenario
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.mock import MockBackend
 from privy.simulator.episode import Episode
+from privy.simulator.scenario import Scenario
 
 COMMITTEE = SCENARIO_DIR / "hidden_profile.yaml"  # Ana, Ben, Cleo speak in that order
 DM = "TO Ben: psst, Blake cheats at cards"
@@ -34,6 +35,15 @@ LISTED = """label => {
   const p = [...document.querySelectorAll("#brief p.label")].find(e => e.textContent === label);
   return p ? [...p.nextElementSibling.querySelectorAll("li")].map(li => li.textContent) : null;
 }"""
+
+
+def expected_facts(s: Scenario, holder: str, seat: str) -> list[str]:
+    """``holder``'s facts as a mindreader's seat lists them: each with the other holders named (from the scenario)."""
+    out = []
+    for f in s.facts_of(holder):
+        also = ["you" if a.id == seat else a.name for a in s.agents if a.id in f.holders and a.id != holder]
+        out.append(f.text + (f"  (also known to {', '.join(also)})" if also else ""))
+    return out
 
 
 class Gated:
@@ -134,9 +144,9 @@ def test_a_mindreader_sees_every_agents_facts_on_the_page(browser: Any, game: Ga
     assert "Mindreaders mode" in brief
     s = load_scenario(COMMITTEE)
     for a in s.agents:
-        label = "What you know (yours):" if a.id == "cleo" else f"What {a.name} knows (only {a.name}):"
+        label = "What you know:" if a.id == "cleo" else f"What {a.name} knows:"
         listed = page.evaluate(LISTED, label)
-        assert listed == [f.text for f in s.facts_of(a.id)] and listed
+        assert listed == expected_facts(s, a.id, "cleo") and listed
     # Ana's DM to Ben: on the page at Cleo's turn, as her model reads it, marked as not delivered to her
     overheard = page.locator("#messages li.overheard")
     assert overheard.count() == 1 and "psst" in overheard.inner_text()

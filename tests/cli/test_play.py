@@ -206,8 +206,9 @@ def test_a_person_plays_a_mindreader_and_sees_everyones_facts(tmp_path: Path) ->
     child.expect_exact("you can write to: Alice")
     brief = child.before
     for a in s.agents:  # each agent's facts, under whose they are
-        label = "what you know (yours):" if a.id == "bob" else "what Alice knows (only Alice):"
-        assert listed_under(brief, label) == [f.text for f in s.facts_of(a.id)]
+        label, other = ("what you know:", "Alice") if a.id == "bob" else ("what Alice knows:", "you")
+        also = f"  (also known to {other})"  # a fact both hold (two agents here)
+        assert listed_under(brief, label) == [f.text + (also if len(f.holders) > 1 else "") for f in s.facts_of(a.id)]
     child.expect_exact("Bob → Alice > ")
     child.sendline("TO Zoe: hello")  # bad input is refused as in agents mode
     child.expect_exact("not sent: you cannot write to 'Zoe'; you can write to: Alice")
@@ -342,7 +343,7 @@ def test_a_person_plays_a_mindreader_against_the_embedded_model(tmp_path: Path) 
     out = tmp_path / "ep.json"
     child = spawn("play", path, "--as", "bob", "--mode", "mindreaders", "--backend", "llama", "--out", out,
                   timeout=300)
-    child.expect_exact("what Alice knows (only Alice):")
+    child.expect_exact("what Alice knows:")
     child.expect_exact("Alice is writing…")
     child.expect_exact("Bob → Alice > ")
     screen = child.before
