@@ -6,7 +6,9 @@ listener})``, in the per-agent modes). It is told, in order:
 - ``seated(view)`` once, before the first turn: the agent's view then (an
   :class:`~privy.simulator.views.Observation` in ``agents`` mode, a
   :class:`~privy.simulator.views.Mindreading` in ``mindreaders``), for its briefing;
-- ``writing(agent)`` before another agent's turn is written (``agent`` is whose turn it is);
+- ``writing(agent)`` before another agent's turn is written (``agent`` is whose turn it is:
+  public, turns go round robin in the scenario's order, so it tells the seat nothing of
+  what passed between others);
 - ``delivered(message)`` for each message delivered to its agent (sent by it or addressed
   to it), the moment the bus delivers it; a message between other agents never.
 
