@@ -168,3 +168,25 @@ def test_a_mindreaders_seat_is_seated_with_everyones_facts() -> None:
     assert isinstance(seated, Mindreading) and seated.agent.id == "ben"
     assert {a: [f.id for f in fs] for a, fs in seated.facts.items()} == \
         {a.id: [f.id for f in s.facts_of(a.id)] for a in s.agents}
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("mode", ["agents", "mindreaders"])
+def test_on_the_embedded_model_a_listener_changes_nothing(mode: str) -> None:
+    """Bob is a person (scripted lines), Alice the embedded SmolLM2: the same seed, with and without Bob's screen."""
+    s = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")
+    s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": 4, "max_tokens": 24})})
+    llama = backends.create("llama")
+
+    def run(listen: bool) -> tuple[Episode, TypedScreen]:
+        person = TypedScreen("I know Tess Moreau and Ivan Petrov.", "SELECT: Tess Moreau")
+        ep = asyncio.run(run_episode(s, mode, llama, 5, agent_backends={"bob": HumanBackend(person)},
+                                     listeners={"bob": person} if listen else None))
+        return ep, person
+
+    (without, _), (with_, screen) = run(False), run(True)
+    assert canonical(without) == canonical(with_)
+    alice = [c for c in with_.calls if c.speaker == "alice"]
+    assert alice and all(c.error is None and c.prompt_tokens for c in alice)
+    assert screen.messages == [m for m in with_.messages if m.visible_to("bob")] and screen.messages
+    assert [x for w, x in screen.events if w == "writing"] == ["alice"] * len(alice)
