@@ -373,12 +373,13 @@ def play(
 ) -> None:
     """Take a seat: play one agent yourself, in the terminal (or a browser, --web); models play the others.
 
-    You see only that agent's observation: its goal and facts, the messages delivered to
-    it, and whom it can write to. Type /help at the prompt. Ctrl-C saves what was played
-    and exits 130; /leave ends the game and saves it. Exits 1 when a failed model call
-    ended the episode.
+    You see what that agent's model would: in mode agents its own goal and facts, the
+    messages delivered to it (each as it is delivered) and whom it can write to; in mode
+    mindreaders every agent's facts too. Type /help at the prompt. Ctrl-C saves what was
+    played and exits 130; /leave ends the game and saves it. Exits 1 when a failed model
+    call ended the episode.
     """
-    from privy.bench.play import PlayError, StopFlag, check_seat, play, stop_on_sigint
+    from privy.bench.play import PlayError, StopFlag, check_seat, final_view, play, stop_on_sigint
     from privy.bench.seat_terminal import TerminalSeat
 
     scenario = _load(scenario_file)
@@ -417,7 +418,7 @@ def play(
                 scenario, as_agent, web_seat or terminal, b, mode=mode, seed=seed, agent_backends=per_agent,
                 scenario_path=str(scenario_file), stop=flag), b, *per_agent.values()))
         o = episode.outcome
-        final = seen_by(scenario, episode.messages, as_agent)
+        final = final_view(episode, as_agent)
         if web_seat is not None:
             web_seat.finish(final, f"ended by {o.ended_by} after {o.turns} turns; success: {o.success}",
                             wait_s=0 if o.ended_by == "interrupted" else 5)

@@ -24,8 +24,10 @@ from privy.bench.store import ResultStore
 from privy.bench.suite import HUMAN, Cell, Grid, Suite, SuiteBackend
 from privy.evaluators.base import Score
 from privy.simulator.backends.base import Backend
+from privy.simulator.backends.human import listener_of
 from privy.simulator.backends.spec import build
 from privy.simulator.episode import Episode
+from privy.simulator.modes import SEATED
 from privy.simulator.runner import run_episode
 
 T = TypeVar("T")
@@ -119,8 +121,11 @@ async def run_one(cell: Cell, backend: Backend, evaluator_names: Sequence[str], 
     if len(people) > 1:
         raise HumanSeatError(f"scenario {scenario.id!r} would seat a person as each of {people}; a person plays "
                              f"one agent of an episode")
+    # a person's screen is told what reaches their agent as it happens (in the modes with seats)
+    seated = cell.mode in SEATED
+    listeners = {a: x for a in people if seated and (x := listener_of((mine or {})[a])) is not None}
     ep = await run_episode(scenario, cell.mode, backend, cell.seed, agent_backends=mine, scenario_path=cell.source,
-                           probes=cell.probes)
+                           probes=cell.probes, listeners=listeners or None)
     scores = await evaluators.evaluate(ep, list(evaluator_names)) if evaluator_names else {}
     return ep, scores
 

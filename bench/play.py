@@ -8,11 +8,15 @@ episode = asyncio.run(play(scenario, "bob", TerminalSeat(), backends.create("lla
 ```
 
 The person's seat is a :class:`~privy.simulator.backends.human.HumanBackend` for that
-agent; every other seat is written by ``backend``. Only ``agents`` mode seats a person
-(:data:`PLAYABLE`). Ctrl-C while the person types ends the episode at once as
-``interrupted``; while a model writes, :class:`StopOnSigint` lets that call finish and
-ends the episode before the next one. Either way the episode is returned with what was
-played, for the caller to save.
+agent; every other seat is written by ``backend``. A person plays the modes with a writer
+per agent (:data:`PLAYABLE`): ``agents`` (the seat shows the agent's Observation) and
+``mindreaders`` (its Mindreading: every agent's facts, as the mindreader prompt has them).
+A seat that listens (:class:`~privy.simulator.seat.SeatListener`) is told each message
+delivered to its agent as it is delivered, and whose turn a model is writing.
+
+Ctrl-C while the person types ends the episode at once as ``interrupted``; while a model
+writes, :class:`StopOnSigint` lets that call finish and ends the episode before the next
+one. Either way the episode is returned with what was played, for the caller to save.
 """
 
 from __future__ import annotations
@@ -24,14 +28,16 @@ from contextlib import contextmanager
 from typing import Any
 
 from privy.simulator.backends.base import Backend, ChatRequest, Completion
-from privy.simulator.backends.human import HumanBackend, Seat, SeatInterrupted
+from privy.simulator.backends.human import HumanBackend, Seat, SeatInterrupted, listener_of
 from privy.simulator.episode import Episode
-from privy.simulator.modes import Mode
+from privy.simulator.modes import SEATED, Mode
 from privy.simulator.runner import run_episode
 from privy.simulator.scenario import Scenario
+from privy.simulator.seat import SeatView
+from privy.simulator.views import read_by, seen_by
 
-PLAYABLE = (Mode.AGENTS,)
-"""The modes a person can play: those where a seat is shown one agent's observation."""
+PLAYABLE = SEATED
+"""The modes a person can play: those with a writer per agent, shown that agent's own view."""
 
 
 class PlayError(ValueError):
@@ -49,11 +55,23 @@ def check_seat(scenario: Scenario, agent: str, mode: Mode | str) -> Mode:
                         f"{scenario.agent_ids}")
     m = Mode(mode)
     if m is Mode.HUMAN:
-        raise PlayError("--mode human: an imported transcript, never run; a person plays in mode 'agents'")
+        raise PlayError("--mode human: an imported transcript, never run; a person plays in mode 'agents' or "
+                        "'mindreaders'")
     if m not in PLAYABLE:
-        raise PlayError(f"--mode {m.value}: a person can play only mode 'agents', where a seat is shown its own "
-                        f"observation; in {m.value!r} the writer sees every agent's facts and the task's answer")
+        how = "one generation writes the whole dialogue" if m is Mode.SCRIPT else \
+            "one controller writes every agent's turn"
+        raise PlayError(f"--mode {m.value}: there is no seat to play, {how}; a person plays one agent in mode "
+                        "'agents' (you see its own observation) or 'mindreaders' (you see every agent's facts, as its "
+                        "model would)")
     return m
+
+
+def final_view(episode: Episode, agent: str) -> SeatView:
+    """What the person at ``agent``'s seat sees when ``episode`` is over: its seat view after the last message."""
+    if episode.mode is Mode.MINDREADERS:
+        turn = episode.messages[-1].turn + 1 if episode.messages else 0
+        return read_by(episode.scenario, tuple(episode.messages), agent, turn)
+    return seen_by(episode.scenario, episode.messages, agent)
 
 
 class StopFlag:
@@ -111,8 +129,11 @@ async def play(scenario: Scenario, agent: str, seat: Seat, backend: Backend, *, 
         PlayError: see :func:`check_seat`.
     """
     m = check_seat(scenario, agent, mode)
-    seats: dict[str, Backend] = {**(agent_backends or {}), agent: HumanBackend(seat)}
+    person = HumanBackend(seat)
+    seats: dict[str, Backend] = {**(agent_backends or {}), agent: person}
     if stop is not None:
         backend = Stoppable(backend, stop)
         seats = {a: Stoppable(b, stop) for a, b in seats.items()}
-    return await run_episode(scenario, m, backend, seed, agent_backends=seats, scenario_path=scenario_path)
+    listener = listener_of(person)
+    return await run_episode(scenario, m, backend, seed, agent_backends=seats, scenario_path=scenario_path,
+                             listeners={agent: listener} if listener is not None else None)

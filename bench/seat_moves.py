@@ -8,7 +8,8 @@ name that is not a neighbour, an option the task does not have) raises
 :class:`BadInput` with a message for the person, who is asked again.
 
 The text of a move is privy's plain text protocol: the runner reads ``TO ...:`` and
-``VERB: value`` from it exactly as from a model's output. Only the Observation is read.
+``VERB: value`` from it exactly as from a model's output. Only the seat's view is read (the
+agent's Observation, or its Mindreading in ``mindreaders`` mode: the same parts either way).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from privy.simulator.scenario import Fact
+from privy.simulator.seat import SeatView
 from privy.simulator.task import normalize, parse_allocation
-from privy.simulator.views import Observation
+from privy.simulator.views import Mindreading
 
 HELP = """\
 Type a message and press Enter: it goes to everyone you can write to.
@@ -60,7 +63,7 @@ Move = Say | Show | Leave
 _TO = re.compile(r"^\s*(?:/[tT][oO]|TO)\s+([^:\n]+):\s*(.*)$", re.DOTALL)
 
 
-def commit_rule(view: Observation) -> str:
+def commit_rule(view: SeatView) -> str:
     """How this agent commits, in words, with the command that does it."""
     t = view.task
     verb = t.commitment.verb
@@ -73,7 +76,13 @@ def commit_rule(view: Observation) -> str:
     return f"/commit ANSWER writes '{verb}: ANSWER'"
 
 
-def read_move(line: str, view: Observation) -> Move:
+def also_known(view: Mindreading, holder: str, fact: Fact) -> str:
+    """Who else holds ``holder``'s ``fact``, in words ("" if no one else): "also known to Ben, you"."""
+    others = ["you" if a == view.agent.id else view.names[a] for a in view.holders(fact) if a != holder]
+    return f"also known to {', '.join(others)}" if others else ""
+
+
+def read_move(line: str, view: SeatView) -> Move:
     """The move ``line`` makes for the agent of ``view``.
 
     Raises:
@@ -108,7 +117,7 @@ def read_move(line: str, view: Observation) -> Move:
     return Say(text)
 
 
-def _recipients(names: str, view: Observation) -> list[str]:
+def _recipients(names: str, view: SeatView) -> list[str]:
     """The neighbours' display names that ``names`` (comma-separated names or ids) refers to."""
     by_key = {}
     for a in view.neighbours:
@@ -129,7 +138,7 @@ def _recipients(names: str, view: Observation) -> list[str]:
     return out
 
 
-def _check_commitments(text: str, view: Observation) -> None:
+def _check_commitments(text: str, view: SeatView) -> None:
     """Refuse a commitment the task does not allow (an option it has not, a split it cannot make)."""
     t = view.task
     values = t.commitment.values(text)

@@ -9,9 +9,13 @@ carries a random token that ``/state`` and ``/move`` require in a header, so no 
 page the browser has open can read the agent's view or play a move (a cross-site
 form cannot set a header).
 
-``GET /state`` is the agent's Observation as JSON (its briefing, the messages delivered
-to it, whether it is its turn); ``POST /move`` with ``{"line": ...}`` is read by
-:func:`privy.bench.seat_moves.read_move`, exactly as a line typed in the terminal.
+``GET /state`` is the seat's view as JSON (its briefing, the messages delivered to it,
+whether it is its turn, whose turn a model is writing); ``POST /move`` with ``{"line":
+...}`` is read by :func:`privy.bench.seat_moves.read_move`, exactly as a line typed in the
+terminal. The page polls ``/state``, so each message delivered to the agent appears as it
+is delivered (the seat is a :class:`~privy.simulator.seat.SeatListener`), without a reload.
+In ``mindreaders`` mode the view is the agent's Mindreading: every agent's facts under its
+holder's name, and the messages between others, marked, from the person's turn on.
 """
 
 from __future__ import annotations
@@ -29,9 +33,11 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from privy.bench.seat_moves import HELP, BadInput, Leave, Say, Show, commit_rule, read_move
+from privy.bench.seat_moves import HELP, BadInput, Leave, Say, Show, also_known, commit_rule, read_move
 from privy.simulator.backends.human import SeatInterrupted, SeatLeft
-from privy.simulator.views import Observation
+from privy.simulator.bus import Message
+from privy.simulator.seat import SeatView
+from privy.simulator.views import Mindreading
 
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 MAX_BODY = 64_000  # bytes of a move: far more than a message
@@ -45,23 +51,39 @@ def _page(token: str) -> bytes:
     return page.replace("__SCRIPT_HASH__", f"sha256-{digest}").replace("__TOKEN__", token).encode("utf-8")
 
 
-def state_of(view: Observation | None) -> dict[str, Any]:
-    """What the page shows of ``view``: only the Observation's parts."""
+def state_of(view: SeatView | None) -> dict[str, Any]:
+    """What the page shows of ``view``: only the seat view's parts."""
     if view is None:
         return {"name": None, "messages": []}
+    others: list[dict[str, Any]] = []
+    if isinstance(view, Mindreading):  # every agent's facts, each under its holder
+        facts = _facts(view, view.agent.id)
+        others = [{"name": a.name, "persona": a.persona, "goal": a.goal, "facts": _facts(view, a.id)}
+                  for a in view.agents if a.id != view.agent.id]
+    else:
+        facts = [{"text": f.text, "also": ""} for f in view.facts]  # who else holds one is not the agent's to know
+    return {
+        "name": view.agent.name, "persona": view.agent.persona, "context": view.context, "goal": view.agent.goal,
+        "facts": facts, "mindreader": isinstance(view, Mindreading), "others": others,
+        "neighbours": [view.names[a] for a in sorted(view.neighbours)],
+        "commit": commit_rule(view), "options": list(view.task.options),
+        "messages": [message_of(view, m) for m in view.messages],
+    }
+
+
+def _facts(view: Mindreading, holder: str) -> list[dict[str, str]]:
+    return [{"text": f.text, "also": also_known(view, holder, f)} for f in view.facts[holder]]
+
+
+def message_of(view: SeatView, m: Message) -> dict[str, Any]:
+    """One message as the page shows it, names from ``view`` ("you" for the seat's agent)."""
     me = view.agent.id
 
     def name(a: str) -> str:
         return "you" if a == me else view.names[a]
 
-    return {
-        "name": view.agent.name, "persona": view.agent.persona, "context": view.context, "goal": view.agent.goal,
-        "facts": [f.text for f in view.facts],
-        "neighbours": [view.names[a] for a in sorted(view.neighbours)],
-        "commit": commit_rule(view), "options": list(view.task.options),
-        "messages": [{"turn": m.turn, "from": name(m.sender), "to": ", ".join(name(r) for r in sorted(m.recipients))
-                      or "no one", "text": m.content} for m in view.messages],
-    }
+    return {"turn": m.turn, "from": name(m.sender), "to": ", ".join(name(r) for r in sorted(m.recipients))
+            or "no one", "text": m.content, "delivered": m.visible_to(me)}
 
 
 class WebSeat:
@@ -74,8 +96,8 @@ class WebSeat:
         self.token = secrets.token_urlsafe(24)
         self._page = _page(self.token)
         self._lock = threading.Lock()
-        self._view: Observation | None = None
-        self._state: dict[str, Any] = {**state_of(None), "seq": 0, "your_turn": False, "over": None}
+        self._view: SeatView | None = None
+        self._state: dict[str, Any] = {**state_of(None), "seq": 0, "your_turn": False, "over": None, "writing": None}
         self._moves: queue.Queue[str | Leave] = queue.Queue()
         self._seen_over = threading.Event()
         self._should_stop = should_stop or (lambda: False)
@@ -85,7 +107,24 @@ class WebSeat:
         self._thread = threading.Thread(target=self.server.serve_forever, name="privy-web-seat", daemon=True)
         self._thread.start()
 
-    async def turn(self, view: Observation, max_tokens: int) -> str:
+    def seated(self, view: SeatView) -> None:
+        """The briefing, on the page before the first turn."""
+        self._show(view, your_turn=False)
+
+    def writing(self, agent: str) -> None:
+        with self._lock:
+            if self._view is not None:
+                self._state["writing"] = self._view.names[agent]
+
+    def delivered(self, message: Message) -> None:
+        """A message delivered to the agent: on the page at its next poll."""
+        with self._lock:
+            if self._view is None:
+                return
+            self._state = {**self._state, "messages": [*self._state["messages"], message_of(self._view, message)],
+                           "seq": self._state["seq"] + 1, "writing": None}
+
+    async def turn(self, view: SeatView, max_tokens: int) -> str:
         self._show(view, your_turn=True)
         try:
             while True:
@@ -103,7 +142,7 @@ class WebSeat:
             with self._lock:
                 self._state["your_turn"] = False
 
-    def finish(self, view: Observation, summary: str, wait_s: float = 5.0) -> None:
+    def finish(self, view: SeatView, summary: str, wait_s: float = 5.0) -> None:
         """Show the end of the game (the messages delivered since the last turn, and ``summary``).
 
         Waits up to ``wait_s`` seconds for the page to fetch it, so an open page shows it.
@@ -115,10 +154,11 @@ class WebSeat:
         self.server.shutdown()
         self.server.server_close()
 
-    def _show(self, view: Observation, your_turn: bool, over: str | None = None) -> None:
+    def _show(self, view: SeatView, your_turn: bool, over: str | None = None) -> None:
         with self._lock:
             self._view = view
-            self._state = {**state_of(view), "seq": self._state["seq"] + 1, "your_turn": your_turn, "over": over}
+            self._state = {**state_of(view), "seq": self._state["seq"] + 1, "your_turn": your_turn, "over": over,
+                           "writing": None}
 
     def _move(self, line: str) -> tuple[int, dict[str, Any]]:
         """The answer to a POSTed line: (HTTP status, JSON body)."""

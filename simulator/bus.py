@@ -3,9 +3,14 @@
 Recipients are frozensets of agent ids, never strings tested by substring. The
 topology is a networkx directed graph; a message to an agent that is not an
 out-neighbour of the sender is refused with :class:`TopologyError`.
+
+A listener (:meth:`MessageBus.listen`, e.g. a person's screen at one agent's seat) is
+told of each message delivered to its agent as it is delivered, and of nothing else.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
@@ -70,6 +75,17 @@ class MessageBus:
         self._neighbours = neighbours or {a: frozenset(graph.successors(a)) for a in graph.nodes}
         self.messages: list[Message] = []
         self._seen: dict[str, list[Message]] = {a: [] for a in graph.nodes}
+        self._listeners: dict[str, list[Callable[[Message], None]]] = {}
+
+    def listen(self, agent: str, listener: Callable[[Message], None]) -> None:
+        """Call ``listener`` with each message delivered to ``agent`` from now on, as it is delivered.
+
+        Delivered to ``agent``: sent by it or addressed to it, exactly what joins its inbox
+        (:meth:`seen_by`); a message between other agents never reaches ``listener``.
+        """
+        if agent not in self._seen:
+            raise TopologyError(f"unknown agent '{agent}' to listen for; agents: {sorted(self._seen)}")
+        self._listeners.setdefault(agent, []).append(listener)
 
     def send(
         self,
@@ -111,6 +127,10 @@ class MessageBus:
         self._seen[sender].append(msg)
         for r in recipients:
             self._seen[r].append(msg)
+        if self._listeners:
+            for a in sorted({sender} | recipients):  # its inboxes, each told once
+                for listener in self._listeners.get(a, ()):
+                    listener(msg)
         return msg
 
     def seen_by(self, agent: str) -> list[Message]:

@@ -37,7 +37,7 @@ from privy.simulator.prompts import (
     script_turns,
 )
 from privy.simulator.trusted import constructor
-from privy.simulator.views import Observation, State
+from privy.simulator.views import Mindreading, Observation, State, mindread
 
 
 class Mode(StrEnum):
@@ -84,6 +84,25 @@ def turn_moves(env: PrivyEnv, mode: Mode, agent: str) -> Moves:
     return state_moves(env.state(), agent)
 
 
+SEATED: tuple[Mode, ...] = (Mode.AGENTS, Mode.MINDREADERS)
+"""The modes with a writer per agent, each shown that agent's own view: where a seat can be played or listened to."""
+
+
+def seat_view(env: PrivyEnv, mode: Mode, agent: str) -> Observation | Mindreading:
+    """What ``agent``'s writer sees now in ``mode``, as the prompt builder gets it: its Observation
+    (``agents``) or :func:`~privy.simulator.views.mindread` of the state (``mindreaders``).
+
+    Raises:
+        ValueError: a mode without a per-agent writer (``omniscient``, ``script``).
+    """
+    if mode is Mode.AGENTS:
+        return env.observe(agent)
+    if mode is Mode.MINDREADERS:
+        return mindread(env.state(), agent)
+    raise ValueError(f"mode {mode.value!r} has no per-agent seat: one controller writes every agent's turn; "
+                     f"seats exist in {[m.value for m in SEATED]}")
+
+
 def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
                 prompts: AgentPrompts | None = None, moves: Moves | None = None) -> ChatRequest:
     """The request that writes ``agent``'s next turn in ``mode`` (not ``script``).
@@ -107,7 +126,7 @@ def request_for(env: PrivyEnv, mode: Mode, agent: str, seed: int,
         messages = tuple(build(view, agent, moves))
     # trusted: privy built every part (a tuple of ChatMessages, the scenario's limits)
     return _request(messages=messages, max_tokens=limits.max_tokens, seed=seed, stop=stop, speaker=agent, view=view,
-                    grammar=grammar(moves))
+                    mode=mode.value, grammar=grammar(moves))
 
 
 def next_seed(rng: random.Random) -> int:
@@ -130,7 +149,7 @@ def script_request(env: PrivyEnv, seed: int) -> ChatRequest:
     # half a turn's tokens per line: the lines must all fit in the one generation
     turns = script_turns(state, max_tokens=max(16, min(limits.max_tokens, 2048 // limits.max_turns) // 2))
     return ChatRequest(
-        messages=tuple(script_prompt(state, turns)), view=state, seed=seed,
+        messages=tuple(script_prompt(state, turns)), view=state, mode=Mode.SCRIPT.value, seed=seed,
         max_tokens=min(budget, 2048), grammar=script_grammar(turns),
     )
 

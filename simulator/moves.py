@@ -29,10 +29,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from privy.simulator.bus import Message, build_graph
-from privy.simulator.scenario import Commitment, Fact, Scenario
+from privy.simulator.bus import Message
+from privy.simulator.scenario import Commitment, Fact
 from privy.simulator.spaces import Utterance
-from privy.simulator.views import Observation, PublicTask, State
+from privy.simulator.views import Observation, PublicTask, State, public_parts
 
 
 @dataclass(frozen=True)
@@ -120,25 +120,10 @@ def observed_moves(obs: Observation, max_tokens: int = 160) -> Moves:
                        max_tokens=max_tokens)
 
 
-_PUBLIC: dict[int, tuple[Scenario, PublicTask, dict[str, str], dict[str, frozenset[str]]]] = {}
-
-
-def _public(s: Scenario) -> tuple[PublicTask, dict[str, str], dict[str, frozenset[str]]]:
-    """A scenario's public task, names and out-neighbours (memoised per scenario object)."""
-    hit = _PUBLIC.get(id(s))
-    if hit is None or hit[0] is not s:
-        g = build_graph(s)
-        if len(_PUBLIC) > 64:
-            _PUBLIC.clear()
-        hit = _PUBLIC[id(s)] = (s, PublicTask.model_validate(s.task), {a.id: a.name for a in s.agents},
-                                {a: frozenset(g.successors(a)) for a in s.agent_ids})
-    return hit[1], hit[2], hit[3]
-
-
 def state_moves(state: State, agent: str, *, turn: int | None = None, max_tokens: int | None = None) -> Moves:
     """The legal moves of ``agent`` for a writer that sees the whole state (every other mode)."""
     s = state.scenario
-    task, names, neighbours = _public(s)
+    task, names, neighbours = public_parts(s)
     return legal_moves(agent=agent, names=names, neighbours=neighbours[agent], task=task, facts=s.facts,
                        own_messages=[m for m in state.messages if m.sender == agent],
                        turn=state.turn if turn is None else turn, max_turns=s.limits.max_turns,

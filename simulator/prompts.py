@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from privy.simulator.backends.base import ChatMessage
 from privy.simulator.bus import Message
 from privy.simulator.moves import Moves, cue, describe, observed_moves, state_moves
-from privy.simulator.scenario import Scenario
+from privy.simulator.scenario import AgentSpec, Fact, Scenario
 from privy.simulator.trusted import constructor
-from privy.simulator.views import Observation, State
+from privy.simulator.views import Observation, State, mindread
 
 _line = constructor(ChatMessage)  # a message's content is a str already: no need to validate it
 
@@ -161,10 +162,15 @@ class _Built:
 
 
 def _everything(s: Scenario) -> str:
-    lines = [f"Situation: {s.context}"]
-    for a in s.agents:
+    return _everyone(s.context, s.agents, {a.id: s.facts_of(a.id) for a in s.agents})
+
+
+def _everyone(context: str, agents: Sequence[AgentSpec], facts: Mapping[str, Sequence[Fact]]) -> str:
+    """Every agent's persona, goal and facts, each fact under its holder's name."""
+    lines = [f"Situation: {context}"]
+    for a in agents:
         lines.append(f"{a.name}: {a.persona} Goal: {a.goal}")
-        lines += [f"  - {a.name} knows: {f.text}" for f in s.facts_of(a.id)]
+        lines += [f"  - {a.name} knows: {f.text}" for f in facts[a.id]]
     return "\n".join(lines)
 
 
@@ -176,20 +182,24 @@ def _transcript(s: Scenario, messages: tuple[Message, ...]) -> str:
 
 
 def mindreader_prompt(state: State, agent: str, moves: Moves | None = None) -> list[ChatMessage]:
-    """One agent's model in ``mindreaders`` mode: its own role, everyone's information."""
-    s = state.scenario
-    me = s.agent(agent)
+    """One agent's model in ``mindreaders`` mode: its own role, everyone's information.
+
+    Built from :func:`~privy.simulator.views.mindread` of ``state`` alone, the view a person
+    at that seat is shown.
+    """
+    view = mindread(state, agent)
+    me = view.agent
     moves = moves or state_moves(state, agent)
     system = (
         f"You are {me.name}. {me.persona}\n"
         f"You know everything below, including what the others know privately.\n"
-        f"{_everything(s)}\n{describe(moves)}"
+        f"{_everyone(view.context, view.agents, view.facts)}\n{describe(moves)}"
     )
-    names = {a.id: a.name for a in s.agents}
+    names = view.names
     to_all = {a: frozenset(names) - {a} for a in names}
     mine = frozenset(n for n, _ in moves.neighbours)
     chat = [ChatMessage(role="system", content=system)]
-    for m in state.messages:
+    for m in view.messages:
         if m.sender == agent:
             chat.append(_chat("assistant", _own(m, mine, names)))
         else:

@@ -7,6 +7,7 @@ cleanly (``ended_by="error"``); it never loses the messages already exchanged.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 import uuid
@@ -27,12 +28,14 @@ from privy.simulator.modes import (
     request_for,
     runnable,
     script_request,
+    seat_view,
     turn_moves,
 )
 from privy.simulator.moves import EMPTY, parse_move
 from privy.simulator.probes import Probe, ProbeSettings, probe_agent, scorer_of
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
+from privy.simulator.seat import SeatListener
 from privy.simulator.task import EndReason
 from privy.simulator.trusted import constructor, trusted
 
@@ -110,6 +113,7 @@ async def run_episode(
     scenario_path: str | None = None,
     on_message: Callable[[Message], None] | None = None,
     probes: ProbeSettings | None = None,
+    listeners: Mapping[str, SeatListener] | None = None,
 ) -> Episode:
     """Run ``scenario`` once in ``mode``.
 
@@ -122,14 +126,20 @@ async def run_episode(
             ``probes.every``-th turn, from the request that wrote its turn, and every agent at the
             end. They go to ``Episode.probes`` and never into a prompt; backends without
             ``score_options`` are not probed. None (the default): no probes.
+        listeners: agent id -> a :class:`~privy.simulator.seat.SeatListener` told of that agent's
+            view at the start, of each message delivered to it as it is delivered, and of each
+            other agent's turn being written (a person's screen; ``agents`` and ``mindreaders``
+            modes only). It changes nothing in the episode.
 
     Raises:
         NotRunnableError: ``mode`` is ``human`` (an imported transcript, never run).
+        ValueError: ``listeners`` in a mode without per-agent seats, or for an agent not in the scenario.
     """
     mode = runnable(mode)
     rng = random.Random(seed)
     env = PrivyEnv(scenario)
     env.reset(seed=seed)
+    seats = _seats(env, mode, listeners or {})
     calls = _Calls()
     started, t0 = datetime.now(UTC), time.perf_counter()
     names = {a.id: a.name for a in scenario.agents}
@@ -162,6 +172,9 @@ async def run_episode(
             per_agent = agent_backends if mode is not Mode.OMNISCIENT else None
             writer = (per_agent or {}).get(agent, backend)
             req = request_for(env, mode, agent, next_seed(rng), prompts, moves)
+            for seat in seats:
+                if seat.agent != agent:
+                    seat.tell("writing", agent)
             text = await calls.send(writer, req, env.turn)
             if text is None:
                 env.truncate(calls.stopped or "error")
@@ -203,6 +216,42 @@ async def run_episode(
         probes=prober.log if prober is not None else [],
         probe_settings=probes,
     )
+
+
+_log = logging.getLogger(__name__)
+
+
+class _Seat:
+    """One agent's listener, guarded: one that raises is logged and told nothing more (the episode goes on)."""
+
+    def __init__(self, agent: str, listener: SeatListener) -> None:
+        self.agent, self.listener, self.broken = agent, listener, False
+
+    def tell(self, what: str, *args: object) -> None:
+        if self.broken:
+            return
+        try:
+            getattr(self.listener, what)(*args)
+        except Exception:  # a screen's failure must not change or end the game
+            self.broken = True
+            _log.exception("the listener at %s's seat failed (%s); it is told nothing more", self.agent, what)
+
+    def delivered(self, message: Message) -> None:
+        self.tell("delivered", message)
+
+
+def _seats(env: PrivyEnv, mode: Mode, listeners: Mapping[str, SeatListener]) -> list[_Seat]:
+    """``listeners`` guarded, seated with their agents' views and listening on the bus for their agents."""
+    unknown = sorted(set(listeners) - set(env.scenario.agent_ids))
+    if unknown:
+        raise ValueError(f"listeners for {unknown}: not agents of scenario {env.scenario.id!r} "
+                         f"({env.scenario.agent_ids})")
+    seats = [_Seat(a, listener) for a, listener in listeners.items()]
+    for seat in seats:
+        view = seat_view(env, mode, seat.agent)  # raises ValueError in omniscient and script modes
+        seat.tell("seated", view)
+        env.bus.listen(seat.agent, seat.delivered)
+    return seats
 
 
 class _Prober:

@@ -2,7 +2,9 @@
 
 These are the only inputs prompt builders receive, so isolation is a property of the
 data, not of the prompt: an Observation holds the agent's own facts and the messages
-delivered to it, and nothing else.
+delivered to it, and nothing else. In ``mindreaders`` mode an agent's writer sees a
+:class:`Mindreading` (:func:`mindread` of the State): every agent's facts and every
+message, from that agent's seat, but not the task's answer.
 
 Both carry ``dtype = object``. PettingZoo's ``api_test`` compares an observation's
 ``dtype`` with its space's; a plain ``str`` has none, and gymnasium's ``Text`` space
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from privy.simulator.bus import Action, Message, build_graph
 from privy.simulator.scenario import AgentSpec, Commitment, Fact, Scenario
+from privy.simulator.trusted import constructor
 
 
 class PublicTask(BaseModel):
@@ -79,6 +82,76 @@ class State(BaseModel):
     turn: int
     messages: tuple[Message, ...]
     commitments: dict[str, Action]
+
+
+class Mindreading(BaseModel):
+    """What one agent's writer sees in ``mindreaders`` mode: its own role, and everyone's information.
+
+    Every agent's persona, goal and facts, and every message (delivered to this agent or
+    not), as the mindreader prompt states them; the task as everyone is told it (no
+    ``answer``, no ``needed_facts``). Built from the State by :func:`mindread`. The parts an
+    Observation also has carry the same names (``agent``, ``names``, ``neighbours``, ``task``),
+    so a move is read the same way from either.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    agent: AgentSpec  # the agent whose turns this writer writes
+    turn: int
+    family: str = "custom"
+    context: str
+    names: dict[str, str]
+    neighbours: frozenset[str]  # whom this agent may write to
+    agents: tuple[AgentSpec, ...]  # every agent, in the scenario's order (personas, goals)
+    facts: dict[str, tuple[Fact, ...]]  # agent id -> the facts it holds (a shared fact under each holder)
+    messages: tuple[Message, ...]  # every message, in order
+    task: PublicTask
+    max_turns: int | None = None
+
+    def holders(self, fact: Fact) -> list[str]:
+        """The agents that hold ``fact``, in the scenario's order."""
+        return [a.id for a in self.agents if fact in self.facts[a.id]]
+
+    def delivered(self, m: Message) -> bool:
+        """Whether ``m`` reached this agent (its own or addressed to it), not only read over others' shoulders."""
+        return m.visible_to(self.agent.id)
+
+
+_mindreading = constructor(Mindreading)
+_PUBLIC: dict[int, tuple[Scenario, PublicTask, dict[str, str], dict[str, frozenset[str]]]] = {}
+
+
+def public_parts(s: Scenario) -> tuple[PublicTask, dict[str, str], dict[str, frozenset[str]]]:
+    """A scenario's public task, names and out-neighbours (memoised per scenario object)."""
+    hit = _PUBLIC.get(id(s))
+    if hit is None or hit[0] is not s:
+        g = build_graph(s)
+        if len(_PUBLIC) > 64:
+            _PUBLIC.clear()
+        hit = _PUBLIC[id(s)] = (s, PublicTask.model_validate(s.task), {a.id: a.name for a in s.agents},
+                                {a: frozenset(g.successors(a)) for a in s.agent_ids})
+    return hit[1], hit[2], hit[3]
+
+
+def mindread(state: State, agent: str) -> Mindreading:
+    """``agent``'s writer's view in ``mindreaders`` mode, from the omniscient ``state``.
+
+    The one source of the mindreader prompt (:func:`privy.simulator.prompts.mindreader_prompt`)
+    and of what a person at that seat is shown.
+    """
+    return read_by(state.scenario, state.messages, agent, state.turn)
+
+
+def read_by(scenario: Scenario, messages: tuple[Message, ...], agent: str, turn: int) -> Mindreading:
+    """``agent``'s Mindreading when ``messages`` were all there was and turn ``turn`` began (an episode's log)."""
+    s = scenario
+    task, names, neighbours = public_parts(s)
+    # trusted: every part comes from a validated Scenario and the bus's messages
+    return _mindreading(
+        agent=s.agent(agent), turn=turn, family=s.family, context=s.context, names=dict(names),
+        neighbours=neighbours[agent], agents=tuple(s.agents), facts={a.id: tuple(s.facts_of(a.id)) for a in s.agents},
+        messages=messages, task=task, max_turns=s.limits.max_turns,
+    )
 
 
 def seen_by(scenario: Scenario, messages: Iterable[Message], agent: str, turn: int | None = None) -> Observation:

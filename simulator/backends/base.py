@@ -36,6 +36,10 @@ class ChatRequest(BaseModel):
     stop: tuple[str, ...] = ()
     speaker: str | None = Field(default=None, description="Agent id the text is written for.")
     view: Observation | State | None = Field(default=None, exclude=True, repr=False)
+    mode: str | None = Field(
+        default=None, exclude=True, repr=False,
+        description="The mode whose writer the request is for ('agents', 'mindreaders', ...): a human seat shows "
+                    "its person that mode's view of ``view``. Not logged, not part of a cache key.")
     grammar: str | None = Field(
         default=None, exclude=True, repr=False,
         description="The legal moves as a llama.cpp GBNF grammar (privy.simulator.moves); a backend that can "

@@ -1,19 +1,26 @@
 """A person at one agent's seat: the ``human`` backend.
 
-The backend hands the agent's :class:`~privy.simulator.views.Observation` (the request's
-``view``: own facts, goal, the messages delivered to it, its neighbours) to a
-:class:`Seat`, the user interface, and returns what the person wrote as the turn's text,
-in privy's plain text protocol (an optional leading ``TO <Name>, <Name>: `` and
-``VERB: value`` commitment lines). It never reads the prompt, and a seat is never given
-anything but that Observation: not another agent's prompt, not ``env.state()``.
+The backend hands a :class:`Seat`, the user interface, exactly what a model writing that
+agent's turn would see in the mode: in ``agents`` mode the agent's
+:class:`~privy.simulator.views.Observation` (the request's ``view``: own facts, goal, the
+messages delivered to it, its neighbours); in ``mindreaders`` mode its
+:class:`~privy.simulator.views.Mindreading`, built by the same
+:func:`~privy.simulator.views.mindread` as the mindreader prompt (every agent's facts
+under its holder, every message; not the task's answer). It returns what the person wrote
+as the turn's text, in privy's plain text protocol (an optional leading ``TO <Name>,
+<Name>: `` and ``VERB: value`` commitment lines). It never reads the prompt, and a seat is
+never given another agent's prompt or ``env.state()``.
 
 The seat is injected: the terminal and browser seats live above the simulator
 (:mod:`privy.bench.seat_terminal`, :mod:`privy.bench.seat_web`), and the name ``human``
 reaches the registry through the ``privy.backends`` entry point (like ``scripted``).
 
-A person plays only ``agents`` mode: in the other modes a writer's view is the whole
-:class:`~privy.simulator.views.State`, which holds the ground truth (``task.answer``) and
-every agent's facts; showing it to a person is not what those modes compare.
+``omniscient`` and ``script`` have no per-agent seat (one controller writes every agent's
+turn from the whole :class:`~privy.simulator.views.State`, ground truth included): a
+request of those modes is refused.
+
+A seat that is also a :class:`~privy.simulator.seat.SeatListener` is told what reaches its
+agent as it happens (:func:`listener_of` finds it for the runner's ``listeners``).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import EpisodeStopped, PermanentError
-from privy.simulator.views import Observation
+from privy.simulator.seat import SeatListener, SeatView
+from privy.simulator.views import Observation, State, mindread
 
 
 class SeatInterrupted(EpisodeStopped):
@@ -45,7 +53,7 @@ class Seat(Protocol):
 
     kind: str  # recorded in the episode's backend settings: "terminal", "web", "scripted"
 
-    async def turn(self, view: Observation, max_tokens: int) -> str:
+    async def turn(self, view: SeatView, max_tokens: int) -> str:
         """The person's next message as text (plain protocol).
 
         Raises:
@@ -58,7 +66,7 @@ class HumanBackend:
     """Writes one agent's turns from what a person types at a :class:`Seat`."""
 
     name = "human"
-    modes = frozenset({"agents"})  # a seat is shown an Observation only; see the module docstring
+    modes = frozenset({"agents", "mindreaders"})  # the modes with a writer per agent; see the module docstring
 
     def __init__(self, seat: Seat) -> None:
         self.seat = seat
@@ -67,9 +75,29 @@ class HumanBackend:
         return {"backend": self.name, "human": True, "seat": self.seat.kind}
 
     async def complete(self, request: ChatRequest) -> Completion:
-        view = request.view
-        if not isinstance(view, Observation):
-            raise PermanentError("a human seat plays only 'agents' mode (it is shown one agent's observation); "
-                                 f"this request carries {type(view).__name__}")
-        text = await self.seat.turn(view, request.max_tokens)
+        text = await self.seat.turn(seat_view_of(request), request.max_tokens)
         return Completion(text=text, finish_reason="human")
+
+
+def seat_view_of(request: ChatRequest) -> SeatView:
+    """What the person at the request's seat is shown: what its writer sees in the request's mode.
+
+    Raises:
+        PermanentError: a request of a mode without a per-agent seat (``omniscient``, ``script``).
+    """
+    view = request.view
+    if isinstance(view, Observation) and request.mode in (None, "agents"):
+        return view
+    if isinstance(view, State) and request.mode == "mindreaders" and request.speaker is not None:
+        return mindread(view, request.speaker)
+    raise PermanentError("a human seat plays one agent's turns in mode 'agents' or 'mindreaders'; this request "
+                         f"is for mode {request.mode!r} with {type(view).__name__}: one controller writes every "
+                         "agent's turn there, so there is no seat")
+
+
+def listener_of(backend: object) -> SeatListener | None:
+    """The seat of ``backend`` (a human backend, possibly wrapped) if it listens, else None."""
+    while hasattr(backend, "inner"):
+        backend = backend.inner
+    seat = getattr(backend, "seat", None) if isinstance(backend, HumanBackend) else None
+    return seat if isinstance(seat, SeatListener) else None

@@ -39,5 +39,7 @@ def test_check_seat() -> None:
     assert check_seat(s, "bob", "agents").value == "agents"
     with pytest.raises(PlayError, match="no such agent"):
         check_seat(s, "zed", "agents")
-    with pytest.raises(PlayError, match="can play only mode 'agents'"):
-        check_seat(s, "bob", "mindreaders")
+    assert check_seat(s, "bob", "mindreaders").value == "mindreaders"
+    for mode in ("omniscient", "script"):
+        with pytest.raises(PlayError, match=f"--mode {mode}: there is no seat to play"):
+            check_seat(s, "bob", mode)

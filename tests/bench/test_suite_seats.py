@@ -19,7 +19,9 @@ from privy.cli import app
 from privy.simulator import Episode
 from privy.simulator.backends import registry
 from privy.simulator.backends.human import HumanBackend, SeatInterrupted
-from privy.simulator.views import Observation
+from privy.simulator.bus import Message
+from privy.simulator.seat import SeatView
+from privy.simulator.views import Mindreading, Observation
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 
@@ -40,13 +42,23 @@ class Typed:
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
-        self.views: list[Observation] = []
+        self.views: list[SeatView] = []
+        self.told: list[tuple[str, object]] = []  # what its screen was told as the game went
 
-    async def turn(self, view: Observation, max_tokens: int) -> str:
+    async def turn(self, view: SeatView, max_tokens: int) -> str:
         self.views.append(view)
         if not self.lines:
             raise SeatInterrupted()
         return self.lines.pop(0)
+
+    def seated(self, view: SeatView) -> None:
+        self.told.append(("seated", type(view).__name__))
+
+    def writing(self, agent: str) -> None:
+        self.told.append(("writing", agent))
+
+    def delivered(self, message: Message) -> None:
+        self.told.append(("delivered", message.id))
 
 
 @pytest.fixture
@@ -96,6 +108,27 @@ def test_a_person_plays_a_seat_of_a_suite(typed: list[Typed], tmp_path: Path) ->
     assert all(v.agent.id == "bob" for v in seat.views) and len(seat.views) == 2
 
 
+def test_a_person_plays_a_suite_seat_in_both_per_agent_modes_told_live(typed: list[Typed], tmp_path: Path) -> None:
+    typed[0].lines += ["I know Tess Moreau.", "SELECT: Tess Moreau"] * 2
+    suite, base = load_suite(write_suite(tmp_path / "s.suite.yaml", HUMAN_BOB, "[agents, mindreaders]"))
+    with ResultStore(tmp_path / "r.db") as store:
+        assert run_bench(suite, Grid(suite, base), store).done == 2
+        eps = [Episode.model_validate_json(r[0]) for r in store.query("SELECT episode_json FROM episodes")]
+    assert sorted(e.mode for e in eps) == ["agents", "mindreaders"]
+    seat, = typed[1:]  # one seat for the backend, played in each episode
+    assert {type(v) for v in seat.views} == {Observation, Mindreading}
+    games: list[list[tuple[str, object]]] = []  # what the seat was told, per episode: seated first
+    for event in seat.told:
+        if event[0] == "seated":
+            games.append([])
+        games[-1].append(event)
+    assert len(games) == 2
+    for told in games:
+        ep = next(e for e in eps if (e.mode == "mindreaders") == (told[0][1] == "Mindreading"))
+        assert [x for w, x in told if w == "delivered"] == [m.id for m in ep.messages if m.visible_to("bob")]
+        assert ("writing", "alice") in told and ("writing", "bob") not in told
+
+
 def test_ctrl_c_at_a_seat_stops_the_run_and_the_cell_is_played_again_next_time(typed: list[Typed],
                                                                             tmp_path: Path) -> None:
     typed[0].lines += ["I know Tess Moreau."]  # then Ctrl-C
@@ -129,7 +162,8 @@ def test_the_cli_refuses_j2_before_the_store_is_made(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("backends", "modes", "expected"), [
     (HUMAN_BOB, "[agents, omniscient]", "s.suite.yaml:4: modes[1]: backend 'scripted', agent 'bob' on 'human' "
-                                        "(backends[0], label 'mixed') cannot play mode 'omniscient'; it plays agents"),
+                                        "(backends[0], label 'mixed') cannot play mode 'omniscient'; it plays agents, "
+                                        "mindreaders"),
     ("  - name: human", "[agents]", "s.suite.yaml:6: backends[0].name: a person plays one agent, not every seat"),
     ("  - name: scripted\n    agents: {bob: {name: nosuch}}", "[agents]",
      "s.suite.yaml:7: backends[0].agents.bob.name: unknown backend 'nosuch'"),

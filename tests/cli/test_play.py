@@ -21,6 +21,8 @@ from privy.simulator import load_episode, load_scenario
 from privy.simulator.scenario import Topology
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
+COMMITTEE = SCENARIO_DIR / "hidden_profile.yaml"  # Ana, Ben, Cleo speak in that order
+DM = "TO Ben: psst, Blake cheats at cards"
 ENV = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "120"}
 
 
@@ -29,6 +31,17 @@ def spawn(*args: str | Path, timeout: float = 60) -> pexpect.spawn:
     child = pexpect.spawn(sys.executable, ["-m", "privy", *map(str, args)], encoding="utf-8", timeout=timeout,
                           dimensions=(40, 120), env=ENV)
     return child
+
+
+def listed_under(text: str, label: str) -> list[str]:
+    """The ``  - item`` lines right after the line ``label`` of ``text``."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out = []
+    for line in lines[lines.index(label) + 1:]:
+        if not line.startswith("  - "):
+            break
+        out.append(line[4:])
+    return out
 
 
 def finish(child: pexpect.spawn) -> tuple[str, int]:
@@ -147,14 +160,72 @@ def test_the_seat_shows_hostile_text_as_text(tmp_path: Path) -> None:
     assert "\\u202eevil" in shown
 
 
-@pytest.mark.parametrize("mode", ["omniscient", "mindreaders", "script"])
-def test_a_mode_without_a_per_agent_view_is_refused_before_any_model_loads(mode: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["omniscient", "script"])
+def test_a_mode_without_a_per_agent_seat_is_refused_before_any_model_loads(mode: str, tmp_path: Path) -> None:
     out = tmp_path / "ep.json"
     child = spawn("play", MUTUAL, "--as", "bob", "--mode", mode, "--backend", "llama", "--out", out, timeout=30)
     text, status = finish(child)
     assert status == 2, text
-    assert f"--mode {mode}: a person can play only mode 'agents'" in " ".join(text.split())
+    said = " ".join(text.split())
+    assert f"--mode {mode}: there is no seat to play" in said
+    assert "a person plays one agent in mode 'agents' (you see its own observation) or 'mindreaders'" in said
     assert "loading model" not in text and not out.exists()
+
+
+def test_each_message_appears_as_it_is_delivered_while_the_models_play(tmp_path: Path) -> None:
+    """Cleo is third: Ana's message is on the screen before Ben's model starts, and Ben's before Cleo's prompt."""
+    config = tmp_path / "backends.yaml"
+    config.write_text("default: {name: scripted}\nagents:\n  ana: {name: mock, options: {outputs: "
+                      f"[{DM!r}, 'Ana again: Avery led a team of twelve.']}}}}\n", encoding="utf-8")
+    out = tmp_path / "ep.json"
+    child = spawn("play", COMMITTEE, "--as", "cleo", "--backends", config, "--out", out)
+    child.expect_exact("what you know (only you):")
+    child.expect_exact("Ana is writing…")  # the briefing first, then the status while Ana's model writes
+    child.expect_exact("Ben is writing…")
+    assert "Ana → Ben" not in child.before and "psst" not in child.before  # her DM to Ben: never on Cleo's screen
+    child.expect_exact("Cleo → Ana, Ben > ")
+    assert "Ben → " in child.before  # Ben's message, delivered before the prompt
+    child.sendline("Cleo here: Avery's reports rated her the best manager.")
+    child.expect_exact("Ana is writing…")
+    child.expect_exact("Ana again: Avery led a team of twelve.")
+    child.expect_exact("Ben is writing…")  # Ana's message was on the screen before Ben's model started
+    child.expect_exact("Cleo → Ana, Ben > ")
+    child.sendintr()
+    text, status = finish(child)
+    assert status == 130, text
+    assert "psst" not in text
+    ep = load_episode(out)
+    assert any("psst" in m.content and m.recipients == frozenset({"ben"}) for m in ep.messages)
+
+
+def test_a_person_plays_a_mindreader_and_sees_everyones_facts(tmp_path: Path) -> None:
+    out = tmp_path / "ep.json"
+    s = load_scenario(MUTUAL)
+    child = spawn("play", MUTUAL, "--as", "bob", "--mode", "mindreaders", "--backend", "scripted", "--out", out)
+    child.expect_exact("mindreaders mode: you see what the model at this seat sees")
+    child.expect_exact("you can write to: Alice")
+    brief = child.before
+    for a in s.agents:  # each agent's facts, under whose they are
+        label, other = ("what you know:", "Alice") if a.id == "bob" else ("what Alice knows:", "you")
+        also = f"  (also known to {other})"  # a fact both hold (two agents here)
+        assert listed_under(brief, label) == [f.text + (also if len(f.holders) > 1 else "") for f in s.facts_of(a.id)]
+    child.expect_exact("Bob → Alice > ")
+    child.sendline("TO Zoe: hello")  # bad input is refused as in agents mode
+    child.expect_exact("not sent: you cannot write to 'Zoe'; you can write to: Alice")
+    child.expect_exact("Bob → Alice > ")
+    child.sendline("Hello Alice.")
+    child.expect_exact("Bob → Alice > ")
+    child.sendintr()  # Ctrl-C saves what was played
+    text, status = finish(child)
+    assert status == 130, text
+    assert "ended by interrupted" in text and "Traceback" not in text
+    ep = load_episode(out)
+    assert ep.mode == "mindreaders" and ep.outcome.ended_by == "interrupted"
+    assert ep.backend["per_agent"] == {"bob": {"backend": "human", "human": True, "seat": "terminal"}}
+    bob = next(c for c in ep.calls if c.speaker == "bob")
+    assert bob.output == "Hello Alice."
+    prompt = bob.input[0].content  # the mindreader prompt a model at Bob's seat had: the facts the person saw
+    assert all(f"{a.name} knows: {f.text}" in prompt for a in s.agents for f in s.facts_of(a.id))
 
 
 def test_an_unknown_seat_is_refused(tmp_path: Path) -> None:
@@ -168,9 +239,12 @@ def test_a_person_plays_against_the_embedded_model(tmp_path: Path) -> None:
     path = _short(tmp_path, max_turns=4, max_tokens=24)
     out = tmp_path / "ep.json"
     child = spawn("play", path, "--as", "bob", "--backend", "llama", "--out", out, timeout=300)
+    child.expect_exact("Alice is writing…")  # the briefing is up while the model writes Alice's first turn
     child.expect_exact("Alice → you")  # the model wrote Alice's first turn
     child.expect_exact("Bob → Alice > ")
     child.sendline("I know Tess Moreau, Ivan Petrov, Sofia Rossi, Kenji Ito and Nora Walsh.")
+    child.expect_exact("Alice is writing…")
+    child.expect_exact("Alice → you")  # her reply, printed as it was delivered
     child.expect_exact("Bob → Alice > ")
     child.sendline("/commit Tess Moreau")
     text, status = finish(child)
@@ -244,7 +318,7 @@ def test_a_person_plays_the_people_suite_against_the_embedded_model(tmp_path: Pa
 
 @pytest.mark.parametrize(("backends", "args", "expected"), [
     ("agents: {bob: {name: human}}", ["--mode", "omniscient"],
-     "agent bob: backend 'human' cannot play mode 'omniscient'; it plays agents"),
+     "agent bob: backend 'human' cannot play mode 'omniscient'; it plays agents, mindreaders"),
     ("default: {name: human}", [], "a person plays one agent of an episode"),
     ("agents: {alice: {name: human}, bob: {name: human}}", [], "a person plays one agent of an episode"),
 ])
@@ -261,6 +335,37 @@ def test_run_refuses_a_human_seat_it_cannot_give(backends: str, args: list[str],
                                 env={"COLUMNS": "2000"})
     assert result.exit_code == 2, result.output
     assert expected in result.stderr and not out.exists()
+
+
+@pytest.mark.llm
+def test_a_person_plays_a_mindreader_against_the_embedded_model(tmp_path: Path) -> None:
+    path = _short(tmp_path, max_turns=4, max_tokens=24)
+    out = tmp_path / "ep.json"
+    child = spawn("play", path, "--as", "bob", "--mode", "mindreaders", "--backend", "llama", "--out", out,
+                  timeout=300)
+    child.expect_exact("what Alice knows:")
+    child.expect_exact("Alice is writing…")
+    child.expect_exact("Bob → Alice > ")
+    screen = child.before
+    child.sendline("/commit Tess Moreau")
+    if child.expect_exact(["Bob → Alice > ", pexpect.EOF]) == 0:  # Alice has not committed yet
+        child.sendline("/leave")
+    text, status = finish(child)
+    assert status == 0, text
+    ep = load_episode(out)
+    assert ep.mode == "mindreaders" and ep.backend["backend"] == "llama"
+    alice = [c for c in ep.calls if c.speaker == "alice"]
+    assert alice and all(c.error is None and c.prompt_tokens for c in alice)
+    assert ep.messages[0].sender == "alice" and ep.messages[0].content.strip()
+    assert " ".join(ep.messages[0].content.split()[:3]) in " ".join(screen.split())  # on the screen before the prompt
+    # Alice's model and the person at Bob's seat were both shown every agent's facts
+    s = load_scenario(path)
+    bob = next(c for c in ep.calls if c.speaker == "bob")
+    for a in s.agents:
+        for f in s.facts_of(a.id):
+            assert f"{a.name} knows: {f.text}" in alice[0].input[0].content
+            assert f"{a.name} knows: {f.text}" in bob.input[0].content
+    assert ep.messages[1].sender == "bob" and ep.messages[1].content == "SELECT: Tess Moreau"
 
 
 @pytest.mark.llm

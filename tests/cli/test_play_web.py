@@ -25,6 +25,7 @@ from helpers import SCENARIO_DIR
 from privy.simulator import load_episode, load_scenario
 from privy.simulator.scenario import Topology
 
+GREW = "n => document.querySelectorAll('#messages li').length > n || document.body.dataset.turn === 'over'"
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
 
 
@@ -135,9 +136,12 @@ def test_a_person_plays_in_the_browser(browser: Any, served: Served, tmp_path: P
     texts = page.locator("#messages li .text").all_inner_texts()
     assert any(t.endswith("Ana, what do you know about Avery?") for t in texts)
     for _ in range(6):  # commit until the others have too, or the turns run out
+        shown = page.locator("#messages li").count()
         page.fill("#value", "Avery")
         page.click("#commit")
-        page.wait_for_selector("body[data-turn='waiting'], body[data-turn='over']")
+        # the commitment is on the page (the others' turns may already have come and gone: their
+        # instant models can be faster than a poll for the 'waiting' state)
+        page.wait_for_function(GREW, arg=shown)
         page.wait_for_selector("body[data-turn='yours'], body[data-turn='over']")
         if page.get_attribute("body", "data-turn") == "over":
             break

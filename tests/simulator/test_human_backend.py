@@ -12,7 +12,7 @@ from helpers.seats import Typed
 
 from privy.simulator import backends, load_scenario, run_episode
 from privy.simulator.backends.human import HumanBackend, SeatInterrupted, SeatLeft
-from privy.simulator.views import Observation
+from privy.simulator.views import Mindreading, Observation
 
 MUTUAL = SCENARIO_DIR / "mutual_friends.yaml"
 
@@ -29,13 +29,35 @@ def test_the_seat_gets_the_observation_and_nothing_else() -> None:
     assert ep.backend["per_agent"] == {"bob": {"backend": "human", "human": True, "seat": "test"}}
 
 
-@pytest.mark.parametrize("mode", ["mindreaders", "omniscient"])
+@pytest.mark.parametrize("mode", ["omniscient", "script"])
 def test_a_seat_is_never_handed_the_state(mode: str) -> None:
     seat = Typed("hello")
     b = HumanBackend(seat)
     ep = asyncio.run(run_episode(load_scenario(MUTUAL), mode, b, 0))
     assert seat.views == [] and ep.outcome.ended_by == "error"
-    assert "plays only 'agents' mode" in (ep.calls[0].error or "")
+    assert f"this request is for mode {mode!r} with State" in (ep.calls[0].error or "")
+
+
+def test_a_mindreaders_seat_is_shown_what_the_mindreader_prompt_is_built_from() -> None:
+    """The person sees every agent's facts under its holder, and every message, from mindread(), as the model would."""
+    s = load_scenario(SCENARIO_DIR / "hidden_profile.yaml")
+    ana = backends.create("mock", outputs=["TO Ben: psst, Blake cheats at cards", "hello"])
+    seat = Typed("Cleo here.", SeatLeft())
+    ep = asyncio.run(run_episode(s, "mindreaders", backends.create("scripted"), 0,
+                                 agent_backends={"ana": ana, "cleo": HumanBackend(seat)}))
+    view = seat.views[0]
+    assert isinstance(view, Mindreading) and view.agent.id == "cleo"
+    assert view.facts == {a.id: tuple(s.facts_of(a.id)) for a in s.agents}
+    assert view.messages == tuple(ep.messages[:2])  # Ana's DM to Ben too: a mindreader reads it
+    assert view.messages[0].recipients == frozenset({"ben"}) and not view.delivered(view.messages[0])
+    assert "answer" not in Mindreading.model_fields and "needed_facts" not in view.task.model_dump()
+    # the prompt a model at Cleo's seat would have had (logged in the call) holds exactly these facts and messages
+    prompt = "\n".join(m.content for m in ep.calls[2].input)
+    assert ep.calls[2].speaker == "cleo" and ep.calls[2].output == "Cleo here."
+    for agent, facts in view.facts.items():
+        for f in facts:
+            assert f"{view.names[agent]} knows: {f.text}" in prompt
+    assert "psst, Blake cheats at cards" in prompt
 
 
 @pytest.mark.parametrize(("stop", "reason"), [(SeatInterrupted(), "interrupted"), (SeatLeft(), "left")])
