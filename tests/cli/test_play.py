@@ -26,8 +26,11 @@ DM = "TO Ben: psst, Blake cheats at cards"
 ENV = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "120"}
 
 
-def spawn(*args: str | Path, timeout: float = 60) -> pexpect.spawn:
-    """``privy ARGS`` in a pseudo-terminal, its output readable as text."""
+def spawn(*args: str | Path, timeout: float = 180) -> pexpect.spawn:
+    """``privy ARGS`` in a pseudo-terminal, its output readable as text.
+
+    ``timeout`` bounds a hang, it is no speed goal: on a loaded machine starting Python
+    and importing privy alone can take tens of seconds."""
     child = pexpect.spawn(sys.executable, ["-m", "privy", *map(str, args)], encoding="utf-8", timeout=timeout,
                           dimensions=(40, 120), env=ENV)
     return child
@@ -163,7 +166,7 @@ def test_the_seat_shows_hostile_text_as_text(tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", ["omniscient", "script"])
 def test_a_mode_without_a_per_agent_seat_is_refused_before_any_model_loads(mode: str, tmp_path: Path) -> None:
     out = tmp_path / "ep.json"
-    child = spawn("play", MUTUAL, "--as", "bob", "--mode", mode, "--backend", "llama", "--out", out, timeout=30)
+    child = spawn("play", MUTUAL, "--as", "bob", "--mode", mode, "--backend", "llama", "--out", out, timeout=180)
     text, status = finish(child)
     assert status == 2, text
     said = " ".join(text.split())
