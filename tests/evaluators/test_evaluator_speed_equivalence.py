@@ -29,7 +29,17 @@ from privy.evaluators.commitment import PrematureCommitment, _unsure
 from privy.evaluators.common_ground import _ASKED, _TOLD_OTHER, ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import deal_statements
-from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS, Context, context, sentence_acts
+from privy.evaluators.grounding import (
+    _ACK,
+    _CLARIFY,
+    _CONFIRM,
+    ACTS,
+    Context,
+    _squeeze,
+    context,
+    restates_commitment,
+    sentence_acts,
+)
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
@@ -215,6 +225,7 @@ def ref_common_ground(ep: Episode) -> Score:
 def ref_classify(text: str, ctx: Context) -> dict[str, str]:
     acts: dict[str, str] = {}
     first = True
+    text = _squeeze(text)
     for m in SENTENCE.finditer(text):  # every sentence tested for every act (no prefilter)
         sentence = m.group(0).strip()
         if not sentence:
@@ -222,6 +233,8 @@ def ref_classify(text: str, ctx: Context) -> dict[str, str]:
         opening, first = first, False
         for act, evidence in sentence_acts(sentence, opening, ctx).items():
             acts.setdefault(act, evidence)
+    if "confirmation" not in acts and restates_commitment(text, ctx.previous):
+        acts["confirmation"] = text.strip()
     return acts
 
 
