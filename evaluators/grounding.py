@@ -553,9 +553,17 @@ class GroundingActs:
 
 def affirms(text: str) -> bool:
     """Does ``text`` open by saying yes to what it answers ("yes", "yep she is", "that is right",
-    "exactly", "correct: ...")? Its first clause, not negated."""
-    first = next((m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()), "")
-    clause = next(iter(_clauses(first)), "")
-    if not clause or _NEGATIVE.search(clause):
-        return False
-    return bool(_ANSWER.search(clause) or _CONFIRM.search(clause) or _clausal(_CONFIRM_ANY, clause))
+    "exactly", "correct: ...")? Its first clause, not negated, after at most a few interjections of
+    one or two words ("...how. yes")."""
+    for m in SENTENCE.finditer(text):
+        clause = next(iter(_clauses(m.group(0).strip())), "")
+        if not clause.strip():
+            continue
+        if _NEGATIVE.search(clause):
+            return False
+        if _ANSWER.search(clause) or _CONFIRM.search(clause) or _clausal(_CONFIRM_ANY, clause):
+            return True
+        if len(clause.split()) > 2:  # a statement first: no yes to open with
+            return False
+        # an interjection first ("...how. yes", "omg. yes!"): the next sentence may hold the yes
+    return False

@@ -175,3 +175,9 @@ def test_issue16_forms(text: str, previous: str, acts: set[str]) -> None:
 ])
 def test_a_yes_confirms_only_a_proposed_conclusion(question: str, answer: str, acts: set[str]) -> None:
     assert set(classify(answer, ctx=Context(after_question=True, previous=question))) == acts
+
+
+def test_a_yes_after_an_interjection_still_affirms() -> None:
+    from privy.evaluators.grounding import affirms
+    assert affirms("...how. yes") and affirms("omg. yes it is")
+    assert not affirms("I was at the lake all day. yes") and not affirms("hm. no")

@@ -160,8 +160,8 @@ def _gold_cases(item: Labelled) -> list[Case]:
 # Precision and recall reached on labelled_heldout/'s unambiguous items (floored to two
 # decimals: no bar above what was measured). The issue's goal is 0.95 on every label.
 DEV_BARS = {
-    "clairvoyance": (0.93, 0.88),  # 15/1/2: a leak by a detail in other words ("bikes" for cycling), a deal
-    "hallucinated_common_ground": (1.0, 0.87),  # 14/0/2: values in words claimed as shared knowledge
+    "clairvoyance": (0.94, 0.94),  # 16/1/1: a leak by a detail in other words ("bikes" for cycling)
+    "hallucinated_common_ground": (1.0, 0.93),  # 15/0/1: values in words claimed as shared knowledge
     "premature_commitment": (1.0, 1.0),
     "question": (0.99, 1.0),  # 110/1/0: "propose an answer whenever you're ready" (labelled_test: a request)
     "clarification": (1.0, 1.0),
