@@ -115,7 +115,8 @@ _ACK = re.compile(rf"{_OPEN}({_ACK_TOKENS})(?!\w)", re.IGNORECASE)
 _CONFIRM = re.compile(rf"{_OPEN}({_CONFIRM_TOKENS.format(you=_YOU)})\b", re.IGNORECASE)
 # clausal forms, recognised anywhere in a sentence (SWBD-DAMSL aa / bk / ft); agreeing with a
 # person ("agree w ana") accepts what they said: an acknowledgement
-_ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|thanks|thank you|thx|fair enough|"
+_ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|thanks|thank you|thx|ty|tysm|"
+                      r"fair enough|i accept|accepted|got (?:her|him|them|that|you|u)(?=\W*$)|"
                       r"sounds (?:good|great|fair)|works for me|fine (?:by|with) me|that['’]s true|that is true|"
                       r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+)\b", re.IGNORECASE)
 _CONFIRM_ANY = re.compile(
@@ -186,7 +187,7 @@ _NOT_TAG = re.compile(r"\b(?:that['’]?s|that is|is|are|you['’]?re|u r|exactl
                       r"\w+['’]s)\s+\w+\W*$",
                       re.IGNORECASE)
 _WH_WORD = re.compile(rf"{_QUESTION_OPEN}(?:who|what|which|where|when|why|how)(?:s|['’]s)?\b", re.IGNORECASE)
-_CLAUSE_SPLIT = re.compile(r"[,;:]")
+_CLAUSE_SPLIT = re.compile(r"[,;:]|\s+but\s+")  # "I never said that but fine": "fine" opens a clause
 # every form of asks() has one of these words: a sentence without any is no question
 _ASK_WORDS = re.compile(
     r"\b(?:is|are|was|were|isn|aren|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don|"

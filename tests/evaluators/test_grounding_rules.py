@@ -181,3 +181,13 @@ def test_a_yes_after_an_interjection_still_affirms() -> None:
     from privy.evaluators.grounding import affirms
     assert affirms("...how. yes") and affirms("omg. yes it is")
     assert not affirms("I was at the lake all day. yes") and not affirms("hm. no")
+
+
+@pytest.mark.parametrize(("text", "acts"), [
+    ("we never met there but fine, take the van", {ACK}),  # "but" opens a clause: the negation is before it
+    ("yesss ty", {ACK}),
+    ("My numbers fit, so I accept.", {ACK}),
+    ("Dana Ruiz! got her.", {ACK}),
+])
+def test_acceptance_anywhere(text: str, acts: set[str]) -> None:
+    assert set(classify(text)) == acts
