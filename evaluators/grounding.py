@@ -315,6 +315,7 @@ def _squeeze(text: str) -> str:
     return _REPEATS.sub(r"\1", text)
 
 
+_AGREE_WITH = re.compile(r"\bagree (?:with|w/?) ", re.IGNORECASE)
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _COMMIT_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:\s*(?P<value>[^\n=]+)$", re.MULTILINE)
 # The choice restated as settled (SWBD-DAMSL bf, summarize/reformulate, of the decision): "Blake
@@ -411,8 +412,10 @@ def sentence_acts(sentence: str, opening: bool, ctx: Context, clarify: bool = Tr
     return acts
 
 
-def classify(text: str, after_question: bool = False, ctx: Context | None = None) -> dict[str, str]:
-    """The grounding acts in ``text``: act -> the sentence that shows it.
+def classify(text: str, after_question: bool = False, ctx: Context | None = None,
+             gate: Gates | None = None) -> dict[str, str]:
+    """The grounding acts in ``text``: act -> the sentence that shows it. ``gate``: which searches
+    to run (default: those the prefilter says can match; ``Gates()``: every one).
 
     ``after_question``: the text answers a question addressed to its sender (see the
     module's **answer**): its opening yes/no token is an answer, not an acknowledgement.
@@ -420,20 +423,23 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
     """
     ctx = ctx or Context(after_question=after_question)
     acts: dict[str, str] = {}
-    gate: Gates | None = None  # which searches can match in the text at all (a sentence is part of it)?
     first = True
     text = _squeeze(text)
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue
-        opening, first = first, False
+        opening = first
         if gate is None:
             gate = gates(text)
-        for act, evidence in sentence_acts(sentence, opening, ctx, gate.clarify, gate).items():
+        found = sentence_acts(sentence, opening, ctx, gate.clarify, gate)
+        # an interjection of one or two words first ("...how. yes", "omg. yes it is"): the answer opens after it
+        first = first and not found and len(sentence.split()) <= 2 and not sentence.endswith("?")
+        for act, evidence in found.items():
             acts.setdefault(act, evidence)
-    if "confirmation" not in acts and restates_commitment(text, ctx.previous):
-        acts["confirmation"] = text.strip()
+    if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
+            _AGREE_WITH.search(text) and _COMMIT_LINE.search(text))):
+        acts["confirmation"] = text.strip()  # "I agree with Parker. DECIDE: Parker": agreeing while committing
     return acts
 
 

@@ -35,15 +35,14 @@ from privy.evaluators.grounding import (
     _CONFIRM,
     ACTS,
     Context,
-    _squeeze,
+    Gates,
+    classify,
     context,
-    restates_commitment,
-    sentence_acts,
 )
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
-from privy.evaluators.sentences import SENTENCE, sentences
+from privy.evaluators.sentences import sentences
 from privy.evaluators.task_success import TaskSuccess
 from privy.scenarios import families
 from privy.scenarios.baselines import ScriptedBackend
@@ -223,19 +222,7 @@ def ref_common_ground(ep: Episode) -> Score:
 
 
 def ref_classify(text: str, ctx: Context) -> dict[str, str]:
-    acts: dict[str, str] = {}
-    first = True
-    text = _squeeze(text)
-    for m in SENTENCE.finditer(text):  # every sentence tested for every act (no prefilter)
-        sentence = m.group(0).strip()
-        if not sentence:
-            continue
-        opening, first = first, False
-        for act, evidence in sentence_acts(sentence, opening, ctx).items():
-            acts.setdefault(act, evidence)
-    if "confirmation" not in acts and restates_commitment(text, ctx.previous):
-        acts["confirmation"] = text.strip()
-    return acts
+    return classify(text, ctx=ctx, gate=Gates())  # every sentence tested for every act (no prefilter)
 
 
 def ref_grounding(ep: Episode) -> Score:

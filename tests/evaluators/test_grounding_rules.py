@@ -191,3 +191,14 @@ def test_a_yes_after_an_interjection_still_affirms() -> None:
 ])
 def test_acceptance_anywhere(text: str, acts: set[str]) -> None:
     assert set(classify(text)) == acts
+
+
+def test_agreeing_with_someone_while_committing_confirms() -> None:
+    assert set(classify("Good arguments all round. I agree with Dana.\nPICK: Dana")) == {ACK, CONFIRM}
+    assert set(classify("agree with dana, the van is cheaper")) == {ACK}  # no commitment: accepts what was said
+
+
+def test_an_answer_may_open_after_an_interjection() -> None:
+    ctx = Context(after_question=True, previous="Is it the lighthouse?")
+    assert set(classify("hmm. yes", ctx=ctx)) == {"answer", CONFIRM}
+    assert set(classify("I was out all day. yes", ctx=ctx)) == set()  # a statement first: no answer opens it
