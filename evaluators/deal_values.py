@@ -55,14 +55,34 @@ def _item_pattern(item: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?(?!\w)", re.IGNORECASE)
 
 
+# An item followed by a number ("hats 2, keys 1", "book: 3"), in a message that speaks of value
+# elsewhere ("books are trash to me, zero. hats 2, keys 1"): a value in chat shorthand; a number
+# before the item is a count ("2 hats").
+_MINE = re.compile(r"\b(?:for|to) me\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _item_number(item: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?\s*(?:[:=]\s*)?{_NUMBER}\b(?!\s*(?:more|less|extra))",
+                      re.IGNORECASE)
+
+
 def value_statements(text: str, items: tuple[str, ...], verb: str = "DEAL") -> dict[str, str]:
     """The items ``text`` states a value of: item -> the sentence that does."""
     out: dict[str, str] = {}
+    valued: bool | None = None  # does the message speak of value at all (for bare "hats 2" pairs)?
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence or sentence.endswith("?") or re.search(rf"\b{re.escape(verb)}\s*\**\s*:", sentence):
             continue
-        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)) or _ADDRESSEE.search(sentence):
+        if _ADDRESSEE.search(sentence):
+            continue
+        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)):
+            if valued is None:
+                valued = bool(_NUMBER_VALUE.search(text) or _PREFERENCE.search(text) or _MINE.search(text))
+            paired = [i for i in items if valued and _item_number(i).search(sentence)]
+            for i in paired:
+                out.setdefault(i, sentence)
             continue
         named = [i for i in items if _item_pattern(i).search(sentence)]
         if _REST.search(sentence):

@@ -108,3 +108,31 @@ def test_an_attributed_value_never_stated_is_hallucinated_common_ground() -> Non
     found = asyncio.run(evaluators.evaluate(ep, ["hallucinated_common_ground"]))["hallucinated_common_ground"]
     assert [f.message_id for f in found.findings] == [2]
     assert "ball" in found.findings[0].reason
+
+
+def test_item_number_pairs_are_values_in_a_message_about_value() -> None:
+    assert set(value_statements("balls are worthless to me. hats 4, books 1", ITEMS)) == {"ball", "hat", "book"}
+    assert set(value_statements("I want 2 hats and a ball", ITEMS)) == {"hat", "ball"}  # "want": a preference
+    assert set(value_statements("hats 4, books 1", ITEMS)) == set()  # no word of value anywhere: counts?
+    assert set(value_statements("2 hats for you, fine", ITEMS)) == set()  # a number before the item: a count
+
+
+def test_a_proposed_answer_discloses_the_answer_key() -> None:
+    from helpers.play import scenario as make
+
+    s = make("""
+id: tutor
+title: a sum
+agents:
+  - {id: kid, name: Kid, goal: solve}
+  - {id: tutor, name: Tutor, goal: teach}
+facts:
+  - {id: key, text: "The total is 42.", holders: [tutor], mentions: ["the total is 42"]}
+task: {kind: answer, answer: "42", needed_facts: [key], committers: [kid], commitment: {verb: ANSWER}}
+""")
+    proposed = play(s, "so 6 times 7 gives 42 then", "yes")
+    guessed = play(s, "is it 42?", "no comment")
+    bare = play(s, "ANSWER: 42")
+    shares = [asyncio.run(evaluators.evaluate(e, ["information_exchange"]))["information_exchange"].value
+              for e in (proposed, guessed, bare)]
+    assert shares == [1.0, 0.0, 0.0]  # proposed: disclosed; asked or only committed: not

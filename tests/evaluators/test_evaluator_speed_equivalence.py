@@ -28,7 +28,7 @@ from privy.evaluators.base import Finding, Score
 from privy.evaluators.commitment import PrematureCommitment, _unsure
 from privy.evaluators.common_ground import _ASKED, _TOLD_OTHER, ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
-from privy.evaluators.exchange import deal_statements
+from privy.evaluators.exchange import _answer_named, deal_statements
 from privy.evaluators.grounding import (
     _ACK,
     _CLARIFY,
@@ -242,16 +242,18 @@ def ref_exchange(ep: Episode) -> Score:
     said = [m.content for m in ep.messages]
     needed = [s.fact(f) for f in s.task.needed_facts]
     stated, item_share = deal_statements(ep)  # a deal's values stated in words (not a shortcut: used as is)
+    named = _answer_named(ep)  # the answer proposed in words (not a shortcut either)
     ledger = RefLedger(ep)
-    disclosed = sum(1 for f in needed if any(f.id in found for found in ledger.mentioned) or f.id in stated)
+    disclosed = sum(1 for f in needed if any(f.id in found for found in ledger.mentioned) or f.id in stated
+                    or f.id in named)
     named_at = None
     if s.task.answer is not None:
         answer = Mention(literal=s.task.answer)
         named_at = next((i / len(said) for i, t in enumerate(said) if answer.found_in(t)), None)
     findings = []
     for fid in s.task.needed_facts:
-        first = next((m for m in ep.messages if fid in ledger.mentioned[m.id] or stated.get(fid) == m.id),
-                     None)
+        first = next((m for m in ep.messages if fid in ledger.mentioned[m.id] or stated.get(fid) == m.id
+                      or named.get(fid) == m.id), None)
         if first is not None:
             findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                     reason=f"{fid} first mentioned by {first.sender}"))
