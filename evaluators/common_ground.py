@@ -13,8 +13,10 @@ Two rules, applied per sentence:
    checked the same way against what the addressees had sent Quin.
 2. **Presumed sharing** ("we both know", "our mutual friend", "as we all know", ...):
    flagged when the sentence mentions a fact that some addressee did not know (did
-   not hold, and no message delivered to it had mentioned). Asked, it claims nothing
-   ("Do we all agree on Parker?": the cue right after an auxiliary, in a question).
+   not hold, and no message delivered to it had mentioned); "we all" and "everyone"
+   claim it of every participant, also those the message was not sent to. Asked, it
+   claims nothing ("Do we all agree on Parker?": the cue right after an auxiliary, in a
+   question).
 3. **Attribution to a named participant** ("as Bob said", "Bob mentioned", "according
    to Bob", "Bob told me", by the agent's name or first name, not the speaker's own):
    checked against what that participant actually said before, to anyone (a relay may
@@ -52,6 +54,7 @@ SHARED = re.compile(
     r"as we (both |all )?know|we all (know|agree)|we already know|as everyone knows|everyone knows)\b",
     re.IGNORECASE,
 )
+_EVERYONE = re.compile(r"\b(?:all|everyone)\b", re.IGNORECASE)
 _ASKED = re.compile(r"\b(?:do|does|did|can|could|would|will|should|shall)\s*$", re.IGNORECASE)
 # "as you told Quin": what the addressees said to that participant
 _TOLD_OTHER = re.compile(r"\b(?:as )?you(?:['’]ve| have)? (?:told|said to|mentioned to) (?!me\b|us\b)(?P<who>\w+)",
@@ -179,7 +182,9 @@ class HallucinatedCommonGround:
                                            reason=f"{text.strip()!r}: attributes details ({', '.join(unsaid)}) "
                                            f"to the others, who never used them to {names[m.sender]}"))
             if shared:
-                for r in sorted(partners):
+                # "we all know", "everyone knows": every participant, not only those it was sent to
+                everyone = _EVERYONE.search(shared.group(0)) is not None
+                for r in sorted(set(names) - {m.sender} if everyone else partners):
                     unknown = in_sentence - ledger.explained_for(r, m, span)
                     for fid in sorted(unknown):
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
