@@ -156,18 +156,15 @@ _BARE_TOKEN = re.compile(r"^\W*\w+(?:[- ]\w+)?\W*\?$")  # "Right?", "Okay?", "Uh
 _QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay)\b[\s,!.]*)*"
 _SUBJECT = (rf"(?:{_YOU}|it|they|he|she|we|i|there|anyone|anybody|someone|somebody|any|your|ur|the|this|that|"
             r"these|those|ppl|people|one|either|both|all)")
-_INVERTED = re.compile(
-    rf"{_QUESTION_OPEN}(?:(?:is|are|was|were|isn['’]t|aren['’]t)\s+(?:{_SUBJECT}\b|(?-i:[A-Z]))|am i\b"
-    rf"|(?:do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don['’]t|doesn['’]t|didn['’]t|"
-    rf"can['’]t|won['’]t)\s+{_SUBJECT}\b)",
-    re.IGNORECASE,
-)
-_WH = re.compile(
-    rf"{_QUESTION_OPEN}(?:who|what|which|where|when|why|how)(?:['’](?:d|ve|re|s|ll)\b|\s+(?:about|do|does|did|is|"
-    rf"are|was|were|can|could|would|will|should|one|of|many|much|else|{_YOU})\b)"
-    rf"|{_QUESTION_OPEN}(?:and|what about|how about)\s+(?:{_YOU}|yours|urs)\W*$",
-    re.IGNORECASE,
-)
+# the forms after a clause's opening (one opening, matched once, for all of them: _OPENS_QUESTION)
+_INVERTED_FORM = (rf"(?:is|are|was|were|isn['’]t|aren['’]t)\s+(?:{_SUBJECT}\b|(?-i:[A-Z]))|am i\b"
+                  rf"|(?:do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don['’]t|doesn['’]t|"
+                  rf"didn['’]t|can['’]t|won['’]t)\s+{_SUBJECT}\b")
+_WH_FORM = (rf"(?:who|what|which|where|when|why|how)(?:['’](?:d|ve|re|s|ll)\b|\s+(?:about|do|does|did|is|"
+            rf"are|was|were|can|could|would|will|should|one|of|many|much|else|{_YOU})\b)"
+            rf"|(?:and|what about|how about)\s+(?:{_YOU}|yours|urs)\W*$")
+_INVERTED = re.compile(rf"{_QUESTION_OPEN}(?:{_INVERTED_FORM})", re.IGNORECASE)
+_WH = re.compile(rf"{_QUESTION_OPEN}(?:{_WH_FORM})", re.IGNORECASE)
 # requests for information or a decision (SWBD-DAMSL ad worded as a request: "please share",
 # "lists pls", "propose an answer"), "anyone ...?" openings (qy with its auxiliary dropped,
 # "anyone at acme", "anybody ring a bell") and a clause-final tag "right" (^g, "we go with
@@ -177,11 +174,10 @@ _ASKS = re.compile(
     r"\b(?:please|pls|plz)\s+(?:share|tell|list|send|give|propose|name|describe|post|confirm)\b|"
     r"\b(?:lists?|names?|values?|yours)\s+(?:pls|plz|please)\b",
     re.IGNORECASE)
-_IMPERATIVE = re.compile(rf"{_QUESTION_OPEN}(?:share|list|send|post|propose|name)\s+(?:me\s+|us\s+)?"
-                         r"(?:your|ur|yours|what|an?|the|next|all)\b", re.IGNORECASE)
-_ANYONE = re.compile(rf"{_QUESTION_OPEN}(?:anyone|anybody|any of (?:you|u))\b", re.IGNORECASE)
+_IMPERATIVE_FORM = r"(?:share|list|send|post|propose|name)\s+(?:me\s+|us\s+)?(?:your|ur|yours|what|an?|the|next|all)\b"
+_ANYONE_FORM = r"(?:anyone|anybody|any of (?:you|u))\b"
 _OPENS_QUESTION = re.compile(
-    rf"(?:{_INVERTED.pattern})|(?:{_WH.pattern})|(?:{_IMPERATIVE.pattern})|(?:{_ANYONE.pattern})", re.IGNORECASE)
+    rf"{_QUESTION_OPEN}(?:{_INVERTED_FORM}|{_WH_FORM}|{_IMPERATIVE_FORM}|{_ANYONE_FORM})", re.IGNORECASE)
 _TAG = re.compile(r"\w\W+\w+\s+(?:right|yeah)\W*$", re.IGNORECASE)
 _NOT_TAG = re.compile(r"\b(?:that['’]?s|that is|is|are|you['’]?re|u r|exactly|all|alright|so|was|were|not|be|"
                       r"\w+['’]s)\s+\w+\W*$",
@@ -192,7 +188,7 @@ _CLAUSE_SPLIT = re.compile(r"[,;:]|\s+but\s+")  # "I never said that but fine": 
 _ASK_WORDS = re.compile(
     r"\b(?:is|are|was|were|isn|aren|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don|"
     r"doesn|didn|won|who|what|which|where|when|why|how|and|tell|let|wonder|wondering|am|please|pls|plz|share|"
-    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any|right|yeah)\b", re.IGNORECASE)
+    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _YOU_GOT_IT = re.compile(rf"\b{_YOU}(?: have|['’]ve)? got it\b", re.IGNORECASE)
 _VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$")  # a commitment ("DEAL: ..."): what is taken, no act
@@ -243,13 +239,13 @@ def _clauses(sentence: str) -> list[str]:
 def asks(sentence: str) -> bool:
     """A question without a "?": an inverted auxiliary, a wh-question or "and you" at a clause's
     opening, or a request for information anywhere; not a negated or conditional one."""
-    if not _ASK_WORDS.search(sentence):  # none of the words any of these forms needs
+    if sentence.rstrip(" .!").lower().endswith(("right", "yeah")) and _TAG.search(sentence) \
+            and not _NOT_TAG.search(sentence):
+        return True
+    if not _ASK_WORDS.search(sentence):  # none of the words any of the other forms needs
         return False
     request = _ASKS.search(sentence)
     if request and not _BLOCKED.search(sentence[:request.start()]):
-        return True
-    if sentence.rstrip(" .!").lower().endswith(("right", "yeah")) and _TAG.search(sentence) \
-            and not _NOT_TAG.search(sentence):
         return True
     return any(_OPENS_QUESTION.match(c) for c in _clauses(sentence))
 
