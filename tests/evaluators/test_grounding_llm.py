@@ -92,7 +92,8 @@ def test_llm_classifier_runs_on_the_embedded_model(episode: Episode) -> None:
 @pytest.mark.llm
 def test_the_embedded_models_answers_follow_the_rules_reading(asked: Episode) -> None:
     """On the real model: whatever it says, an answer is found only where a question was asked
-    of the sender, and never together with an acknowledgement."""
+    of the sender, and never together with an acknowledgement (nor, to a question of fact, with a
+    confirmation)."""
     score = asyncio.run(GroundingActs(backend=backends.create("llama")).evaluate(asked))
     if score.error is not None:
         assert "not JSON" in score.error and score.value is None
@@ -101,3 +102,5 @@ def test_the_embedded_models_answers_follow_the_rules_reading(asked: Episode) ->
     assert "answer" not in kinds[0] | kinds[2]
     assert not {"answer", "acknowledgement"} <= kinds[1]
     assert "acknowledgement" not in kinds[0]
+    if "answer" in kinds[1] and "question" not in kinds[1]:  # a yes to a question of fact confirms nothing
+        assert "confirmation" not in kinds[1]
