@@ -43,7 +43,8 @@ from pydantic import BaseModel
 
 from privy.bench.report_beliefs import Beliefs, card_lines, informative_rows, plot_png, read_beliefs, split_trajectories
 from privy.bench.stats import DEFAULT_RESAMPLES, bootstrap_mean, paired_difference
-from privy.bench.store import CardValues, ScoreRow, UsageRow, instance_of, open_reader
+from privy.bench.store import CardValues, ScoreRow, StoreError, UsageRow, instance_of, open_reader
+from privy.simulator.episode import SourceScores
 
 PAIRS = (("agents", "omniscient"), ("agents", "mindreaders"), ("mindreaders", "omniscient"),
          ("script", "omniscient"), ("agents", "human"))
@@ -137,6 +138,18 @@ class Failure(BaseModel):
     error: str
 
 
+class SourceScoreRow(BaseModel):
+    """One agent's score as an imported episode's source recorded it (``source.scores``, e.g. Sotopia's
+    rewards): the source's own judgement, kept apart from privy's metrics and never averaged into them."""
+
+    by: str
+    episode: str
+    scenario: str
+    agent: str
+    overall: float | None
+    dimensions: dict[str, float]
+
+
 class Report(BaseModel):
     db: str
     generated_at: str
@@ -151,6 +164,7 @@ class Report(BaseModel):
     card: SimulationCard
     failures: list[Failure]
     beliefs: Beliefs = Beliefs()  # belief probes: trajectories, informative messages, methods
+    source_scores: list[SourceScoreRow] = []  # imported episodes' own scores, as their source recorded them
 
 
 # ---------------------------------------------------------------- building
@@ -174,10 +188,27 @@ def build_report(db_path: str | Path, *, price_per_1k: float = 0.0, n_resamples:
         missing = len(set(planned) - store.stored_keys()) if planned is not None else None
         failures = [Failure(key=k, error=e) for k, e in store.failures()]
         card = _card(store.card_values(), meta, scenarios, means, gaps, usage, missing)
+        recorded = _source_scores(store.source_scores())
     return Report(db=str(db_path), generated_at=datetime.now(UTC).isoformat(timespec="seconds"), level=0.95,
                   n_resamples=n_resamples, price_per_1k=price_per_1k, planned=len(planned) if planned else None,
                   missing=missing, means=means, gaps=gaps, usage=usage, card=card, failures=failures,
-                  beliefs=beliefs)
+                  beliefs=beliefs, source_scores=recorded)
+
+
+def _source_scores(rows: Iterable[tuple[str, str, str, str]]) -> list[SourceScoreRow]:
+    """The ``source.scores`` of imported episodes, one row per scored agent (named as the scenario names it)."""
+    out = []
+    for key, scenario, scores_json, agents_json in rows:
+        try:
+            recorded = SourceScores.model_validate_json(scores_json)
+            names = {a["id"]: a["name"] for a in json.loads(agents_json or "[]")}
+        except (ValueError, TypeError, KeyError) as err:
+            raise StoreError(f"episode {key}: source.scores is not the scores of an imported episode: {err}") from err
+        for sc in recorded.scores:
+            out.append(SourceScoreRow(by=recorded.by, episode=key, scenario=scenario,
+                                      agent=names.get(sc.agent, sc.agent), overall=sc.overall,
+                                      dimensions=dict(sc.dimensions)))
+    return out
 
 
 def _metric_name(evaluator: str, metric: str, ids: set[str]) -> str:
@@ -415,6 +446,23 @@ def _trajectory_rows(r: Report) -> tuple[list[str], list[list[str]]]:
     return ["backend", "mode", "turn", "n", "mean P(truth)", "95% CI"], rows
 
 
+def source_sections(r: Report) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    """Per source (``by``), a separate table of the scores its imported episodes came with: (title, note,
+    head, rows). Empty when no episode holds any; never merged with privy's metrics."""
+    out = []
+    for by in dict.fromkeys(row.by for row in r.source_scores):
+        mine = [row for row in r.source_scores if row.by == by]
+        dims = list(dict.fromkeys(d for row in mine for d in row.dimensions))
+        head = ["episode", "scenario", "agent", "overall", *dims]
+        rows = [[row.episode, row.scenario, row.agent, fmt(row.overall),
+                 *(fmt(row.dimensions.get(d)) for d in dims)] for row in mine]
+        note = (f"The scores {by} itself gave these imported episodes, copied from the imported file "
+                f"(source.scores) as recorded. They are not privy's evaluation and are not in any mean, gap or "
+                f"other table of this report.")
+        out.append((f"{by}'s own scores, as recorded", note, head, rows))
+    return out
+
+
 def _intro(r: Report) -> str:
     missing = f"; {r.missing} of {r.planned} planned episodes not run yet" if r.missing else ""
     return (f"Store {r.db}, generated {r.generated_at}. Means are over finished episodes with {r.level:.0%} "
@@ -444,6 +492,8 @@ def to_markdown(r: Report) -> str:
             f"## {BELIEF_SECTION}", "", _md_table(*_trajectory_rows(r)), "", "Most informative messages (ΔBelief):",
             "", _md_table(*informative_rows(r.beliefs)), "",
             "Plots: see the HTML report (`privy report DB --html FILE`).", ""]
+    for title, note, head, rows in source_sections(r):
+        out += [f"## {_md_cell(title)}", "", _md_cell(note), "", _md_table(head, rows), ""]
     return "\n".join(out)
 
 
@@ -488,6 +538,8 @@ def to_html(r: Report) -> str:
         f"<h2>{SECTIONS[4]}</h2>{_html_table(['episode', 'error'], [[f.key, f.error] for f in r.failures])}",
         f"<h2>{BELIEF_SECTION}</h2>{belief_plots}{_html_table(*_trajectory_rows(r))}",
         f"<p>Most informative messages (ΔBelief):</p>{_html_table(*informative_rows(r.beliefs))}",
+        *(f"<h2>{e(title)}</h2><p>{e(note)}</p>{_html_table(head, rows)}"
+          for title, note, head, rows in source_sections(r)),
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -607,3 +659,6 @@ def print_report(r: Report, console: Any) -> None:
         console.print(f"  {escape(f.key)}: {escape(f.error)}", soft_wrap=True)
     if len(r.failures) > 10:
         console.print(f"  … and {len(r.failures) - 10} more (all in --md/--html)")
+    for title, note, head, rows in source_sections(r):
+        console.print(escape(note), soft_wrap=True)
+        table(title, head, rows)

@@ -543,6 +543,15 @@ class StoreReader:
                             "AND json_array_length(episode_json, '$.probes') > 0 ORDER BY key"):
             yield EpisodeRow(*r)
 
+    def source_scores(self) -> list[tuple[str, str, str, str]]:
+        """(key, scenario id, the ``source.scores`` JSON, the scenario's agents as JSON) of every finished
+        episode whose log holds scores its source gave (e.g. Sotopia's rewards of an imported episode), by key."""
+        return list(self._read(
+            "SELECT key, scenario_id, json_extract(episode_json, '$.source.scores'), "
+            "json_extract(episode_json, '$.scenario.agents') FROM episodes "
+            "WHERE status = 'done' AND episode_json IS NOT NULL "
+            "AND json_extract(episode_json, '$.source.scores') IS NOT NULL ORDER BY key"))
+
     def episodes(self) -> list[EpisodeRow]:
         """Every stored episode, by key, with its log (None for one that failed before it had one)."""
         return [EpisodeRow(*r) for r in

@@ -36,7 +36,7 @@ from privy.bench.store import canonical_json, instance_key, instance_of, open_re
 from privy.evaluators.base import Score
 from privy.evaluators.belief import belief_probes, credits, truth_logprob
 from privy.evaluators.ledger import Ledger
-from privy.simulator.episode import Episode, EpisodeError, load_episode
+from privy.simulator.episode import Episode, EpisodeError, SourceScores, load_episode
 from privy.simulator.scenario import Scenario
 
 T = TypeVar("T")
@@ -146,6 +146,9 @@ class RunView(BaseModel):
     outcome: str = Field(description="success, failure or error: what the outcome filter uses.")
     commitments: dict[str, str] = Field(default_factory=dict)
     scores: dict[str, float | None]
+    source_scores: SourceScores | None = Field(
+        default=None, description="An imported episode's own scores from its source (e.g. Sotopia's rewards), as "
+                                  "recorded: shown apart, never among privy's metrics.")
 
 
 class MetricCell(MetricStat):
@@ -249,7 +252,8 @@ def _run(key: str, iid: str, episode: Episode, backend: str, status: str, error:
     return RunView(key=key, instance=iid, mode=episode.mode.value, backend=backend,
                    seed=episode.seed, status=status, error=error, success=o.success, ended_by=o.ended_by,
                    outcome=outcome, commitments=o.commitments,
-                   scores=scores or {n: s.value for n, s in found.items()})
+                   scores=scores or {n: s.value for n, s in found.items()},
+                   source_scores=episode.source.scores if episode.source is not None else None)
 
 
 def _metrics(runs: list[RunView], n_resamples: int = 2000) -> list[MetricCell]:

@@ -5,7 +5,7 @@ state them as ``book=3 hat=0``: they say "I really need the books", "hats are wo
 to me", "books are worth 3 each to me", "you can have the balls". A sentence states a
 value of an item when it names the item (singular or plural, any case, as a whole word;
 "the rest", "everything else", "the others" stand for the items the sentence does not
-name) and, anywhere in the same sentence, in any order, has
+name; "rest" and "nothing else" also) and, anywhere in the same sentence, in any order, has
 
 - a **number with a value word** ("3 points", "worth 3", "3 each", ``book=3``): a number
   alone is a count ("I want 2 books"), not a value;
@@ -44,7 +44,10 @@ _PREFERENCE = re.compile(
     re.IGNORECASE,
 )
 _ADDRESSEE = re.compile(r"\b(your|ur|to you|for you|to u|for u)\b", re.IGNORECASE)  # the other's values
-_REST = re.compile(r"\b(the rest|everything else|the others|the other items|all else)\b", re.IGNORECASE)
+# what stands for the items a sentence does not name; "rest" alone and "nothing else" as chat
+# writes them ("hats 5 each, rest zero", "nothing else matters to me")
+_REST = re.compile(r"\b((?:the )?rest|everything else|nothing else|anything else|the others|the other items|all else|"
+                   r"other stuff)\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=256)
@@ -52,14 +55,34 @@ def _item_pattern(item: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?(?!\w)", re.IGNORECASE)
 
 
+# An item followed by a number ("hats 2, keys 1", "book: 3"), in a message that speaks of value
+# elsewhere ("books are trash to me, zero. hats 2, keys 1"): a value in chat shorthand; a number
+# before the item is a count ("2 hats").
+_MINE = re.compile(r"\b(?:for|to) me\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=256)
+def _item_number(item: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?\s*(?:[:=]\s*)?{_NUMBER}\b(?!\s*(?:more|less|extra))",
+                      re.IGNORECASE)
+
+
 def value_statements(text: str, items: tuple[str, ...], verb: str = "DEAL") -> dict[str, str]:
     """The items ``text`` states a value of: item -> the sentence that does."""
     out: dict[str, str] = {}
+    valued: bool | None = None  # does the message speak of value at all (for bare "hats 2" pairs)?
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence or sentence.endswith("?") or re.search(rf"\b{re.escape(verb)}\s*\**\s*:", sentence):
             continue
-        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)) or _ADDRESSEE.search(sentence):
+        if _ADDRESSEE.search(sentence):
+            continue
+        if not (_NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)):
+            if valued is None:
+                valued = bool(_NUMBER_VALUE.search(text) or _PREFERENCE.search(text) or _MINE.search(text))
+            paired = [i for i in items if valued and _item_number(i).search(sentence)]
+            for i in paired:
+                out.setdefault(i, sentence)
             continue
         named = [i for i in items if _item_pattern(i).search(sentence)]
         if _REST.search(sentence):
@@ -78,3 +101,45 @@ def value_words(text: str) -> bool:
                 _NUMBER_VALUE.search(sentence) or _PREFERENCE.search(sentence)):
             return True
     return False
+
+
+# What a sentence claims about the addressee's value of an item (the other side's private
+# values, LABELLING.md's clairvoyance "by its value"): "your pens are worth 2 each", "I know you
+# don't care about the key", "the pens are worth 2 each to you".
+_ABOUT_YOU = re.compile(
+    r"\b(your|ur|to you|for you|to u|for u|you (?:don['’]t|do not|dont) (?:care|need|want|value)|"
+    r"u (?:don['’]t|dont) (?:care|need|want)|you (?:care|need|want|love|like|value)|u (?:need|want|love|like))\b",
+    re.IGNORECASE)
+_CLAIMED_NUMBER = re.compile(
+    rf"(?:worth|value[sd]?(?: at)?|=|is|are)\s*(?P<a>{_NUMBER})\b|\b(?P<b>{_NUMBER})\s*(?:each|points?|pts|apiece)\b",
+    re.IGNORECASE)
+_CLAIMED_LOW = re.compile(r"\b(don['’]t care|do not care|dont care|don['’]t need|dont need|don['’]t want|dont want|"
+                          r"useless|worthless|nothing|zero|no value|no use)\b", re.IGNORECASE)
+_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+          "ten": 10}
+
+
+def claims_about_addressee(text: str, items: tuple[str, ...], verb: str = "DEAL",
+                           asked: bool = True) -> dict[str, int | str]:
+    """The values ``text`` claims the addressee gives an item, one item per sentence: item -> the number
+    claimed, or ``"low"`` for "you don't care about it" / "useless to you". Outside a commitment line;
+    a claim in a question counts ("your pens are worth 2 each right?"), a question with no number does
+    not ("you don't need the cups?"), unless ``asked`` is False (an attribution: "like you said, you don't
+    need the cups?" claims it was said)."""
+    out: dict[str, int | str] = {}
+    for m in SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if not sentence or re.search(rf"\b{re.escape(verb)}\s*\**\s*:", sentence) or not _ABOUT_YOU.search(sentence):
+            continue
+        named = [i for i in items if _item_pattern(i).search(sentence)]
+        if len(named) != 1:
+            continue
+        number = _CLAIMED_NUMBER.search(sentence)
+        if asked and sentence.endswith("?") and not number:
+            continue  # "you don't need the cups?" asks; "your pens are worth 2 each right?" claims a value
+        if number:
+            said = number.group("a") or number.group("b")
+            out.setdefault(named[0], int(said) if said.isdigit() else _WORDS[said.lower()])
+        elif _CLAIMED_LOW.search(sentence):
+            out.setdefault(named[0], "low")
+    return out

@@ -17,12 +17,16 @@ outside deals.
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel
 
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.deal_values import value_statements
 from privy.evaluators.ledger import Ledger, find_all
+from privy.evaluators.mentions import answer_facts
 from privy.evaluators.prefilter import lowered
+from privy.evaluators.sentences import SENTENCE
 from privy.evaluators.task_success import recomputed_outcome
 from privy.simulator.bus import Message
 from privy.simulator.episode import Episode
@@ -76,6 +80,27 @@ def deal_statements(episode: Episode) -> tuple[dict[str, int], float | None]:
     return complete, (sum(len(v) for v in stated.values()) / pairs if pairs else None)
 
 
+_VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$", re.MULTILINE)
+
+
+def _answer_named(episode: Episode) -> dict[str, int]:
+    """Needed facts that state the task's answer (the secret item, an answer key: see
+    :func:`privy.evaluators.mentions.answer_facts`) -> the first message naming the answer, by
+    anyone, outside a question and a commitment line: the right total a student proposes states the answer key
+    (LABELLING.md: a needed fact is disclosed when some message states its value or name). For
+    the ledger a non-holder's words are a guess, not a mention; said, they still disclose it."""
+    facts = answer_facts(episode.scenario)
+    if not facts:
+        return {}
+    mention = next(iter(facts.values()))
+    for m in episode.messages:
+        said = _VERB_LINE.sub("", m.content)  # a bare commitment ("ANSWER: 100") proposes nothing
+        if any(mention.found_in(sn.group(0)) and not sn.group(0).strip().endswith("?")
+               for sn in SENTENCE.finditer(said)):
+            return dict.fromkeys(facts, m.id)
+    return {}
+
+
 def _first_mentions(episode: Episode) -> dict[str, Message | None]:
     """The first message mentioning each needed fact (from the fact ledger: a mention has spans);
     in a deal, or the message by which its holder had stated every value in words, if earlier."""
@@ -86,9 +111,10 @@ def _first_mentions(episode: Episode) -> dict[str, Message | None]:
             raise KeyError(fid)  # as Scenario.fact would
     ledger = Ledger.of(episode)
     stated, _ = deal_statements(episode)
+    named = _answer_named(episode)
     out = {}
     for fid in s.task.needed_facts:
-        firsts = [i for i in (ledger.first_mention(fid), stated.get(fid)) if i is not None]
+        firsts = [i for i in (ledger.first_mention(fid), stated.get(fid), named.get(fid)) if i is not None]
         out[fid] = episode.messages[min(firsts)] if firsts else None
     return out
 

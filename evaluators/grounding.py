@@ -90,29 +90,62 @@ _CLARIFY = re.compile(
     re.IGNORECASE,
 )
 # discourse particles before a clause's first word (SWBD-DAMSL's "discourse markers")
-_PARTICLE = r"(?:oh|ah+|ahh+|well|hmm+|mm|lol|haha+|so|and|but|then|wait|hey|hi|hello|um+|uh|anyway)"
+_PARTICLE = (r"(?:oh|ah+|ahh+|well|hm+|mm|lol|haha+|so|and|but|then|wait|hey|hi|hello|um+|uh|anyway|ugh|eh|phew|"
+             r"welp|yo|omg|ooh|aw)")
 _OPEN = rf"^\W*(?:{_PARTICLE}\b[\s,!.]*)*"  # a clause's opening, with particles before the token
-_ACK_TOKENS = (r"ok|okay|okey|k|got it|gotcha|i see(?=\W*$|\s*[,;:!.]|\s+(?:what you mean|now|so)\b)|"
-               r"thanks|thank you|thx|ty|understood|alright|all right|noted|"
-               r"makes sense|good to know|uh[- ]huh|mm[- ]hmm|mhm|fair enough|fair(?=\W*$)|cool|"
-               r"great|nice|perfect|sweet|awesome|wow|interesting|neat|lovely|excellent")
-_CONFIRM_TOKENS = (r"yes|yep|yup|yeah|yea|correct|exactly|precisely|that['’]s right|that is right|"
-                   r"right(?!\s+(?:now|away|here|there|after|before|then))|true|that['’]s true|sure(?!\s+enough)|"
-                   r"of course|confirmed|indeed|agreed|absolutely|definitely|certainly|totally|"
-                   r"that['’]s (?:exactly )?it|same(?=\W*$)|deal(?!\s*\**\s*:)(?=\W*$)|you bet|bingo|"
+# SWBD-DAMSL b / bk (backchannels, response acknowledgements), ba (appreciation, with chat
+# forms: "sick", "fab", "+1"), ft (thanking) and the accept half of aa: LABELLING.md lists
+# "ok", "sure", "sounds good", "fair enough" as acknowledgements (the other's message was
+# received or accepted), so "sure", "fine", "right" are acknowledgements here, not confirmations.
+_ACK_TOKENS = (r"ok|okay|okey|k|kk|got it|gotcha|i see(?=\W*$|\s*[,;:!.]|\s+(?:what you mean|now|so)\b)|"
+               r"thanks|thank you|thx|ty|tysm|understood|alright|all right|aight|noted|roger|"
+               r"makes sense|good to know|uh[- ]huh|mm[- ]hmm|mhm|fair enough|fair(?=\W*$|\s*[,;:!.])|cool|"
+               r"great|nice|perfect|sweet|awesome|wow|interesting|neat|lovely|excellent|sick|fab|dope|"
+               r"sure(?!\s+enough)(?:\s+thing)?|fine|sounds (?:good|great|fair|right)|good point|fair point|"
+               r"right(?!\s+(?:now|away|here|there|after|before|then)\b|\W*\?)|\+1")
+# aa (Agree/Accept) restricted to its explicit agreement and confirmation words: LABELLING.md's
+# confirmation "explicitly confirms a shared conclusion or decision" ("deal", "same here",
+# "agreed"). A bare "yes" is an answer (ny) and "sure" an acceptance: they confirm only what
+# proposes a conclusion (see _AFFIRM and _PROPOSES).
+_CONFIRM_TOKENS = (r"correct|exactly|precisely|that['’]s right|that is right|confirmed|indeed|agreed|"
+                   r"that['’]s (?:exactly )?it|same(?=\W*$)|same here|deal(?!\s*\**\s*:)(?=\W*$|\s*[,;!.])|bingo|"
+                   r"spot on|that['’]s the one|(?:yes|yep|yup|yeah|ya)\W+(?:same|agreed|exactly|correct|deal)\b|"
                    r"{you}(?: have|['’]ve)? got it")
-_ACK = re.compile(rf"{_OPEN}({_ACK_TOKENS})\b", re.IGNORECASE)
+_ACK = re.compile(rf"{_OPEN}({_ACK_TOKENS})(?!\w)", re.IGNORECASE)
 _CONFIRM = re.compile(rf"{_OPEN}({_CONFIRM_TOKENS.format(you=_YOU)})\b", re.IGNORECASE)
-# clausal forms, recognised anywhere in a sentence (SWBD-DAMSL aa / bk / ft)
-_ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|"
-                      r"got it|thanks|thank you|thx|fair enough)\b", re.IGNORECASE)
+# clausal forms, recognised anywhere in a sentence (SWBD-DAMSL aa / bk / ft); agreeing with a
+# person ("agree w ana") accepts what they said: an acknowledgement
+_ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|thanks|thank you|thx|ty|tysm|"
+                      r"fair enough|i accept|accepted|got (?:her|him|them|that|you|u)(?=\W*$)|"
+                      r"sounds (?:good|great|fair)|works for me|fine (?:by|with) me|that['’]s true|that is true|"
+                      r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+)\b", re.IGNORECASE)
 _CONFIRM_ANY = re.compile(
-    r"\b(i (?:totally |completely |fully )?agree|you['’]re (?:absolutely |so |quite )?right|you are right|"
-    r"that['’]s (?:exactly )?right|that is right|that['’]s true|that is true|that['’]s correct|that is correct|"
-    r"that['’]s exactly it|sounds (?:good|right|fair|great)|works for me|fine by me|i think so too|same here|"
-    r"good point|fair point|exactly right|same for me)\b",
+    r"\b(i (?:totally |completely |fully )?agree(?! (?:with|w/?) )|we (?:all |both )?agree\b(?! (?:with|w/?) )|"
+    r"i (?:can )?confirm|you['’]re (?:absolutely |so |quite )?right|you are right|"
+    r"that['’]s (?:exactly )?right|that is right|that['’]s correct|that is correct|"
+    r"that['’]s exactly it|i think so too|same here|exactly right|same for me|"
+    r"\w+ is (?:right|correct)(?=\W*$))\b",
     re.IGNORECASE,
 )
+# Checks that both sides agree (LABELLING.md: confirmation "checks that both sides agree"):
+# SWBD-DAMSL qy / ^g whose content is the agreement ("Do you agree?", "Does everyone agree?",
+# "Please confirm.", "Shall we decide on Taylor?").
+_CHECKS_AGREEMENT = re.compile(
+    r"\b(?:do|does|did) (?:you|u|everyone|everybody|we|y['’]?all|all of you|both of you)(?: all| both)? agree\b|"
+    r"\bagreed?\s*\?|\b(?:please|pls|plz|can you|could you|can u) confirm\b|"
+    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b|\bare we (?:all )?(?:agreed|in agreement)\b",
+    re.IGNORECASE)
+# An affirmative answer (ny) or acceptance at a message's opening: a confirmation only when the
+# question it answers proposes a conclusion (_PROPOSES): "Is it the sailboat?" - "Yes".
+_AFFIRM = re.compile(rf"{_OPEN}(yes|yep|yup|yeah|yea|ya|sure|right|true|of course|absolutely|definitely|certainly|"
+                     r"totally|you bet|correct|exactly|indeed|mhm|uh[- ]huh)\b", re.IGNORECASE)
+# A question that proposes a conclusion: a declarative or tag question drawing an inference
+# (SWBD-DAMSL qy^d, "so ...?", "X then?"), a guess at the one answer ("is it the sailboat?",
+# "it's the shark, isn't it"), a proposed result ("that makes 100"), or an agreement check.
+_PROPOSES = re.compile(
+    r"\b(?:is it|it['’]?s|its|it is|is that|that['’]?s) the\b|\bit['’]?s\b.*\b(?:isn['’]t it|right|yeah)\W*$|"
+    r"\bthen\W*(?:right\W*)?$|^\W*so\b|\bthat (?:makes|gives)\b|\bthat['’]?s \d|\bis that (?:right|correct|it)\b",
+    re.IGNORECASE)
 _BLOCKED = re.compile(r"\b(not|never|no|n['’]t|don['’]t|doesn['’]t|didn['’]t|isn['’]t|if|unless|whether)\b|n['’]t\b",
                       re.IGNORECASE)
 _ANSWER = re.compile(r"^\W*(yes|yeah|yep|yup|sure|right|correct|uh[- ]huh|mm[- ]hmm|mhm|no|nope|nah)\b",
@@ -123,27 +156,39 @@ _BARE_TOKEN = re.compile(r"^\W*\w+(?:[- ]\w+)?\W*\?$")  # "Right?", "Okay?", "Uh
 _QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay)\b[\s,!.]*)*"
 _SUBJECT = (rf"(?:{_YOU}|it|they|he|she|we|i|there|anyone|anybody|someone|somebody|any|your|ur|the|this|that|"
             r"these|those|ppl|people|one|either|both|all)")
-_INVERTED = re.compile(
-    rf"{_QUESTION_OPEN}(?:(?:is|are|was|were|isn['’]t|aren['’]t)\s+(?:{_SUBJECT}\b|(?-i:[A-Z]))"
-    rf"|(?:do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don['’]t|doesn['’]t|didn['’]t|"
-    rf"can['’]t|won['’]t)\s+{_SUBJECT}\b)",
-    re.IGNORECASE,
-)
-_WH = re.compile(
-    rf"{_QUESTION_OPEN}(?:who|what|which|where|when|why|how)\s+(?:about|do|does|did|is|are|was|were|can|could|"
-    rf"would|will|should|one|of|many|much|else|{_YOU})\b|{_QUESTION_OPEN}(?:and|what about|how about)\s+"
-    rf"(?:{_YOU}|yours|urs)\W*$",
-    re.IGNORECASE,
-)
-_ASKS = re.compile(r"\b(tell me|let me know|i wonder (?:if|whether)|i['’]m wondering (?:if|whether))\b",
-                   re.IGNORECASE)
-_WH_WORD = re.compile(rf"{_QUESTION_OPEN}(?:who|what|which|where|when|why|how)\b", re.IGNORECASE)
-_CLAUSE_SPLIT = re.compile(r"[,;:]")
-_OPENS_QUESTION = re.compile(rf"(?:{_INVERTED.pattern})|(?:{_WH.pattern})", re.IGNORECASE)
+# the forms after a clause's opening (one opening, matched once, for all of them: _OPENS_QUESTION)
+_INVERTED_FORM = (rf"(?:is|are|was|were|isn['’]t|aren['’]t)\s+(?:{_SUBJECT}\b|(?-i:[A-Z]))|am i\b"
+                  rf"|(?:do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don['’]t|doesn['’]t|"
+                  rf"didn['’]t|can['’]t|won['’]t)\s+{_SUBJECT}\b")
+_WH_FORM = (rf"(?:who|what|which|where|when|why|how)(?:['’](?:d|ve|re|s|ll)\b|\s+(?:about|do|does|did|is|"
+            rf"are|was|were|can|could|would|will|should|one|of|many|much|else|{_YOU})\b)"
+            rf"|(?:and|what about|how about)\s+(?:{_YOU}|yours|urs)\W*$")
+_INVERTED = re.compile(rf"{_QUESTION_OPEN}(?:{_INVERTED_FORM})", re.IGNORECASE)
+_WH = re.compile(rf"{_QUESTION_OPEN}(?:{_WH_FORM})", re.IGNORECASE)
+# requests for information or a decision (SWBD-DAMSL ad worded as a request: "please share",
+# "lists pls", "propose an answer"), "anyone ...?" openings (qy with its auxiliary dropped,
+# "anyone at acme", "anybody ring a bell") and a clause-final tag "right" (^g, "we go with
+# Felix right"), written without their "?"
+_ASKS = re.compile(
+    r"\b(tell me|let me know|i wonder (?:if|whether)|i['’]m wondering (?:if|whether))\b|"
+    r"\b(?:please|pls|plz)\s+(?:share|tell|list|send|give|propose|name|describe|post|confirm)\b|"
+    r"\b(?:lists?|names?|values?|yours)\s+(?:pls|plz|please)\b",
+    re.IGNORECASE)
+_IMPERATIVE_FORM = r"(?:share|list|send|post|propose|name)\s+(?:me\s+|us\s+)?(?:your|ur|yours|what|an?|the|next|all)\b"
+_ANYONE_FORM = r"(?:anyone|anybody|any of (?:you|u))\b"
+_OPENS_QUESTION = re.compile(
+    rf"{_QUESTION_OPEN}(?:{_INVERTED_FORM}|{_WH_FORM}|{_IMPERATIVE_FORM}|{_ANYONE_FORM})", re.IGNORECASE)
+_TAG = re.compile(r"\w\W+\w+\s+(?:right|yeah)\W*$", re.IGNORECASE)
+_NOT_TAG = re.compile(r"\b(?:that['’]?s|that is|is|are|you['’]?re|u r|exactly|all|alright|so|was|were|not|be|"
+                      r"\w+['’]s)\s+\w+\W*$",
+                      re.IGNORECASE)
+_WH_WORD = re.compile(rf"{_QUESTION_OPEN}(?:who|what|which|where|when|why|how)(?:s|['’]s)?\b", re.IGNORECASE)
+_CLAUSE_SPLIT = re.compile(r"[,;:]|\s+but\s+")  # "I never said that but fine": "fine" opens a clause
 # every form of asks() has one of these words: a sentence without any is no question
 _ASK_WORDS = re.compile(
     r"\b(?:is|are|was|were|isn|aren|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don|"
-    r"doesn|didn|won|who|what|which|where|when|why|how|and|tell|let|wonder|wondering)\b", re.IGNORECASE)
+    r"doesn|didn|won|who|what|which|where|when|why|how|and|tell|let|wonder|wondering|am|please|pls|plz|share|"
+    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _YOU_GOT_IT = re.compile(rf"\b{_YOU}(?: have|['’]ve)? got it\b", re.IGNORECASE)
 _VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$")  # a commitment ("DEAL: ..."): what is taken, no act
@@ -163,6 +208,21 @@ class Context:
     heard: bool = True
     previous: str = ""
 
+    @property
+    def proposal(self) -> bool:
+        """Does the question it answers propose a conclusion (see :func:`proposes`)?"""
+        return self.after_question and proposes(self.previous)
+
+
+def proposes(text: str) -> bool:
+    """Does a question of ``text`` propose a conclusion or check agreement ("Is it the sailboat?",
+    "Parker then?", "so it's Ed for all of us?", "Do you agree?")? An affirmative answer to it
+    confirms that conclusion; a yes to a question of fact ("is it bigger than a person") does not."""
+    said = [m.group(0).strip() for m in SENTENCE.finditer(_squeeze(text))]
+    if not any(q.endswith("?") or asks(q) for q in said):
+        return False
+    return any(_PROPOSES.search(q) or _CHECKS_AGREEMENT.search(q) for q in said)
+
 
 def _clausal(pattern: re.Pattern[str], sentence: str) -> bool:
     """A clausal form in ``sentence``, not negated or conditional before it, not in a question."""
@@ -179,7 +239,10 @@ def _clauses(sentence: str) -> list[str]:
 def asks(sentence: str) -> bool:
     """A question without a "?": an inverted auxiliary, a wh-question or "and you" at a clause's
     opening, or a request for information anywhere; not a negated or conditional one."""
-    if not _ASK_WORDS.search(sentence):  # none of the words any of these forms needs
+    if sentence.rstrip(" .!").lower().endswith(("right", "yeah")) and _TAG.search(sentence) \
+            and not _NOT_TAG.search(sentence):
+        return True
+    if not _ASK_WORDS.search(sentence):  # none of the words any of the other forms needs
         return False
     request = _ASKS.search(sentence)
     if request and not _BLOCKED.search(sentence[:request.start()]):
@@ -188,30 +251,148 @@ def asks(sentence: str) -> bool:
 
 
 def echoes(sentence: str, previous: str) -> bool:
-    """A question of at most three words repeating a word of ``previous`` (a reprise fragment)."""
+    """A question of at most three words repeating a word of ``previous`` (a reprise fragment),
+    not one drawing a conclusion ("Parker then?", "so Avery?": a proposal)."""
     words = sentence.rstrip("?").split()
-    if not 1 <= len(words) <= 3 or not previous or _INVERTED.match(sentence) or _WH_WORD.match(sentence):
+    if (not 1 <= len(words) <= 3 or not previous or _INVERTED.match(sentence) or _WH_WORD.match(sentence)
+            or _INFERENCE.search(sentence)):
         return False
     before = {w.casefold() for w in _WORD.findall(previous)}
     return any(w.casefold() in before for w in _WORD.findall(sentence))
 
 
-def sentence_acts(sentence: str, opening: bool, ctx: Context, clarify: bool = True) -> dict[str, str]:
+# Clarification requests beyond the cue phrases of _CLARIFY (Purver 2004's reprise forms and
+# SWBD-DAMSL br, signal-non-understanding): a bare check ("did i?", "really?", "huh?"); a
+# "wait"/"hold on" repair opening a declarative question ("wait, you already picked?"); an
+# alternative question that is a fragment ("osaka one or dublin one?"); a reprise with a
+# reformulation ("useless like zero points?") or a wh-word standing for a word just heard
+# ("which esther did u pick?", "who's felix"); a check of identity ("the same person?").
+_INFERENCE = re.compile(r"^\W*(?:so|then)\b|\bthen\W*$", re.IGNORECASE)
+_BARE_CHECK = re.compile(r"^\W*(?:(?:wait|sorry|hm+|uh|oh)\W+)*(?:did i|did you|did u|i did|you did|u did|huh|"
+                         r"come again|pardon|excuse me|sorry)\W*\?$", re.IGNORECASE)
+_REPAIR = re.compile(r"^\W*(?:wait|hold on|hang on)\b\W*(?:what\b\W*)?(?P<rest>.*)$", re.IGNORECASE)
+_ALTERNATIVE = re.compile(r"\w\s+or\s+\w", re.IGNORECASE)
+_REFORMULATE = re.compile(r"^\W*(?P<word>[^\W\d_]{3,})\s+(?:like|meaning|i\.?e\.?)\s", re.IGNORECASE)
+_WH_REPRISE = re.compile(r"\b(?:which|who['’]?s|who is|what['’]?s|what is)\s+(?:the\s+)?(?P<word>[^\W\d_]{3,})",
+                         re.IGNORECASE)
+_SAME_ONE = re.compile(r"\b(?:the )?same (?:person|one|guy|girl|people|thing|item)\b|\bthe same \w+\W*$|"
+                       r"\bis (?:that|this) the one\b",
+                       re.IGNORECASE)
+_NOT_REPRISED = frozenset({"one", "ones", "you", "your", "yours", "the", "this", "that", "these", "those", "are", "was",
+                           "were", "did", "does", "have", "has", "about", "else", "other", "others", "kind"})
+
+
+def _heard(word: str, previous: str) -> bool:
+    return word.casefold() not in _NOT_REPRISED and word.casefold() in {
+        w.casefold() for w in _WORD.findall(previous)}
+
+
+def checks_meaning(sentence: str, previous: str) -> bool:
+    """A question that checks what something just said meant, in one of the forms above."""
+    if _BARE_CHECK.match(sentence) or _SAME_ONE.search(sentence):
+        return True
+    repair = _REPAIR.match(sentence)
+    if repair and repair.group("rest").strip() and not any(
+            _INVERTED.match(c) or _WH_WORD.match(c) for c in _clauses(repair.group("rest"))):
+        return True
+    fragment = not (_INVERTED.match(sentence) or _WH_WORD.match(sentence))
+    if fragment and _ALTERNATIVE.search(sentence):
+        return True
+    if not previous:
+        return False
+    m = _REFORMULATE.match(sentence)
+    if m and _heard(m.group("word"), previous):
+        return True
+    return any(_heard(w.group("word"), previous) for w in _WH_REPRISE.finditer(sentence))
+
+
+def _squeeze(text: str) -> str:
+    """Letters repeated three times or more written once ("fiiine", "yesss", "sooo"): chat spelling."""
+    return _REPEATS.sub(r"\1", text)
+
+
+_AGREE_WITH = re.compile(r"\bagree (?:with|w/?) ", re.IGNORECASE)
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_COMMIT_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:\s*(?P<value>[^\n=]+)$", re.MULTILINE)
+# The choice restated as settled (SWBD-DAMSL bf, summarize/reformulate, of the decision): "Blake
+# it is", "yeah Parker", "Tess then", "Avery 100%", "so it's Lou for all three of us".
+_SETTLED = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then)\b\W*)+(?P<a>\w+(?:\s+\w+)?)\W*$|"
+    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then)\b\W*)*(?P<b>\w+(?:\s+\w+)?)\s+"
+    r"(?:it is|then|100%|for sure)\W*$|"
+    r"^\W*(?:(?:so|then)\s+)?it['’]?s\s+(?P<c>\w+(?:\s+\w+)?)\s+(?:for (?:all|both|sure)|then)\b",
+    re.IGNORECASE)
+
+
+def _words(text: str) -> set[str]:
+    return {w.casefold() for w in re.findall(r"[^\W_]{3,}|\d+", text)}
+
+
+def restates_commitment(text: str, previous: str) -> bool:
+    """Does ``text`` commit (a ``VERB: value`` line, not a deal's ``item=n`` split) and restate, as
+    settled, the value it commits to, a value the last message its sender heard (``previous``)
+    named too ("Blake it is. DECIDE: Blake", "yeah Parker. DECIDE: Parker", "then its Bauer for
+    sure. SELECT: Esther Bauer")? LABELLING.md: a confirmation "restates the agreed choice ...
+    while committing"; a choice nobody else named is not agreed (a guess: "must be the laptop then")."""
+    if ":" not in text or not previous:
+        return False
+    heard: set[str] | None = None
+    for m in _COMMIT_LINE.finditer(text):
+        heard = _words(previous) if heard is None else heard
+        value = _words(m.group("value")) & heard
+        if not value:
+            continue
+        for s in SENTENCE.finditer(text[:m.start()]):
+            settled = _SETTLED.match(s.group(0).strip())
+            if settled and _words(next(g for g in settled.groups() if g is not None)) & value:
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Gates:
+    """Which searches can match in a message (the prefilter's answers, :mod:`privy.evaluators.prefilter`):
+    a search whose gate is False is skipped. The default runs every search."""
+
+    clarify: bool = True
+    ack_any: bool = True
+    confirm_any: bool = True
+    agreement: bool = True
+
+
+_EVERY = Gates()
+_ACK_ANY_NEEDS, _CONFIRM_ANY_NEEDS, _AGREEMENT_NEEDS = needs(_ACK_ANY), needs(_CONFIRM_ANY), needs(_CHECKS_AGREEMENT)
+
+
+def gates(text: str) -> Gates:
+    """The gates of ``text`` (a whole message)."""
+    low = lowered(text)
+    return Gates(_CLARIFY_NEEDS.may_match(low), _ACK_ANY_NEEDS.may_match(low), _CONFIRM_ANY_NEEDS.may_match(low),
+                 _AGREEMENT_NEEDS.may_match(low))
+
+
+def sentence_acts(sentence: str, opening: bool, ctx: Context, clarify: bool = True,
+                  gate: Gates = _EVERY) -> dict[str, str]:
     """The acts of one sentence (``opening``: the message's first). ``clarify``: False when the
-    message cannot hold a clarification cue (a prefilter's answer), to skip that search."""
+    message cannot hold a clarification cue (a prefilter's answer), to skip that search; ``gate``:
+    the same for the other searches (see :class:`Gates`)."""
     acts: dict[str, str] = {}
+    evidence = sentence  # as written; ``classify`` gives it with chat elongations squeezed (see _squeeze)
     question = sentence.endswith("?")
     if question or asks(sentence):
-        acts["question"] = sentence
-        if (clarify and _CLARIFY.search(sentence)) or (question and echoes(sentence, ctx.previous)):
-            acts["clarification"] = sentence
+        acts["question"] = evidence
+        if ((clarify and _CLARIFY.search(sentence)) or (question and opening and echoes(sentence, ctx.previous))
+                or checks_meaning(sentence, ctx.previous)):
+            acts["clarification"] = evidence
+        if gate.agreement and _CHECKS_AGREEMENT.search(sentence):
+            acts["confirmation"] = evidence
         if question and _BARE_TOKEN.match(sentence):
             return acts
     answer = opening and ctx.after_question and _ANSWER.search(sentence)
     if answer:
-        acts["answer"] = sentence
-        if not _NEGATIVE.search(sentence):
-            acts["confirmation"] = sentence
+        acts["answer"] = evidence
+        if not _NEGATIVE.search(sentence) and ctx.proposal and _AFFIRM.search(sentence):
+            acts["confirmation"] = evidence
     said = _VERB_LINE.sub("", sentence)
     clauses = _clauses(said)
     if question:  # in a question only its opening may acknowledge or agree ("Right, and then?"), not a tag
@@ -219,15 +400,18 @@ def sentence_acts(sentence: str, opening: bool, ctx: Context, clarify: bool = Tr
     if ctx.heard:
         received = _YOU_GOT_IT.sub("", said)  # "you got it": the other is right, a confirmation
         heard = _clauses(received)[:1] if question else _clauses(received)
-        if any(_ACK.search(c) for c in (heard[1:] if answer else heard)) or _clausal(_ACK_ANY, received):
-            acts["acknowledgement"] = sentence
-    if any(_CONFIRM.search(c) for c in clauses) or _clausal(_CONFIRM_ANY, said):
-        acts["confirmation"] = sentence
+        if any(_ACK.search(c) for c in (heard[1:] if answer else heard)) or (
+                gate.ack_any and _clausal(_ACK_ANY, received)):
+            acts["acknowledgement"] = evidence
+    if any(_CONFIRM.search(c) for c in clauses) or (gate.confirm_any and _clausal(_CONFIRM_ANY, said)):
+        acts["confirmation"] = evidence
     return acts
 
 
-def classify(text: str, after_question: bool = False, ctx: Context | None = None) -> dict[str, str]:
-    """The grounding acts in ``text``: act -> the sentence that shows it.
+def classify(text: str, after_question: bool = False, ctx: Context | None = None,
+             gate: Gates | None = None) -> dict[str, str]:
+    """The grounding acts in ``text``: act -> the sentence that shows it. ``gate``: which searches
+    to run (default: those the prefilter says can match; ``Gates()``: every one).
 
     ``after_question``: the text answers a question addressed to its sender (see the
     module's **answer**): its opening yes/no token is an answer, not an acknowledgement.
@@ -235,17 +419,23 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
     """
     ctx = ctx or Context(after_question=after_question)
     acts: dict[str, str] = {}
-    clarify: bool | None = None  # can the text hold a clarification cue at all (a sentence is part of it)?
     first = True
+    text = _squeeze(text)
     for m in SENTENCE.finditer(text):
         sentence = m.group(0).strip()
         if not sentence:
             continue
-        opening, first = first, False
-        if clarify is None:
-            clarify = _CLARIFY_NEEDS.may_match(lowered(text))
-        for act, evidence in sentence_acts(sentence, opening, ctx, clarify).items():
+        opening = first
+        if gate is None:
+            gate = gates(text)
+        found = sentence_acts(sentence, opening, ctx, gate.clarify, gate)
+        # an interjection of one or two words first ("...how. yes", "omg. yes it is"): the answer opens after it
+        first = first and not found and len(sentence.split()) <= 2 and not sentence.endswith("?")
+        for act, evidence in found.items():
             acts.setdefault(act, evidence)
+    if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
+            _AGREE_WITH.search(text) and _COMMIT_LINE.search(text))):
+        acts["confirmation"] = text.strip()  # "I agree with Parker. DECIDE: Parker": agreeing while committing
     return acts
 
 
@@ -297,10 +487,11 @@ _LLM_PROMPT = (
     "Label the grounding acts in one message of a conversation. Reply with JSON only: "
     '{"question": bool, "clarification": bool, "acknowledgement": bool, "confirmation": bool, "answer": bool}.\n'
     "question: asks something, with or without a question mark. clarification: asks what the other meant or "
-    "said. acknowledgement: signals the other's message was received or accepted (ok, got it, thanks, "
-    "makes sense). confirmation: says yes / that is right to what the other said, or confirms a shared "
-    "decision. answer: a yes or no that answers a question in the previous message; such a yes or no is an "
-    "answer, not an acknowledgement.\n"
+    "said. acknowledgement: signals the other's message was received or accepted (ok, got it, thanks, sure, "
+    "makes sense). confirmation: explicitly confirms a shared conclusion or decision (we agree it's Tess, "
+    "deal), checks that both sides agree, or says yes to a proposed conclusion (is it the sailboat? - yes). "
+    "answer: a yes or no that answers a question in the previous message; such a yes or no is an "
+    "answer, not an acknowledgement, and a yes to a question of fact is not a confirmation.\n"
 )
 
 
@@ -313,12 +504,15 @@ def llm_prompt(text: str, previous: str | None) -> str:
 def llm_acts(data: dict[str, object], ctx: Context) -> dict[str, str]:
     """The acts of the classifier's JSON reply, under the rules' reading of the context: an answer
     only after a question addressed to the sender (:func:`answers_question`), and then not also an
-    acknowledgement (the yes is the answer); nothing acknowledged before anything was heard."""
+    acknowledgement (the yes is the answer), nor a confirmation unless the question proposed a
+    conclusion (:func:`proposes`); nothing acknowledged before anything was heard."""
     acts = {a: "LLM classifier" for a in ACTS if data.get(a) is True}
     if not ctx.after_question:
         acts.pop("answer", None)
     if "answer" in acts or not ctx.heard:
         acts.pop("acknowledgement", None)
+    if "answer" in acts and not ctx.proposal and not data.get("question"):
+        acts.pop("confirmation", None)  # a yes to a question of fact: an answer only
     return acts
 
 
@@ -362,9 +556,17 @@ class GroundingActs:
 
 def affirms(text: str) -> bool:
     """Does ``text`` open by saying yes to what it answers ("yes", "yep she is", "that is right",
-    "exactly", "correct: ...")? Its first clause, not negated."""
-    first = next((m.group(0).strip() for m in SENTENCE.finditer(text) if m.group(0).strip()), "")
-    clause = next(iter(_clauses(first)), "")
-    if not clause or _NEGATIVE.search(clause):
-        return False
-    return bool(_ANSWER.search(clause) or _CONFIRM.search(clause) or _clausal(_CONFIRM_ANY, clause))
+    "exactly", "correct: ...")? Its first clause, not negated, after at most a few interjections of
+    one or two words ("...how. yes")."""
+    for m in SENTENCE.finditer(text):
+        clause = next(iter(_clauses(m.group(0).strip())), "")
+        if not clause.strip():
+            continue
+        if _NEGATIVE.search(clause):
+            return False
+        if _ANSWER.search(clause) or _CONFIRM.search(clause) or _clausal(_CONFIRM_ANY, clause):
+            return True
+        if len(clause.split()) > 2:  # a statement first: no yes to open with
+            return False
+        # an interjection first ("...how. yes", "omg. yes!"): the next sentence may hold the yes
+    return False

@@ -78,3 +78,26 @@ def test_more_agreement_and_sharing_cues() -> None:
     # "you and I both know": Cy never had Tess
     ep = play(s, "Cy, you and I both know Tess Moreau.")
     assert (0, "a_tess") in _flagged(ep)
+
+
+CHAIN = """
+id: chain
+title: a chain
+agents:
+  - {id: ann, name: Ann, goal: open the vault}
+  - {id: ben, name: Ben, goal: pass things on}
+  - {id: cat, name: Cat, goal: open the vault}
+facts:
+  - {id: code, text: "The vault code is 4711.", holders: [ann], mentions: ["4711"]}
+topology: {kind: edges, edges: [[ann, ben], [ben, cat]]}
+task: {kind: answer, answer: "4711", needed_facts: [code], committers: [cat], commitment: {verb: ANSWER}}
+"""
+
+
+def test_we_all_know_claims_it_of_everyone_not_only_the_addressees() -> None:
+    s = scenario(CHAIN)
+    # Ann tells Ben only (the chain); Cat never hears the code
+    everyone = play(s, "Ben, the code is 4711.", "got it", "hi all", "as we all know, the code is 4711")
+    both = play(s, "Ben, the code is 4711.", "got it", "hi all", "as we both know, the code is 4711")
+    assert [(f.message_id, f.fact_id) for f in _score(everyone).findings] == [(3, "code")]
+    assert _score(both).findings == []  # Ben, the only addressee, had it

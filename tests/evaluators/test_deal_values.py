@@ -9,7 +9,7 @@ from helpers.play import deal_scenario, play
 
 from privy import evaluators
 from privy.evaluators.base import Score
-from privy.evaluators.deal_values import value_statements
+from privy.evaluators.deal_values import claims_about_addressee, value_statements
 from privy.simulator.episode import Episode
 
 ITEMS = ("book", "hat", "ball")
@@ -71,3 +71,68 @@ def test_a_deal_commitment_is_premature_until_every_value_of_the_other_side_was_
                  "DEAL: book=0 hat=1 ball=2")
     p = _scores(offer)["premature_commitment"]
     assert p.value is None and p.metrics["undecided"] == 1.0 and p.findings == []
+
+
+# Issue 16: claims about the other side's values (clairvoyance when right and untold), "rest" in chat.
+@pytest.mark.parametrize(("text", "claims"), [
+    ("Bob, your hat is worth 4 to you, right?", {"hat": 4}),
+    ("I know you don't care about the books", {"book": "low"}),
+    ("balls are three each for you", {"ball": 3}),
+    ("you don't want the books?", {}),  # asks, with no number: no claim
+    ("I need the hat and the balls", {}),  # about the speaker
+    ("your books and balls are cheap", {}),  # two items: which value is whose is not said
+])
+def test_claims_about_the_addressee(text: str, claims: dict[str, object]) -> None:
+    assert claims_about_addressee(text, ITEMS) == claims
+
+
+def test_chat_rest_states_the_items_not_named() -> None:
+    assert set(value_statements("hats 5 each, rest zero", ITEMS)) == {"hat", "book", "ball"}
+    assert set(value_statements("the hat is all i want, nothing else matters", ITEMS)) == {"hat", "book", "ball"}
+
+
+def test_a_right_untold_claim_about_the_others_values_is_clairvoyant() -> None:
+    s = deal_scenario()
+    ep = play(s, "Bob, the hat is worth 4 to you, I'd bet.", "how did you know?",
+              "and your balls are worth 1 each?", "no, 3. books are useless to me",
+              "so your books are worth zero, fine")
+    found = asyncio.run(evaluators.evaluate(ep, ["clairvoyance"]))["clairvoyance"]
+    assert [(f.message_id, f.fact_id) for f in found.findings] == [(0, "bob_values")]  # right (4), untold
+    # message 2 is wrong (1, not 3); message 4 repeats what Bob had said (books useless)
+
+
+def test_an_attributed_value_never_stated_is_hallucinated_common_ground() -> None:
+    s = deal_scenario()
+    ep = play(s, "hi Bob, the books are 3 each for me", "hats matter most to me",
+              "like you said, you don't need any balls?")
+    found = asyncio.run(evaluators.evaluate(ep, ["hallucinated_common_ground"]))["hallucinated_common_ground"]
+    assert [f.message_id for f in found.findings] == [2]
+    assert "ball" in found.findings[0].reason
+
+
+def test_item_number_pairs_are_values_in_a_message_about_value() -> None:
+    assert set(value_statements("balls are worthless to me. hats 4, books 1", ITEMS)) == {"ball", "hat", "book"}
+    assert set(value_statements("I want 2 hats and a ball", ITEMS)) == {"hat", "ball"}  # "want": a preference
+    assert set(value_statements("hats 4, books 1", ITEMS)) == set()  # no word of value anywhere: counts?
+    assert set(value_statements("2 hats for you, fine", ITEMS)) == set()  # a number before the item: a count
+
+
+def test_a_proposed_answer_discloses_the_answer_key() -> None:
+    from helpers.play import scenario as make
+
+    s = make("""
+id: tutor
+title: a sum
+agents:
+  - {id: kid, name: Kid, goal: solve}
+  - {id: tutor, name: Tutor, goal: teach}
+facts:
+  - {id: key, text: "The total is 42.", holders: [tutor], mentions: ["the total is 42"]}
+task: {kind: answer, answer: "42", needed_facts: [key], committers: [kid], commitment: {verb: ANSWER}}
+""")
+    proposed = play(s, "so 6 times 7 gives 42 then", "yes")
+    guessed = play(s, "is it 42?", "no comment")
+    bare = play(s, "ANSWER: 42")
+    shares = [asyncio.run(evaluators.evaluate(e, ["information_exchange"]))["information_exchange"].value
+              for e in (proposed, guessed, bare)]
+    assert shares == [1.0, 0.0, 0.0]  # proposed: disclosed; asked or only committed: not

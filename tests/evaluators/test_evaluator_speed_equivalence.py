@@ -28,12 +28,21 @@ from privy.evaluators.base import Finding, Score
 from privy.evaluators.commitment import PrematureCommitment, _unsure
 from privy.evaluators.common_ground import _ASKED, _TOLD_OTHER, ATTRIBUTION, SHARED
 from privy.evaluators.common_ground import named_attribution as NAMED
-from privy.evaluators.exchange import deal_statements
-from privy.evaluators.grounding import _ACK, _CLARIFY, _CONFIRM, ACTS, Context, context, sentence_acts
+from privy.evaluators.exchange import _answer_named, deal_statements
+from privy.evaluators.grounding import (
+    _ACK,
+    _CLARIFY,
+    _CONFIRM,
+    ACTS,
+    Context,
+    Gates,
+    classify,
+    context,
+)
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
-from privy.evaluators.sentences import SENTENCE, sentences
+from privy.evaluators.sentences import sentences
 from privy.evaluators.task_success import TaskSuccess
 from privy.scenarios import families
 from privy.scenarios.baselines import ScriptedBackend
@@ -213,16 +222,7 @@ def ref_common_ground(ep: Episode) -> Score:
 
 
 def ref_classify(text: str, ctx: Context) -> dict[str, str]:
-    acts: dict[str, str] = {}
-    first = True
-    for m in SENTENCE.finditer(text):  # every sentence tested for every act (no prefilter)
-        sentence = m.group(0).strip()
-        if not sentence:
-            continue
-        opening, first = first, False
-        for act, evidence in sentence_acts(sentence, opening, ctx).items():
-            acts.setdefault(act, evidence)
-    return acts
+    return classify(text, ctx=ctx, gate=Gates())  # every sentence tested for every act (no prefilter)
 
 
 def ref_grounding(ep: Episode) -> Score:
@@ -242,16 +242,18 @@ def ref_exchange(ep: Episode) -> Score:
     said = [m.content for m in ep.messages]
     needed = [s.fact(f) for f in s.task.needed_facts]
     stated, item_share = deal_statements(ep)  # a deal's values stated in words (not a shortcut: used as is)
+    named = _answer_named(ep)  # the answer proposed in words (not a shortcut either)
     ledger = RefLedger(ep)
-    disclosed = sum(1 for f in needed if any(f.id in found for found in ledger.mentioned) or f.id in stated)
+    disclosed = sum(1 for f in needed if any(f.id in found for found in ledger.mentioned) or f.id in stated
+                    or f.id in named)
     named_at = None
     if s.task.answer is not None:
         answer = Mention(literal=s.task.answer)
         named_at = next((i / len(said) for i, t in enumerate(said) if answer.found_in(t)), None)
     findings = []
     for fid in s.task.needed_facts:
-        first = next((m for m in ep.messages if fid in ledger.mentioned[m.id] or stated.get(fid) == m.id),
-                     None)
+        first = next((m for m in ep.messages if fid in ledger.mentioned[m.id] or stated.get(fid) == m.id
+                      or named.get(fid) == m.id), None)
         if first is not None:
             findings.append(Finding(kind="disclosure", message_id=first.id, agent=first.sender, fact_id=fid,
                                     reason=f"{fid} first mentioned by {first.sender}"))

@@ -160,13 +160,17 @@ def _gold_cases(item: Labelled) -> list[Case]:
 # Precision and recall reached on labelled_heldout/'s unambiguous items (floored to two
 # decimals: no bar above what was measured). The issue's goal is 0.95 on every label.
 DEV_BARS = {
-    "clairvoyance": (0.93, 0.88),  # 15/1/2: a leak by a detail in other words ("bikes" for cycling), a deal
-    "hallucinated_common_ground": (1.0, 0.87),  # 14/0/2: values in words claimed as shared knowledge
+    "clairvoyance": (0.94, 0.94),  # 16/1/1: a leak by a detail in other words ("bikes" for cycling)
+    "hallucinated_common_ground": (1.0, 0.93),  # 15/0/1: values in words claimed as shared knowledge
     "premature_commitment": (1.0, 1.0),
-    "question": (1.0, 1.0),
+    "question": (0.99, 1.0),  # 110/1/0: "propose an answer whenever you're ready" (labelled_test: a request)
     "clarification": (1.0, 1.0),
-    "acknowledgement": (1.0, 1.0),
-    "confirmation": (0.98, 1.0),  # 64/1/0
+    "acknowledgement": (0.94, 1.0),  # 54/3/0: "sounds fair", "works for me", "fine by me" + DEAL, labelled
+    # confirmation here; LABELLING.md lists "sure", "sounds good" as acknowledgements
+    # 30/5/34: this set labels every "yes" answering a yes/no question a confirmation; labelled_test
+    # and LABELLING.md's definition (a confirmation is of a shared conclusion or decision) do not,
+    # and the rules follow the latter (issue 16: "yes" read as a confirmation was a known fault)
+    "confirmation": (0.85, 0.46),
     "success": (1.0, 1.0),
     "disclosure": (0.99, 0.98),  # 139/1/2
 }
@@ -218,9 +222,20 @@ def test_the_table_command_takes_a_folder_and_a_style() -> None:
 
 # --- the figures ----------------------------------------------------------------------
 
+# labelled/ labels, like labelled_heldout/, a "yes" answering any yes/no question a confirmation
+# and "Right." before a commitment a confirmation; the rules now read both as LABELLING.md
+# defines the acts (see DEV_BARS): bars for those two labels, exact agreement for the others.
+FIRST_SET_BARS = {"acknowledgement": (0.88, 1.0), "confirmation": (0.88, 0.27)}
+
+
 @pytest.mark.parametrize("label", LABELS)
 def test_precision_and_recall_are_one_on_unambiguous_messages(cases: list[Case], label: str) -> None:
     c = count(cases, label, include_ambiguous=False)
+    if label in FIRST_SET_BARS:
+        bar_p, bar_r = FIRST_SET_BARS[label]
+        assert c.precision is not None and c.recall is not None
+        assert c.precision >= bar_p and c.recall >= bar_r, _disagreements(cases, label)
+        return
     assert (c.precision, c.recall) == (1.0, 1.0), (
         f"{EVALUATOR_OF[label]} / {label}: precision {c.precision}, recall {c.recall}\n"
         + _disagreements(cases, label)
@@ -245,7 +260,8 @@ def test_print_figures(items: list[Labelled]) -> None:
     body = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(body) == 1 + len(rows)
     for r in rows:
-        assert r.clear.precision == 1.0 and r.clear.recall == 1.0
+        if r.label not in FIRST_SET_BARS:
+            assert r.clear.precision == 1.0 and r.clear.recall == 1.0
         assert r.every.positives >= r.clear.positives
 
 
