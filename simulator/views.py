@@ -67,6 +67,7 @@ class Observation(BaseModel):
     messages: tuple[Message, ...]  # only messages this agent sent or received
     task: PublicTask  # no answer, no needed_facts
     max_turns: int | None = None  # public: the turn limit (messages in total), for the turns left
+    commit_after: int = 0  # public: messages a committer sends before it may commit (limits.commit_after)
 
 
 class State(BaseModel):
@@ -101,4 +102,5 @@ def seen_by(scenario: Scenario, messages: Iterable[Message], agent: str, turn: i
         context=scenario.context, names={a.id: a.name for a in scenario.agents},
         neighbours=frozenset(build_graph(scenario).successors(agent)), facts=tuple(scenario.facts_of(agent)),
         messages=tuple(seen), task=PublicTask.model_validate(scenario.task), max_turns=scenario.limits.max_turns,
+        commit_after=scenario.limits.commit_after,
     )
