@@ -188,6 +188,13 @@ class Limits(_Model):
         "Messages a committer must have sent before a commitment is a legal move (0: it may commit in its "
         "first message). Its last turn before the turn limit still asks for a commitment."))
 
+    @model_serializer(mode="wrap")
+    def _without_default_commit_after(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not self.commit_after:  # files, logs and cell keys written before stay the same
+            data.pop("commit_after", None)
+        return data
+
 
 # Inline commitments: what, said earlier in the same sentence, makes "VERB: x" no commitment.
 _NOT_COMMITTING = re.compile(
