@@ -341,3 +341,12 @@ def test_commit_after_in_a_script_counts_the_scripts_earlier_lines() -> None:
         # each agent's first line (turns 0 and 1) may not commit; later ones may; the last two must
         assert ("commit" in move.group(1)) == (i >= 2), (i, move.group(1))
         assert ("say" in move.group(1)) == (i < s.limits.max_turns - 2), (i, move.group(1))
+
+
+def test_commit_after_is_written_only_when_set() -> None:
+    """Scenario files, logs and cell keys from before the field stay the same; a set value round-trips."""
+    plain = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")
+    assert plain.limits.commit_after == 0 and "commit_after" not in plain.model_dump(mode="json")["limits"]
+    held = held_back(2)
+    assert held.model_dump(mode="json")["limits"]["commit_after"] == 2
+    assert Scenario.model_validate_json(held.model_dump_json()).limits.commit_after == 2
