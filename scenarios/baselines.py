@@ -104,8 +104,12 @@ def held_back(text: str, moves: Moves) -> str:
     """``text`` without its commitment lines while ``moves`` may not commit yet (``limits.commit_after``)."""
     if moves.verb is None or moves.may_commit:
         return text
-    verb = Commitment(verb=moves.verb)
-    said = "\n".join(line for line in text.splitlines() if not verb.values(line)).strip()
+    return _without_commitments(text, moves.verb)
+
+
+def _without_commitments(text: str, verb: str) -> str:
+    commits = Commitment(verb=verb)
+    said = "\n".join(line for line in text.splitlines() if not commits.values(line)).strip()
     return said or "Let me hear from you first."
 
 
@@ -148,8 +152,6 @@ def _script(family: str, s: Scenario) -> str:
                     lines.append(f"{a.name}: Go on.")
                 continue
             if r < s.limits.commit_after and a.id in committers:
-                verb = Commitment(verb=s.task.commitment.verb)
-                text = "\n".join(line for line in text.splitlines() if not verb.values(line)).strip() \
-                    or "Let me hear from you first."
+                text = _without_commitments(text, s.task.commitment.verb)
             lines.append(f"{a.name}: {text}")
     return "\n".join(lines)
