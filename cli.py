@@ -545,6 +545,7 @@ def compare(
         "--out-dir", help="Where episodes are written, as SCENARIO.MODE.BACKEND.seedN.json.")] = Path("runs"),
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
     force: ForceOpt = False,
+    probe_every: ProbeEveryOpt = None,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes.
@@ -577,7 +578,8 @@ def compare(
             bar.update(task, advance=1, description=f"{_safe(cell.scenario_id)} · {cell.mode.value} · seed {cell.seed}")
 
         results: list[Episode] = compare_modes(scenarios, mode_list, range(seeds), b, out_dir,
-                                               agent_backends=per_agent, jobs=jobs, on_progress=tick, force=True)
+                                               agent_backends=per_agent, jobs=jobs, on_progress=tick, force=True,
+                                               probes=_probes(probe_every))
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
         table = Table(title=f"{_safe(scenario_id)} · backend {_safe(b.name)}", title_justify="left",
                       box=box.SIMPLE_HEAD)

@@ -29,6 +29,7 @@ from privy.simulator.backends.base import Backend, aclose
 from privy.simulator.episode import Episode
 from privy.simulator.loader import load_scenario
 from privy.simulator.modes import Mode
+from privy.simulator.probes import ProbeSettings
 from privy.simulator.scenario import Scenario
 
 ScenarioFile = str | Path | tuple[str | Path, Scenario]
@@ -63,6 +64,7 @@ def compare(
     evaluators: Sequence[str] = (),
     on_progress: OnProgress | None = None,
     force: bool = False,
+    probes: ProbeSettings | None = None,
 ) -> list[Episode]:
     """Run every scenario in every mode with every seed on ``backend``; the episodes, in that order.
 
@@ -73,13 +75,16 @@ def compare(
     cell, error)``: after each episode, with the error of one a failed model call cut short.
     The backends stay usable: what they opened for this run's event loop is closed at its end.
     ``force``: overwrite episode files that exist already (without it, nothing runs if one does).
+    ``probes``: belief probes in every episode (:mod:`privy.simulator.probes`; logged in the
+    episode, never in a prompt), as ``privy run --probe-every`` asks them; None (the default): none.
 
     Raises:
         ScenarioError: a path that does not load.
         FileExistsError: an episode file exists already and ``force`` is false (raised before anything runs).
     """
     return asyncio.run(compare_async(scenarios, modes, seeds, backend, out_dir, agent_backends=agent_backends,
-                                     jobs=jobs, evaluators=evaluators, on_progress=on_progress, force=force))
+                                     jobs=jobs, evaluators=evaluators, on_progress=on_progress, force=force,
+                                     probes=probes))
 
 
 async def compare_async(
@@ -94,6 +99,7 @@ async def compare_async(
     evaluators: Sequence[str] = (),
     on_progress: OnProgress | None = None,
     force: bool = False,
+    probes: ProbeSettings | None = None,
 ) -> list[Episode]:
     """:func:`compare` on the running event loop."""
     loaded = [item if isinstance(item, tuple) else (item, load_scenario(item)) for item in scenarios]
@@ -109,7 +115,7 @@ async def compare_async(
     todo: list[tuple[Cell, Mapping[str, Backend] | None]] = []
     for path, s in loaded:
         mine = {a: b for a, b in per_agent.items() if a in s.agent_ids} or None
-        todo += [(Cell.of(s, str(path), m, spec, seed), mine) for m in mode_list for seed in seed_list]
+        todo += [(Cell.of(s, str(path), m, spec, seed, probes), mine) for m in mode_list for seed in seed_list]
     episodes: list[Episode | None] = [None] * len(todo)
     progress = Progress(total=len(todo), skipped=0)
     written: dict[Path, int] = {}  # each file's writer so far, by place in the order

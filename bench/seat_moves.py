@@ -18,10 +18,11 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from privy.simulator.moves import mindread_moves, observed_moves
 from privy.simulator.scenario import Fact
 from privy.simulator.seat import SeatView
 from privy.simulator.task import normalize, parse_allocation
-from privy.simulator.views import Mindreading
+from privy.simulator.views import Mindreading, Observation
 
 HELP = """\
 Type a message and press Enter: it goes to everyone you can write to.
@@ -145,6 +146,11 @@ def _check_commitments(text: str, view: SeatView) -> None:
     if values and t.committers and view.agent.id not in t.committers:
         who = ", ".join(view.names[c] for c in t.committers)
         raise BadInput(f"only {who} commit in this task; write your message without '{t.commitment.verb}:'")
+    moves = (observed_moves(view) if isinstance(view, Observation) else mindread_moves(view)) if values else None
+    if moves is not None and not moves.may_commit and moves.held:
+        held = moves.held
+        raise BadInput(f"you may commit only after sending {held} more message{'s' * (held != 1)} "
+                       f"(this scenario's limits.commit_after is {view.commit_after}); write a message first")
     for value in values:
         if t.options and normalize(value) not in {normalize(o) for o in t.options}:
             raise BadInput(f"{value!r} is not an option; expected one of: {', '.join(t.options)}")

@@ -7,7 +7,9 @@ a legal move: a turn is legal when its call did not fail and :func:`privy.simula
 left no ``move:`` note on it (nor the runner an ``empty output`` note). In script mode a turn is
 a line played from the one generation, its notes being those of the script's call. "Forced":
 an episode ended by commitment in which some committer first committed on its last turn, where
-a commitment was its only legal move (the rest committed of their own accord, earlier).
+a commitment was its only legal move (the rest committed of their own accord, earlier). "At once":
+the committers whose first commitment was in their first message (premature commitment: they had
+heard at most what was said before their first turn), of the committers that committed.
 
     .venv/bin/privy bench scenarios/suites/quick.suite.yaml --out /tmp/moves/q.db -j 2
     .venv/bin/privy bench benchmarks/moves.suite.yaml --out /tmp/moves/f.db -j 2
@@ -38,6 +40,8 @@ class Tally:
     legal: int = 0
     forced: int = 0
     n_turns: int = 0
+    at_once: int = 0
+    committers: int = 0
     ended: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def add(self, ep: dict[str, Any]) -> None:
@@ -48,6 +52,9 @@ class Tally:
         self.ended[out["ended_by"]] += 1
         self.forced += out["ended_by"] == "committed" and forced(ep)
         self.n_turns += out["turns"]
+        once, committed = at_once(ep)
+        self.at_once += once
+        self.committers += committed
         turns, illegal = turn_legality(ep)
         self.turns += turns
         self.legal += turns - illegal
@@ -58,7 +65,8 @@ class Tally:
         mean = f"{self.n_turns / self.episodes:.1f}" if self.episodes else "-"
         n = self.episodes
         return (f"| {label} | {n} | {pct(self.committed, n)} | {pct(self.forced, n)} "
-                f"| {mean} | {pct(self.success, self.episodes)} "
+                f"| {mean} | {self.at_once}/{self.committers} ({pct(self.at_once, self.committers)}) "
+                f"| {pct(self.success, self.episodes)} "
                 f"| {self.legal}/{self.turns} ({pct(self.legal, self.turns)}) | {ended} |")
 
 
@@ -73,6 +81,20 @@ def forced(ep: dict[str, Any]) -> bool:
         if m.get("actions") and m["sender"] in committers:
             first.setdefault(m["sender"], m["turn"])
     return any(t >= last for t in first.values())
+
+
+def at_once(ep: dict[str, Any]) -> tuple[int, int]:
+    """(committers whose first commitment was in their own first message, committers that committed)."""
+    s = ep["scenario"]
+    committers = set(s["task"].get("committers") or [a["id"] for a in s["agents"]])
+    sent: dict[str, int] = {}
+    first: dict[str, int] = {}  # committer -> index of its first committing message among its own
+    for m in ep["messages"]:
+        who = m["sender"]
+        if who in committers and m.get("actions") and who not in first:
+            first[who] = sent.get(who, 0)
+        sent[who] = sent.get(who, 0) + 1
+    return sum(1 for i in first.values() if i == 0), len(first)
 
 
 def _bad(note: str) -> bool:
@@ -114,8 +136,8 @@ def main() -> None:
             by_mode[ep["mode"]].add(ep)
             by_family[(ep["scenario"]["family"], ep["mode"])].add(ep)
         db.close()
-    head = ("| {} | episodes | ended by commitment | of which forced on a last turn | mean turns | success "
-            "| legal turns | ended by |\n|---|---:|---:|---:|---:|---:|---:|---|")
+    head = ("| {} | episodes | ended by commitment | of which forced on a last turn | mean turns "
+            "| committed at once | success | legal turns | ended by |\n|---|---:|---:|---:|---:|---:|---:|---:|---|")
     print(head.format("mode"))
     for mode in sorted(by_mode):
         print(by_mode[mode].row(mode))

@@ -23,8 +23,9 @@ from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
 from privy.simulator.hypotheses import hypotheses_for
 from privy.simulator.modes import Mode
+from privy.simulator.moves import Moves, observed_moves, state_moves
 from privy.simulator.probes import OptionScores
-from privy.simulator.scenario import Scenario
+from privy.simulator.scenario import Commitment, Scenario
 from privy.simulator.views import Observation, PublicTask, State
 
 FALLBACK = "mutual_friends"  # the policy of a 'select' task whose family has none
@@ -40,6 +41,11 @@ class ScriptedBackend:
     2024); an agent the family gives no shortcut (an answerer, a teacher) plays its policy on
     the messages it was delivered. ``script``: one call writes the whole dialogue as
     ``Name: text`` lines, each agent's shortcut turn in speaking order.
+
+    A scenario that holds commitments back (``limits.commit_after: k``) is obeyed in every
+    mode: until a committer has sent ``k`` messages its commitment lines are left out (the
+    rest of its turn is said), and the commitment comes on its next turn; a script gives each
+    agent ``k`` such lines before its shortcut turn.
     """
 
     name = "scripted"
@@ -58,7 +64,8 @@ class ScriptedBackend:
             family, me = view.family, view.agent.id
             inp = families.PolicyInput(me=me, names=dict(view.names), facts=list(view.facts),
                                        messages=list(view.messages), task=view.task)
-            return Completion(text=families.policy_text(_family(family, inp.task), inp))
+            return Completion(text=held_back(families.policy_text(_family(family, inp.task), inp),
+                                             observed_moves(view)))
         if not isinstance(view, State):
             raise BackendError("the scripted backend reads the request's view (an Observation or a State); "
                                "this request carries none")
@@ -66,7 +73,8 @@ class ScriptedBackend:
         family = _family(s.family, PublicTask.model_validate(s.task))
         if request.speaker is None:  # script mode: the whole dialogue in one generation
             return Completion(text=_script(family, s))
-        return Completion(text=_full_state_turn(family, view, request.speaker))
+        return Completion(text=held_back(_full_state_turn(family, view, request.speaker),
+                                         state_moves(view, request.speaker)))
 
 
 def reference_belief(request: ChatRequest, options: Sequence[str]) -> list[float]:
@@ -90,6 +98,19 @@ def reference_belief(request: ChatRequest, options: Sequence[str]) -> list[float
         if any(named):
             weights = [1.0 if n else 0.01 for n in named]
     return [math.log(w) for w in weights]
+
+
+def held_back(text: str, moves: Moves) -> str:
+    """``text`` without its commitment lines while ``moves`` may not commit yet (``limits.commit_after``)."""
+    if moves.verb is None or moves.may_commit:
+        return text
+    return _without_commitments(text, moves.verb)
+
+
+def _without_commitments(text: str, verb: str) -> str:
+    commits = Commitment(verb=verb)
+    said = "\n".join(line for line in text.splitlines() if not commits.values(line)).strip()
+    return said or "Let me hear from you first."
 
 
 def _family(family: str, task: PublicTask) -> str:
@@ -116,11 +137,21 @@ def _script(family: str, s: Scenario) -> str:
     """Every agent's shortcut turn, in speaking order (scenario order), as ``Name: text`` lines.
 
     Each agent speaks once: the shortcut commits on the first turn, so the episode ends
-    within one round; an agent without a shortcut (it would only answer) is left out.
+    within one round; an agent without a shortcut (it would only answer) is left out. With
+    ``limits.commit_after: k``, ``k`` rounds of the shortcuts without their commitment lines come first
+    (an agent without a shortcut says "Go on." in them).
     """
+    turns = {a.id: families.shortcut_text(family, s, a.id) for a in s.agents}
+    committers = s.task.committers or s.agent_ids
     lines = []
-    for a in s.agents:
-        text = families.shortcut_text(family, s, a.id)
-        if text is not None:
+    for r in range(s.limits.commit_after + 1):
+        for a in s.agents:
+            text = turns[a.id]
+            if text is None:  # it would only answer: in a held round it lets the others go on
+                if r < s.limits.commit_after:
+                    lines.append(f"{a.name}: Go on.")
+                continue
+            if r < s.limits.commit_after and a.id in committers:
+                text = _without_commitments(text, s.task.commitment.verb)
             lines.append(f"{a.name}: {text}")
     return "\n".join(lines)

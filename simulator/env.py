@@ -134,6 +134,7 @@ class PrivyEnv(AECEnv[str, Observation, Utterance | None]):
             messages=tuple(self.bus.seen_by(agent)),
             task=lay.public_task,
             max_turns=self.scenario.limits.max_turns,
+            commit_after=self.scenario.limits.commit_after,
         )
 
     def state(self) -> State:  # type: ignore[override]

@@ -10,8 +10,11 @@ An agent's legal moves are generated from the scenario, never written per family
   any), a well-formed split of the deal's items (``deal``: ``book=1 hat=0 ...``, counts up
   to the public ones), or free text (``answer``: the task's verb for free answers, e.g.
   ``ANSWER``, ``GUESS`` or Sotopia's ``LEAVE``);
+- a scenario may hold commitments back: with ``limits.commit_after: k`` a committer may
+  commit only once it has sent ``k`` messages (0, the default: at once); the same rule in
+  every mode;
 - on a committer's **last turn** before the turn limit, when it has not committed yet,
-  the only legal move is a commitment (the prompt says so).
+  the only legal move is a commitment (the prompt says so), whatever ``commit_after`` says.
 
 The text form stays plain text, so every backend, a human seat and the evaluators read
 the same thing: :func:`parse_move` turns a completion into the :class:`Utterance` the
@@ -32,7 +35,7 @@ from dataclasses import dataclass, replace
 from privy.simulator.bus import Message
 from privy.simulator.scenario import Commitment, Fact
 from privy.simulator.spaces import Utterance
-from privy.simulator.views import Observation, PublicTask, State, public_parts
+from privy.simulator.views import Mindreading, Observation, PublicTask, State, public_parts
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Moves:
     ``neighbours``: (id, display name) pairs it may address, in scenario order.
     ``verb``: its commitment verb, or None if it is not a committer. ``values``: the legal
     committed values, or None for free text (and for a deal, whose form is ``deal_items``).
+    ``held``: a committer whose commitment is not legal yet (``limits.commit_after``): the
+    messages it must still send first (0: it may commit now).
     """
 
     agent: str
@@ -54,10 +59,18 @@ class Moves:
     must_commit: bool = False
     turns_left: int | None = None
     say_chars: int = 200
+    commit_after: int = 0
+    held: int = 0
 
     @property
     def can_commit(self) -> bool:
+        """A committer (whether or not it may commit at this turn)."""
         return self.verb is not None
+
+    @property
+    def may_commit(self) -> bool:
+        """Is a commitment a legal move at this turn?"""
+        return self.verb is not None and (self.must_commit or not self.held)
 
 
 # ------------------------------------------------------------------------------------
@@ -86,12 +99,16 @@ def legal_moves(
     turn: int,
     max_turns: int | None,
     max_tokens: int = 160,
+    commit_after: int = 0,
+    planned: int = 0,
 ) -> Moves:
     """``agent``'s legal moves at ``turn``, from public parts of the scenario and what its writer sees.
 
     ``facts``: the facts the writer sees (its own in ``agents`` mode, every fact in the
     others); only a ``select`` task reads them (its candidate names). ``own_messages``: what
-    ``agent`` sent so far (has it committed?).
+    ``agent`` sent so far (has it committed? how many has it sent?). ``commit_after``: the
+    scenario's ``limits.commit_after``. ``planned``: lines of ``agent`` a script writes
+    before this one (they count as sent).
     """
     order = list(names)
     nbrs = tuple((a, names[a]) for a in order if a in set(neighbours))
@@ -103,6 +120,7 @@ def legal_moves(
     elif task.kind == "select":
         values = candidates(facts) or None
     committed = any(m.sender == agent and m.actions for m in own_messages)
+    sent = planned + sum(1 for m in own_messages if m.sender == agent)
     turns_left = None if max_turns is None else max(0, max_turns - turn)
     last = turns_left is not None and turns_left <= len(order)
     return Moves(
@@ -110,6 +128,8 @@ def legal_moves(
         deal_items=tuple(task.deal_items.items()) if task.kind == "deal" else (),
         must_commit=verb is not None and last and not committed, turns_left=turns_left,
         say_chars=max(24, min(400, max_tokens * 2)),  # a say line and a commit line fit in max_tokens
+        commit_after=commit_after if verb is not None else 0,
+        held=max(0, commit_after - sent) if verb is not None else 0,
     )
 
 
@@ -117,17 +137,30 @@ def observed_moves(obs: Observation, max_tokens: int = 160) -> Moves:
     """The legal moves of ``obs.agent``, from its Observation alone (``agents`` mode)."""
     return legal_moves(agent=obs.agent.id, names=obs.names, neighbours=obs.neighbours, task=obs.task,
                        facts=obs.facts, own_messages=obs.messages, turn=obs.turn, max_turns=obs.max_turns,
-                       max_tokens=max_tokens)
+                       max_tokens=max_tokens, commit_after=obs.commit_after)
 
 
-def state_moves(state: State, agent: str, *, turn: int | None = None, max_tokens: int | None = None) -> Moves:
-    """The legal moves of ``agent`` for a writer that sees the whole state (every other mode)."""
+def mindread_moves(view: Mindreading, *, max_tokens: int = 160) -> Moves:
+    """The legal moves of ``view.agent`` from its Mindreading (``mindreaders`` mode: every fact is seen)."""
+    return legal_moves(agent=view.agent.id, names=view.names, neighbours=view.neighbours, task=view.task,
+                       facts=[f for fs in view.facts.values() for f in fs], own_messages=view.messages,
+                       turn=view.turn, max_turns=view.max_turns, max_tokens=max_tokens,
+                       commit_after=view.commit_after)
+
+
+def state_moves(state: State, agent: str, *, turn: int | None = None, max_tokens: int | None = None,
+                planned: int = 0) -> Moves:
+    """The legal moves of ``agent`` for a writer that sees the whole state (every other mode).
+
+    ``planned``: lines of ``agent`` a script writes before this one (see :func:`legal_moves`).
+    """
     s = state.scenario
     task, names, neighbours = public_parts(s)
     return legal_moves(agent=agent, names=names, neighbours=neighbours[agent], task=task, facts=s.facts,
                        own_messages=[m for m in state.messages if m.sender == agent],
                        turn=state.turn if turn is None else turn, max_turns=s.limits.max_turns,
-                       max_tokens=s.limits.max_tokens if max_tokens is None else max_tokens)
+                       max_tokens=s.limits.max_tokens if max_tokens is None else max_tokens,
+                       commit_after=s.limits.commit_after, planned=planned)
 
 
 # ------------------------------------------------------------------------------------
@@ -162,6 +195,9 @@ def describe(m: Moves) -> str:
     else:
         choices = f" ({'one of: ' + ', '.join(m.values)})" if m.values else ""
         lines.append(f"To commit, {m.name} writes a line '{commit_form(m)}'{choices}.")
+    if m.commit_after:
+        k = m.commit_after
+        lines.append(f"{m.name} may commit only after sending {k} message{'s' * (k != 1)}.")
     lines.append("Each message is one short line.")
     return " ".join(lines)
 
@@ -171,6 +207,8 @@ def cue(m: Moves) -> str:
     left = "" if m.turns_left is None else f" {m.turns_left} message{'s' * (m.turns_left != 1)} left."
     if m.must_commit:
         return f"(Your turn, {m.name}.{left} This is your last message: commit now with '{commit_form(m)}'.)"
+    if m.verb is not None and m.held:
+        return f"(Your turn, {m.name}.{left} Write your message; it cannot be a commitment yet.)"
     return f"(Your turn, {m.name}.{left} Write your message.)"
 
 
@@ -193,7 +231,8 @@ def _rules(m: Moves, p: str) -> dict[str, str]:
     if not m.must_commit:
         r[f"{p}say"] = f"[^\\n: ] [^\\n:]{{0,{m.say_chars - 1}}}"
     body = [f"{p}say"]
-    if m.verb is not None:
+    if m.may_commit:
+        assert m.verb is not None
         if m.kind == "deal":
             parts = [f"{_lit(f'{i}=')} ({_alts(str(k) for k in range(n + 1))})" for i, n in m.deal_items]
             value = ' " " '.join(parts)
@@ -302,6 +341,9 @@ def _commit_notes(content: str, m: Moves) -> list[str]:
     if m.must_commit and not values:
         return [f"move: {m.name}'s last turn had no commitment ('{commit_form(m)}')"]
     notes = []
+    if values and not m.may_commit:
+        notes.append(f"move: {m.name} may not commit yet: {m.held} more message{'s' * (m.held != 1)} first "
+                     f"(limits.commit_after: {m.commit_after})")
     for v in values:
         if m.kind == "deal":
             if not _deal_ok(v, dict(m.deal_items)):

@@ -250,11 +250,15 @@ def script_prompt(state: State, turns: list[Moves] | None = None) -> list[ChatMe
 def script_turns(state: State, max_tokens: int = 160) -> list[Moves]:
     """Each turn's moves in a script: round robin from the state's turn up to the turn limit.
 
-    A committer's last line must be its commitment, as in the turn-by-turn modes.
+    A committer's last line must be its commitment, as in the turn-by-turn modes; its
+    earlier lines in the script count as sent (``limits.commit_after``).
     """
     s = state.scenario
     ids = s.agent_ids
     out = []
+    lines = dict.fromkeys(ids, 0)
     for t in range(state.turn, s.limits.max_turns):
-        out.append(state_moves(state, ids[t % len(ids)], turn=t, max_tokens=max_tokens))
+        me = ids[t % len(ids)]
+        out.append(state_moves(state, me, turn=t, max_tokens=max_tokens, planned=lines[me]))
+        lines[me] += 1
     return out

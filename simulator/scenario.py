@@ -184,6 +184,16 @@ class TurnOrder(StrEnum):
 class Limits(_Model):
     max_turns: int = Field(default=12, ge=1, le=10_000, description="Messages in total.")
     max_tokens: int = Field(default=160, ge=1, description="Per generated message.")
+    commit_after: int = Field(default=0, ge=0, le=10_000, description=(
+        "Messages a committer must have sent before a commitment is a legal move (0: it may commit in its "
+        "first message). Its last turn before the turn limit still asks for a commitment."))
+
+    @model_serializer(mode="wrap")
+    def _without_default_commit_after(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and not self.commit_after:  # files, logs and cell keys written before stay the same
+            data.pop("commit_after", None)
+        return data
 
 
 # Inline commitments: what, said earlier in the same sentence, makes "VERB: x" no commitment.

@@ -70,6 +70,7 @@ class Observation(BaseModel):
     messages: tuple[Message, ...]  # only messages this agent sent or received
     task: PublicTask  # no answer, no needed_facts
     max_turns: int | None = None  # public: the turn limit (messages in total), for the turns left
+    commit_after: int = 0  # public: messages a committer sends before it may commit (limits.commit_after)
 
 
 class State(BaseModel):
@@ -107,6 +108,7 @@ class Mindreading(BaseModel):
     messages: tuple[Message, ...]  # every message, in order
     task: PublicTask
     max_turns: int | None = None
+    commit_after: int = 0  # public: messages a committer sends before it may commit (limits.commit_after)
 
     def holders(self, fact: Fact) -> list[str]:
         """The agents that hold ``fact``, in the scenario's order."""
@@ -150,7 +152,7 @@ def read_by(scenario: Scenario, messages: tuple[Message, ...], agent: str, turn:
     return _mindreading(
         agent=s.agent(agent), turn=turn, family=s.family, context=s.context, names=dict(names),
         neighbours=neighbours[agent], agents=tuple(s.agents), facts={a.id: tuple(s.facts_of(a.id)) for a in s.agents},
-        messages=messages, task=task, max_turns=s.limits.max_turns,
+        messages=messages, task=task, max_turns=s.limits.max_turns, commit_after=s.limits.commit_after,
     )
 
 
@@ -174,4 +176,5 @@ def seen_by(scenario: Scenario, messages: Iterable[Message], agent: str, turn: i
         context=scenario.context, names={a.id: a.name for a in scenario.agents},
         neighbours=frozenset(build_graph(scenario).successors(agent)), facts=tuple(scenario.facts_of(agent)),
         messages=tuple(seen), task=PublicTask.model_validate(scenario.task), max_turns=scenario.limits.max_turns,
+        commit_after=scenario.limits.commit_after,
     )

@@ -18,7 +18,9 @@ import yaml
 
 from privy.bench import Grid, ResultStore, build_report, load_suite, run_bench, to_markdown
 from privy.bench.report import Gap, Report
+from privy.bench.store import open_reader
 from privy.scenarios import families
+from privy.simulator.episode import Episode
 
 MODES = ["agents", "mindreaders", "omniscient", "script"]
 COUNT = 8
@@ -94,3 +96,48 @@ def test_script_mode_plays_the_same_shortcut(reports: dict[str, Report], family:
     for metric in ("task_success", "clairvoyance", "grounding_acts"):
         g = gap(reports[family], metric, "script", "omniscient")
         assert g.mean == 0 and g.low == 0 and g.high == 0, g
+
+
+@pytest.fixture(scope="module")
+def held_back(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, list[Episode]]:
+    """Every family's instances with ``limits.commit_after: 1`` (their own turn limits kept), four modes."""
+    d = tmp_path_factory.mktemp("known_answer_held")
+    files = []
+    for name in families.names():
+        made = [s.model_copy(update={"limits": s.limits.model_copy(update={"commit_after": 1})})
+                for s in families.generate(name, COUNT, 0)]
+        files += families.write(made, d / name)
+    path = d / "held.suite.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "known-answer-held", "scenarios": [{"path": str(p)} for p in files], "modes": MODES,
+        "backends": [{"name": "scripted"}], "seeds": [0],
+        "evaluators": ["task_success", "clairvoyance", "grounding_acts"]}), encoding="utf-8")
+    suite, base = load_suite(path)
+    with ResultStore(d / "held.db") as store:
+        run_bench(suite, Grid(suite, base), store, jobs=1)
+    with open_reader(d / "held.db") as reader:
+        eps = [Episode.model_validate_json(r.episode_json) for r in reader.episodes() if r.episode_json]
+    return build_report(d / "held.db", n_resamples=400), eps
+
+
+def test_with_commitments_held_back_the_references_obey_and_the_shortcut_still_shows(
+        held_back: tuple[Report, list[Episode]]) -> None:
+    """``commit_after: 1`` takes the commitment-at-once out of the omniscient shortcut, not the rest of it."""
+    r, eps = held_back
+    assert not r.failures and len(eps) == COUNT * len(families.names()) * len(MODES)
+    for ep in eps:
+        assert ep.scenario.limits.commit_after == 1
+        notes = [n for c in ep.calls for n in c.notes if n.startswith("move:")]
+        assert not notes, (ep.scenario.id, ep.mode, notes)  # no commitment before the committer's second message
+        committers = ep.scenario.task.committers or ep.scenario.agent_ids
+        for agent in committers:
+            mine = [m for m in ep.messages if m.sender == agent]
+            assert not (mine and mine[0].actions), (ep.scenario.id, ep.mode, mine[0].content)
+    success = {m.mode: m for m in r.means if m.metric == "task_success"}
+    bad = [(e.scenario.family, e.outcome.ended_by) for e in eps if not e.outcome.success]
+    assert all(m.mean == 1.0 for m in success.values()), (success, bad)
+    for a, b in (("agents", "omniscient"), ("agents", "mindreaders")):
+        g = gap(r, "grounding_acts", a, b)
+        assert g.mean is not None and g.low is not None and g.mean > 0 and g.low > 0, g
+        g = gap(r, "clairvoyance", a, b)
+        assert g.mean is not None and g.high is not None and g.mean < 0 and g.high < 0, g

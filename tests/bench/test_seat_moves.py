@@ -8,7 +8,7 @@ from helpers import SCENARIO_DIR
 from privy.bench.seat_moves import BadInput, Leave, Say, Show, read_move
 from privy.simulator import PrivyEnv, load_scenario
 from privy.simulator.scenario import Topology
-from privy.simulator.views import Observation
+from privy.simulator.views import Observation, mindread
 
 
 def view(path: str, agent: str, topology: Topology | None = None) -> Observation:
@@ -73,3 +73,29 @@ def test_a_non_committer_cannot_commit() -> None:
     v = PrivyEnv(s).observe(teacher)
     with pytest.raises(BadInput, match="commit in this task"):
         read_move(f"/commit {s.task.answer}", v)
+
+
+def test_a_commitment_held_back_by_the_scenario_is_refused_until_the_person_has_spoken() -> None:
+    s = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")
+    s = s.model_copy(update={"limits": s.limits.model_copy(update={"commit_after": 1})})
+    env = PrivyEnv(s)
+    env.reset(seed=0)
+    for line in ("/commit Tess Moreau", "We both know her. SELECT: Tess Moreau", "TO Bob: SELECT: Tess Moreau"):
+        with pytest.raises(BadInput, match=r"only after sending 1 more message .*commit_after is 1"):
+            read_move(line, env.observe("alice"))
+    env.step(env.action_space("alice").sample().model_copy(update={"content": "Hi, my friends: Tess Moreau"}))
+    env.step(env.action_space("bob").sample().model_copy(update={"content": "Tess is on my list too"}))
+    assert read_move("/commit Tess Moreau", env.observe("alice")) == Say("SELECT: Tess Moreau")
+
+
+def test_a_mindreader_seat_is_held_back_by_the_same_rule() -> None:
+    """In ``mindreaders`` mode the person's view is a Mindreading: the rule reads it the same way."""
+    s = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")
+    s = s.model_copy(update={"limits": s.limits.model_copy(update={"commit_after": 1})})
+    env = PrivyEnv(s)
+    env.reset(seed=0)
+    with pytest.raises(BadInput, match=r"only after sending 1 more message .*commit_after is 1"):
+        read_move("/commit Tess Moreau", mindread(env.state(), "alice"))
+    env.step(env.action_space("alice").sample().model_copy(update={"content": "Hi, my friends: Tess Moreau"}))
+    env.step(env.action_space("bob").sample().model_copy(update={"content": "Tess is on my list too"}))
+    assert read_move("/commit Tess Moreau", mindread(env.state(), "alice")) == Say("SELECT: Tess Moreau")

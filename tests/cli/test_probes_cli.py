@@ -39,3 +39,26 @@ def test_a_suite_with_bad_probes_is_one_clear_error(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["bench", str(suite), "--out", str(tmp_path / "r.db")])
     assert r.exit_code == 2, r.output
     assert "probes.every" in r.output and not (tmp_path / "r.db").exists()
+
+
+def test_compare_with_probe_every_logs_probes_in_every_mode_and_the_same_transcripts(tmp_path: Path) -> None:
+    scenario = str(SCENARIO_DIR / "hidden_profile.yaml")
+    modes = "agents,mindreaders,omniscient,script"
+    for name, extra in (("plain", []), ("probed", ["--probe-every", "3"])):
+        r = CliRunner().invoke(app, ["compare", scenario, "--modes", modes, "--backend", "scripted",
+                                     "--out-dir", str(tmp_path / name), *extra])
+        assert r.exit_code == 0, r.output
+    for mode in modes.split(","):
+        file = f"hidden_profile_demo.{mode}.scripted.seed0.json"
+        plain, probed = load_episode(tmp_path / "plain" / file), load_episode(tmp_path / "probed" / file)
+        assert plain.probes == [] and plain.probe_settings is None
+        assert probed.probe_settings is not None and probed.probe_settings.every == 3
+        assert {p.turn for p in probed.probes if not p.final} <= set(range(0, 24, 3)), mode
+        assert {p.agent for p in probed.probes if p.final} == set(probed.scenario.agent_ids), mode
+        assert [(m.sender, m.content) for m in plain.messages] == [(m.sender, m.content) for m in probed.messages]
+
+
+def test_compare_refuses_a_bad_probe_every_before_anything_runs(tmp_path: Path) -> None:
+    r = CliRunner().invoke(app, ["compare", str(SCENARIO_DIR / "mutual_friends.yaml"), "--backend", "scripted",
+                                 "--probe-every", "0", "--out-dir", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "--probe-every" in r.output and not (tmp_path / "out").exists()

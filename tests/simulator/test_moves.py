@@ -273,3 +273,80 @@ def test_the_rules_text_is_the_same_in_every_mode() -> None:
         assert rules in text
     for mode in (Mode.MINDREADERS, Mode.OMNISCIENT):
         assert cue in texts[mode]
+
+
+# ---------------------------------------------------------------------------------------
+# limits.commit_after: commitments held back, the same rule in every mode
+# ---------------------------------------------------------------------------------------
+
+
+def held_back(k: int) -> Scenario:
+    s = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")  # 2 agents, 10 turns
+    return s.model_copy(update={"limits": s.limits.model_copy(update={"commit_after": k})})
+
+
+def test_commit_after_holds_the_commit_move_back_in_every_mode() -> None:
+    s = held_back(1)
+    env = PrivyEnv(s)
+    env.reset(seed=0)
+    for mode in (Mode.AGENTS, Mode.MINDREADERS, Mode.OMNISCIENT):
+        m = turn_moves(env, mode, "alice")
+        assert m.held == 1 and not m.may_commit and m.can_commit, mode
+        g = request_for(env, mode, "alice", 0, moves=m).grammar or ""
+        assert "commit" not in g and "SELECT" not in g, mode
+        text = "\n".join(x.content for x in request_for(env, mode, "alice", 0).messages)
+        assert "Alice may commit only after sending 1 message." in text, mode
+        assert "it cannot be a commitment yet" in text, mode
+    utterance, notes = parse_move("SELECT: Tess Moreau", turn_moves(env, Mode.AGENTS, "alice"))
+    assert notes == ["move: Alice may not commit yet: 1 more message first (limits.commit_after: 1)"]
+    env.step(env.action_space("alice").sample().model_copy(update={"content": "hello"}))
+    env.step(env.action_space("bob").sample().model_copy(update={"content": "hi"}))
+    for mode in (Mode.AGENTS, Mode.MINDREADERS, Mode.OMNISCIENT):
+        m = turn_moves(env, mode, "alice")
+        assert m.held == 0 and m.may_commit, mode
+        assert '"SELECT: "' in (request_for(env, mode, "alice", 0, moves=m).grammar or "")
+        assert "it cannot be a commitment yet" not in request_for(env, mode, "alice", 0).messages[-1].content
+    assert parse_move("SELECT: Tess Moreau", turn_moves(env, Mode.AGENTS, "alice"))[1] == []
+    # without the rule (the default) the first message may commit, and the prompt says nothing of it
+    plain = PrivyEnv(held_back(0))
+    plain.reset(seed=0)
+    m = turn_moves(plain, Mode.AGENTS, "alice")
+    assert m.may_commit and m.held == 0
+    assert "may commit only after" not in agent_prompt(plain.observe("alice"))[0].content
+
+
+def test_commit_after_never_overrides_the_last_turns_commitment() -> None:
+    s = held_back(5)  # more than the 5 messages each agent gets: only the last one may (and must) commit
+    env = PrivyEnv(s)
+    env.reset(seed=0)
+    for _ in range(8):
+        m = turn_moves(env, Mode.AGENTS, env.agent_selection)
+        assert not m.may_commit and "commit" not in grammar(m)
+        env.step(env.action_space(env.agent_selection).sample().model_copy(update={"content": "hello"}))
+    m = turn_moves(env, Mode.OMNISCIENT, "alice")
+    assert m.must_commit and m.may_commit and m.held == 1
+    assert re.search(r'^move ::= addr\? \(commit\)$', grammar(m), re.M)
+
+
+def test_commit_after_in_a_script_counts_the_scripts_earlier_lines() -> None:
+    s = held_back(1)
+    env = PrivyEnv(s)
+    env.reset(seed=0)
+    g = script_request(env, 0).grammar or ""
+    for i in range(s.limits.max_turns):
+        line = re.search(rf'^t{i} ::= "(.+?): " (\w+) "\\n"$', g, re.M)
+        assert line is not None
+        move = re.search(rf"^{line.group(2)} ::= (.*)$", g, re.M)
+        assert move is not None
+        # each agent's first line (turns 0 and 1) may not commit; later ones may; the last two must
+        assert ("commit" in move.group(1)) == (i >= 2), (i, move.group(1))
+        assert ("say" in move.group(1)) == (i < s.limits.max_turns - 2), (i, move.group(1))
+
+
+def test_commit_after_is_written_only_when_set() -> None:
+    """Scenario files, logs and cell keys from before the field stay the same; a set value round-trips."""
+    plain = load_scenario(SCENARIO_DIR / "mutual_friends.yaml")
+    assert plain.limits.commit_after == 0 and "commit_after" not in plain.model_dump(mode="json")["limits"]
+    held = held_back(2)
+    assert held.model_dump(mode="json")["limits"]["commit_after"] == 2
+    assert Scenario.model_validate_json(held.model_dump_json()).limits.commit_after == 2
