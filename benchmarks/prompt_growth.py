@@ -84,20 +84,19 @@ def token_counts(ep: Episode, tok: Tokenizer) -> dict[str, float]:
 def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
     """Replay ``ep``'s requests through the embedded model: seconds per call, per variant.
 
-    ``reset``: privy's default llama backend (KV state reset before every call);
-    ``shared``: one context never reset, the two agents' prompts alternating in it;
-    ``per_agent``: the backend's ``kv_slots=2``, a context per agent (what users turn on).
+    ``reset``: ``prefix_reuse=false``, every prompt evaluated whole;
+    ``shared``: one context reusing its aligned 64-token blocks, the two agents' prompts alternating in it;
+    ``per_agent``: ``kv_slots=2``, a context per agent, each reusing its own blocks of 64.
     """
-    from privy.simulator.backends.llama import LlamaBackend, _Slot
+    from privy.simulator.backends.llama import LlamaBackend
 
     names = {a.id: a.name for a in ep.scenario.agents}
     requests = [ChatRequest(messages=tuple(c.input), max_tokens=c.max_tokens, temperature=c.temperature,
                             seed=c.seed, speaker=c.speaker,
                             stop=tuple(f"\n{n}:" for a, n in names.items() if a != c.speaker)) for c in ep.calls]
-    reset = LlamaBackend()
-    shared = LlamaBackend()
-    shared._shared = _Slot(shared._llm, reset=False, lock=shared._lock)  # the one context, kept between calls
-    per_agent = LlamaBackend(kv_slots=2)
+    reset = LlamaBackend(prefix_reuse=False)
+    shared = LlamaBackend(prefix_block=64)  # the one context, its aligned blocks reused between calls
+    per_agent = LlamaBackend(kv_slots=2, prefix_block=64)
     backends = {"reset": reset, "shared": shared, "per_agent": per_agent}
     out: dict[str, dict[str, Any]] = {}
     reset._complete(requests[0])  # warm up
@@ -119,9 +118,9 @@ def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-VARIANT_LABEL = {"reset": "KV reset every call (privy's llama backend)",
-                 "shared": "one KV state, no reset (agents alternate)",
-                 "per_agent": "kv_slots=2, one KV state per agent (prefix reuse)"}
+VARIANT_LABEL = {"reset": "prefix_reuse=false (every prompt evaluated whole)",
+                 "shared": "one context, blocks of 64 reused (agents alternate)",
+                 "per_agent": "kv_slots=2, a context per agent, blocks of 64 reused"}
 
 
 def run(turns_list: list[int], model_turns_n: int) -> tuple[list[Row], dict[str, Any]]:
