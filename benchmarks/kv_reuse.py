@@ -42,9 +42,10 @@ class Before(LlamaBackend):
 
     def _run(self, slot: Any, messages: list[Any], request: Any, temperature: float) -> tuple[dict[str, Any], int]:
         from privy.simulator.backends.llama import _grammar
+        from privy.simulator.backends.llama_blocks import set_clean
 
         slot.llm.reset()
-        slot.clean = 0
+        set_clean(slot.llm, 0, 0)  # what it leaves in the shared context is not in aligned blocks
         before = _prompt_tokens_evaluated(slot.llm)
         out = slot.llm.create_chat_completion(
             messages=messages, max_tokens=request.max_tokens, temperature=temperature, seed=request.seed,

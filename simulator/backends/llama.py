@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
-from privy.simulator.backends.llama_blocks import common_prefix, eval_blocks, prompt_tokens
+from privy.simulator.backends.llama_blocks import clean_of, common_prefix, eval_blocks, prompt_tokens, set_clean
 
 if TYPE_CHECKING:
     from privy.simulator.probes import OptionScores
@@ -110,17 +110,16 @@ def _prompt_tokens_evaluated(llm: Any) -> int:
 
 
 class _Slot:
-    """A llama.cpp context, the lock a call holds while using it, and how many of its tokens are reusable.
+    """A llama.cpp context and the lock a call holds while using it.
 
-    ``clean``: the leading tokens of the context evaluated as whole aligned blocks
-    (:func:`eval_blocks`); nothing else in it is ever reused.
+    How many of its tokens may be reused is recorded on the context (:func:`clean_of`),
+    since backends share the process's one loaded model.
     """
 
     def __init__(self, llm: Any, lock: threading.Lock | None = None) -> None:
         self.llm = llm
         self.lock = lock or threading.Lock()
         self.closed = False
-        self.clean = 0
 
     def close(self) -> None:
         with self.lock:
@@ -251,8 +250,10 @@ class LlamaBackend:
         if len(tokens) >= self.n_ctx:
             raise BackendError(f"llama.cpp refused the request: Requested tokens ({len(tokens)}) exceed context "
                                f"window of {self.n_ctx}")
-        clean, slot.clean = (slot.clean if self.prefix_reuse else 0), 0  # 0 until this call has finished
-        evaluated, clean = eval_blocks(llm, tokens, clean, self.prefix_block)
+        block = self.prefix_block
+        clean = clean_of(llm, block) if self.prefix_reuse else 0
+        set_clean(llm, 0, block)  # nothing reusable until this call has finished
+        evaluated, clean = eval_blocks(llm, tokens, clean, block)
         before = _prompt_tokens_evaluated(llm)  # eval_blocks synchronised: the counter includes its batches
         try:
             out = llm.create_chat_completion(
@@ -273,7 +274,7 @@ class LlamaBackend:
             with self._slots_lock:
                 self.prefix_misses += 1  # it evaluated a prompt of its own: its cache is not aligned
             return out, evaluated
-        slot.clean = clean
+        set_clean(llm, clean, block)
         return out, evaluated
 
     async def complete(self, request: ChatRequest) -> Completion:
@@ -318,10 +319,12 @@ class LlamaBackend:
             with slot.lock:
                 if slot.closed:  # evicted between _context and here: take a slot again
                     continue
-                clean, slot.clean = (slot.clean if self.prefix_reuse else 0), 0
+                block = self.prefix_block
+                clean = clean_of(slot.llm, block) if self.prefix_reuse else 0
+                set_clean(slot.llm, 0, block)
                 try:
-                    scores, n_prompt, evaluated, slot.clean = score_in(slot.llm, messages, options, clean,
-                                                                       self.prefix_block)
+                    scores, n_prompt, evaluated, clean = score_in(slot.llm, messages, options, clean, block)
+                    set_clean(slot.llm, clean, block)
                 except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
                     slot.llm.reset()
                     raise BackendError(f"llama.cpp could not score the options: {err}") from err

@@ -54,6 +54,17 @@ def common_prefix(a: Any, b: list[int]) -> int:
     return i
 
 
+def clean_of(llm: Any, block: int) -> int:
+    """How many leading tokens ``llm`` holds as whole aligned blocks of ``block`` (0 if another size made them)."""
+    mark = getattr(llm, "_privy_clean", None)
+    return mark[0] if mark is not None and mark[1] == block else 0
+
+
+def set_clean(llm: Any, n: int, block: int) -> None:
+    """Record on the context itself (weights and contexts are shared by backends) what :func:`clean_of` says."""
+    llm._privy_clean = (n, block)
+
+
 def eval_blocks(llm: Any, tokens: list[int], clean: int, block: int) -> tuple[int, int]:
     """Evaluate ``tokens`` in ``llm`` at the block boundaries, reusing the cached whole blocks it starts with.
 
