@@ -1,6 +1,6 @@
 """Benchmark 8: the quick suite on the embedded model, prefix reuse on vs off, side by side.
 
-Every cell of ``scenarios/suites/quick.suite.yaml`` (or the first ``--cells``) runs once per
+Every cell of ``scenarios/suites/quick.suite.yaml`` (or those ``--cells`` picks) runs once per
 variant, the variants interleaved cell by cell so that a change of the machine's load
 falls on all of them alike:
 
@@ -15,7 +15,7 @@ The transcripts (every call's output, every message, the outcome) of each varian
 compared with ``before``'s. ``--probes``: also the ``on`` variant with a belief probe
 before every turn, for the cost of a probe against a turn.
 
-    .venv/bin/python -m benchmarks.kv_reuse [--cells 4] [--probes]
+    .venv/bin/python -m benchmarks.kv_reuse [--cells 0 2] [--variants on] [--probes]
 """
 
 from __future__ import annotations
@@ -68,9 +68,10 @@ def _transcript(ep: Episode) -> list[Any]:
     return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
 
 
-def run(cells: int | None, probes: bool) -> tuple[list[Row], dict[str, Any]]:
-    grid = list(load_grid(SUITE))[:cells]
-    made = {k: f() for k, f in VARIANTS.items()}
+def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[list[Row], dict[str, Any]]:
+    grid = list(load_grid(SUITE))
+    grid = [grid[i] for i in cells] if cells else grid
+    made = {k: VARIANTS[k]() for k in ["before", *(v for v in variants if v != "before")]}
     names = list(made) + (["on + probes"] if probes else [])
     wall = dict.fromkeys(names, 0.0)
     same = dict.fromkeys(names, 0)
@@ -118,11 +119,12 @@ def run(cells: int | None, probes: bool) -> tuple[list[Row], dict[str, Any]]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--cells", type=int, help="only the first N cells of the quick suite")
+    p.add_argument("--cells", type=int, nargs="+", help="only these cells of the quick suite (0-based, in its order)")
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), help="besides before")
     p.add_argument("--probes", action="store_true", help="also the default with a probe before every turn")
     p.add_argument("--out", type=Path, help="write the rows as a markdown table here")
     args = p.parse_args()
-    rows, raw = run(args.cells, args.probes)
+    rows, raw = run(args.cells, args.probes, args.variants)
     lines = ["| Benchmark | Case | Measured | Ratio | Goal | Verdict |", "|---|---|---|---|---|---|"]
     lines += [f"| {r.bench} | {r.case} | {r.value} | {r.ratio} | {r.goal} | {r.verdict} |" for r in rows]
     text = "\n".join(lines)
