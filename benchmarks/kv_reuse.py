@@ -72,7 +72,9 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
     grid = list(load_grid(SUITE))
     grid = [grid[i] for i in cells] if cells else grid
     made = {k: VARIANTS[k]() for k in ["before", *(v for v in variants if v != "before")]}
-    names = list(made) + (["on + probes"] if probes else [])
+    if probes:
+        made["on + probes"] = LlamaBackend()  # counters of its own
+    names = list(made)
     wall = dict.fromkeys(names, 0.0)
     same = dict.fromkeys(names, 0)
     calls = dict.fromkeys(names, 0)
@@ -82,7 +84,7 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
         s = cell.scenario
         ref: list[Any] | None = None
         for name in names:
-            b = made["on"] if name == "on + probes" else made[name]
+            b = made[name]
             settings = ProbeSettings(every=1, final=False) if name == "on + probes" else None
             t0 = time.perf_counter()
             ep = asyncio.run(run_episode(s, cell.mode, b, cell.seed, probes=settings))
@@ -98,7 +100,7 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
     rows: list[Row] = []
     n = len(grid)
     for name in names:
-        b = made["on" if name == "on + probes" else name]
+        b = made[name]
         ratio = wall["before"] / wall[name] if wall[name] else 0.0
         rows.append(Row("8 reuse", f"quick suite, {n} episodes: {name}",
                         f"{wall[name]:.0f} s; prompt tokens evaluated {b.prompt_tokens_evaluated:,} of "
