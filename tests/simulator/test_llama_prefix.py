@@ -34,7 +34,7 @@ SCENARIOS = {"mutual_friends": lambda: short(SCENARIO_DIR / "mutual_friends.yaml
 @pytest.fixture(scope="module")
 def pair() -> tuple[LlamaBackend, LlamaBackend, LlamaBackend]:
     """Reuse in one shared context, reuse with a context per agent, and every prompt evaluated whole."""
-    shared, slots = LlamaBackend(prefix_block=32), LlamaBackend(prefix_block=32, kv_slots=2)
+    shared, slots = LlamaBackend(prefix_block=32), LlamaBackend(prefix_block=32, kv_slots=3)  # HiddenProfile: 3 agents
     whole = LlamaBackend(prefix_block=32, prefix_reuse=False)
     yield shared, slots, whole
     slots.close()
