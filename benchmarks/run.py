@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/run.py --only overhead scale --scale-sizes 1000 10000
     .venv/bin/python benchmarks/run.py --only yaml --yaml-mb 7   # loading a 7 MB scenario file
     .venv/bin/python benchmarks/run.py --only probes             # belief probes' cost on the embedded model
+    .venv/bin/python benchmarks/run.py --only reuse --quick      # prefix reuse on vs off, side by side
 
 Every figure is a ratio or a rate measured in the same run, so a slower or busier machine
 moves all of them together. The table is also written to ``benchmarks/results.md`` and the
@@ -30,13 +31,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import Row  # noqa: E402
 
 BENCHES = ("overhead", "saturation", "prompts", "scale", "yaml", "view", "probes")
+OPT_IN = ("reuse",)  # run only when named: the quick suite once per variant on the embedded model
 HERE = Path(__file__).resolve().parent
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None,
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    p.add_argument("--only", nargs="+", choices=BENCHES, default=list(BENCHES), help="benchmarks to run")
+    p.add_argument("--only", nargs="+", choices=BENCHES + OPT_IN, default=list(BENCHES),
+                   help="benchmarks to run (reuse: only when named)")
     p.add_argument("--quick", action="store_true", help="small sizes: the whole run in under 3 minutes")
     p.add_argument("--no-model", action="store_true", help="skip every part that runs SmolLM2 (embedded or server)")
     p.add_argument("--no-peer", action="store_true", help="skip ChatArena (no virtual environment is made)")
@@ -111,6 +114,13 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
             else:
                 r, d = probes.run(_pick(args.probe_seeds, 3, 1, q), _pick(args.probe_turns, 8, 4, q),
                                   final=not args.no_final_probes)
+        elif bench == "reuse":
+            from benchmarks import kv_reuse
+
+            if args.no_model:
+                r, d = [], {"skipped": "--no-model"}
+            else:  # quick: the first MutualFriends episode in agents and in omniscient mode
+                r, d = kv_reuse.run([0, 2] if q else None, probes=True, variants=list(kv_reuse.VARIANTS))
         else:
             from benchmarks import view
 

@@ -5,15 +5,14 @@ The default model is SmolLM2-135M-Instruct, the GGUF file shipped inside the
 (per path and context size) and shared by every agent; each agent keeps its own
 context because every request carries that agent's whole conversation.
 
-By default the model's KV state is reset before every call, so a seeded request gives
-the same tokens whatever ran before it. With ``kv_slots=N`` each agent (up to N at once,
-least recently used first out) gets a context of its own that is never reset: its next
-prompt extends its previous one, and llama.cpp evaluates only the new part (about a
-third of the time per turn on long conversations; see README, Performance). The weights
-are memory-mapped, so a slot costs its KV cache and buffers, not another copy of the
-model. A reply may then depend on what ran in that slot before (llama.cpp computes a
-prompt split into pieces with slightly different rounding), so seeded episodes are
-reproducible only when the same calls run in the same order.
+A context reuses the prompt prefix it already holds (``prefix_reuse``, on by default), in
+whole blocks of ``prefix_block`` tokens evaluated at fixed boundaries
+(:mod:`privy.simulator.backends.llama_blocks`), so a seeded request gives the same tokens
+whatever ran in the context before: with reuse on or off, in one process or in a fresh
+one per call. With ``kv_slots=N`` each agent (up to N at once, least recently used first
+out) gets a context of its own, so its next prompt extends its own previous one rather
+than the other agents' (see README, Performance). The weights are memory-mapped, so a slot
+costs its KV cache and buffers, not another copy of the model.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
+from privy.simulator.backends.llama_blocks import clean_of, common_prefix, eval_blocks, prompt_tokens, set_clean
 
 if TYPE_CHECKING:
     from privy.simulator.probes import OptionScores
@@ -110,11 +110,14 @@ def _prompt_tokens_evaluated(llm: Any) -> int:
 
 
 class _Slot:
-    """A llama.cpp context, the lock a call holds while using it, and whether it is reset per call."""
+    """A llama.cpp context and the lock a call holds while using it.
 
-    def __init__(self, llm: Any, reset: bool, lock: threading.Lock | None = None) -> None:
+    How many of its tokens may be reused is recorded on the context (:func:`clean_of`),
+    since backends share the process's one loaded model.
+    """
+
+    def __init__(self, llm: Any, lock: threading.Lock | None = None) -> None:
         self.llm = llm
-        self.reset = reset
         self.lock = lock or threading.Lock()
         self.closed = False
 
@@ -133,8 +136,12 @@ class LlamaBackend:
         n_ctx: context window in tokens.
         n_threads: CPU threads for llama.cpp (default: all cores, at most 4).
         temperature: sampling temperature unless a request sets its own.
-        kv_slots: keep a context per agent for up to this many agents and reuse each
-            one's prompt prefix (0: one context, reset before every call; see above).
+        kv_slots: keep a context per agent for up to this many agents, each reusing its own
+            prompt prefix (0: one context shared by every call).
+        prefix_reuse: reuse the whole blocks of a context's cached prompt that the next
+            prompt starts with (off: evaluate every prompt whole; the same replies either way).
+        prefix_block: the block size, in tokens (1 to 512: llama.cpp's batch). Reuse skips
+            whole blocks only; smaller blocks reuse more but evaluate a prompt in more batches.
         response_format: constrain every reply to JSON, by a grammar llama.cpp makes from
             a JSON Schema: ``{"type": "json_object", "schema": {...}}``, or the OpenAI form
             ``{"type": "json_schema", "json_schema": {"schema": {...}}}`` (without a
@@ -146,8 +153,9 @@ class LlamaBackend:
             ``response_format``, when set, takes precedence.
 
     ``prompt_tokens_sent`` and ``prompt_tokens_evaluated`` count, over this backend's
-    calls, the prompt tokens requested and those llama.cpp actually evaluated (it counts a
-    one-token remainder as generation, so the second can be one lower per call).
+    calls, the prompt tokens requested and those evaluated. ``prefix_misses`` counts calls
+    whose prompt llama-cpp-python tokenised differently from :func:`prompt_tokens` (it then
+    evaluates the difference itself, and the reply may depend on the cache: a bug to report).
     """
 
     name = "llama"
@@ -161,11 +169,17 @@ class LlamaBackend:
         kv_slots: int = 0,
         response_format: dict[str, Any] | None = None,
         constrained: bool = True,
+        prefix_reuse: bool = True,
+        prefix_block: int = 512,
     ) -> None:
         import os
 
         if kv_slots < 0:
             raise BackendError(f"kv_slots must be 0 or more, got {kv_slots}")
+        if not 1 <= prefix_block <= _N_BATCH:
+            raise BackendError(f"prefix_block must be 1 to {_N_BATCH} (llama.cpp's batch), got {prefix_block}")
+        self.prefix_reuse = bool(prefix_reuse)
+        self.prefix_block = prefix_block
         self.response_format = response_format
         self.constrained = bool(constrained)
         self._grammar_format = _json_format(response_format)
@@ -176,11 +190,12 @@ class LlamaBackend:
         self.kv_slots = kv_slots
         self._llm = shared_model(self.model_path, n_ctx, self.n_threads)
         self._lock = _call_lock(self._llm)
-        self._shared = _Slot(self._llm, reset=True, lock=self._lock)
+        self._shared = _Slot(self._llm, lock=self._lock)
         self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._slots_lock = threading.Lock()
         self.prompt_tokens_sent = 0
         self.prompt_tokens_evaluated = 0
+        self.prefix_misses = 0
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -190,11 +205,13 @@ class LlamaBackend:
             "n_threads": self.n_threads,
             "temperature": self.temperature,
             "constrained": self.constrained,
-        } | ({"kv_slots": self.kv_slots} if self.kv_slots else {}) | (
+        } | ({} if self.prefix_block == _N_BATCH else {"prefix_block": self.prefix_block}) | (
+            # not prefix_reuse: it changes no reply, only the time taken
+            {"kv_slots": self.kv_slots} if self.kv_slots else {}) | (
             {"response_format": self.response_format} if self.response_format else {})
 
     def _context(self, speaker: str | None) -> _Slot:
-        """The context for ``speaker``'s call (the shared one, reset per call, without slots)."""
+        """The context for ``speaker``'s call (the shared one without slots)."""
         if not self.kv_slots or speaker is None:
             return self._shared
         evicted: _Slot | None = None
@@ -205,7 +222,7 @@ class LlamaBackend:
             else:
                 if len(self._slots) >= self.kv_slots:
                     _, evicted = self._slots.popitem(last=False)
-                slot = self._slots[speaker] = _Slot(_load(self.model_path, self.n_ctx, self.n_threads), reset=False)
+                slot = self._slots[speaker] = _Slot(_load(self.model_path, self.n_ctx, self.n_threads))
         if evicted is not None:
             evicted.close()  # waits for a call still running in it; a caller holding it then sees it closed
         return slot
@@ -223,14 +240,23 @@ class LlamaBackend:
 
     def _run(self, slot: _Slot, messages: list[Any], request: ChatRequest,
              temperature: float) -> tuple[dict[str, Any], int]:
-        """One completion in ``slot`` (its lock held): the output and the prompt tokens llama.cpp evaluated."""
-        if slot.reset:
-            # A fresh KV state per call: the same request then gives the same tokens
-            # whatever ran before it, which makes seeded episodes reproducible.
-            slot.llm.reset()
-        before = _prompt_tokens_evaluated(slot.llm)
+        """One completion in ``slot`` (its lock held): the output and the prompt tokens evaluated.
+
+        The prompt is evaluated here, in aligned blocks (reusing the slot's clean ones);
+        llama-cpp-python then finds it all cached and only generates.
+        """
+        llm = slot.llm
+        tokens, _ = prompt_tokens(llm, messages)
+        if len(tokens) >= self.n_ctx:
+            raise BackendError(f"llama.cpp refused the request: Requested tokens ({len(tokens)}) exceed context "
+                               f"window of {self.n_ctx}")
+        block = self.prefix_block
+        clean = clean_of(llm, block) if self.prefix_reuse else 0
+        set_clean(llm, 0, block)  # nothing reusable until this call has finished
+        evaluated, clean = eval_blocks(llm, tokens, clean, block)
+        before = _prompt_tokens_evaluated(llm)  # eval_blocks synchronised: the counter includes its batches
         try:
-            out = slot.llm.create_chat_completion(
+            out = llm.create_chat_completion(
                 messages=messages,
                 max_tokens=request.max_tokens,
                 temperature=temperature,
@@ -240,9 +266,16 @@ class LlamaBackend:
                 grammar=_grammar(request.grammar) if self.constrained and request.grammar
                 and self._grammar_format is None else None,
             )
-        except ValueError as err:  # e.g. prompt longer than the context window
+        except ValueError as err:  # e.g. prompt and max_tokens longer than the context window
             raise BackendError(f"llama.cpp refused the request: {err}") from err
-        return out, _prompt_tokens_evaluated(slot.llm) - before
+        usage = out.get("usage") or {}
+        if (_prompt_tokens_evaluated(llm) != before or usage.get("prompt_tokens") != len(tokens)
+                or common_prefix(llm.input_ids, tokens) < len(tokens)):
+            with self._slots_lock:
+                self.prefix_misses += 1  # it evaluated a prompt of its own: its cache is not aligned
+            return out, evaluated
+        set_clean(llm, clean, block)
+        return out, evaluated
 
     async def complete(self, request: ChatRequest) -> Completion:
         return await asyncio.to_thread(self._complete, request)
@@ -271,9 +304,9 @@ class LlamaBackend:
     async def score_options(self, request: ChatRequest, options: Sequence[str]) -> OptionScores:
         """Belief probes: each option's log-probability as the whole reply to ``request``, normalised.
 
-        Runs in the shared context, never in an agent's slot, so probing does not change
-        any agent's KV state; it reuses the prompt prefix the shared context holds (the
-        turn's own prompt, right after its call without slots).
+        Runs in the context of the request's speaker (the shared one without slots) and
+        reuses the whole blocks of the prompt it holds, the turn's own prompt up to the probe
+        question; as the turns do, so scores and transcripts do not depend on the probes.
         """
         return await asyncio.to_thread(self._score, request, list(options))
 
@@ -281,12 +314,22 @@ class LlamaBackend:
         from privy.simulator.probes import OptionScores, normalise
 
         messages = [m.model_dump() for m in request.messages]
-        with self._lock:
-            try:
-                scores, prompt_tokens, evaluated = score_in(self._llm, messages, options)
-            except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
-                self._llm.reset()
-                raise BackendError(f"llama.cpp could not score the options: {err}") from err
+        while True:
+            slot = self._context(request.speaker)
+            with slot.lock:
+                if slot.closed:  # evicted between _context and here: take a slot again
+                    continue
+                block = self.prefix_block
+                clean = clean_of(slot.llm, block) if self.prefix_reuse else 0
+                set_clean(slot.llm, 0, block)
+                try:
+                    scores, n_prompt, evaluated, clean = score_in(slot.llm, messages, options, clean, block)
+                    set_clean(slot.llm, clean, block)
+                except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
+                    slot.llm.reset()
+                    raise BackendError(f"llama.cpp could not score the options: {err}") from err
+                break
+        prompt_tokens = n_prompt
         return OptionScores(logprobs=normalise(scores), method="token_logprobs", prompt_tokens=prompt_tokens,
                             evaluated_tokens=evaluated)
 
@@ -315,6 +358,8 @@ def _json_format(response_format: dict[str, Any] | None) -> dict[str, Any] | Non
     raise BackendError(f"response_format: type must be json_object or json_schema, got {kind!r}")
 
 
+_N_BATCH = 512  # llama-cpp-python's n_batch, which _load keeps
+
 _CALL_LOCKS: dict[int, threading.Lock] = {}
 
 
@@ -326,19 +371,6 @@ def _call_lock(llm: Any) -> threading.Lock:
 
 # -- belief probes: scoring options by their token log-probabilities -------------------------
 
-def _formatter(llm: Any) -> Any:
-    """The chat template the model's GGUF declares (ChatML if it declares none), as a formatter."""
-    from llama_cpp import llama_chat_format
-
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
-        return llama_chat_format.format_chatml
-    def text(token: int) -> str:
-        return llm._model.token_get_text(token) if token != -1 else ""  # type: ignore[no-any-return]
-    return llama_chat_format.Jinja2ChatFormatter(template=template, eos_token=text(llm.token_eos()),
-                                                 bos_token=text(llm.token_bos()))
-
-
 def _log_softmax(row: Any) -> Any:
     import numpy as np
 
@@ -346,35 +378,22 @@ def _log_softmax(row: Any) -> Any:
     return row - (top + float(np.log(np.exp(row - top).sum())))
 
 
-def _common(a: Any, b: list[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
-def score_in(llm: Any, messages: list[dict[str, str]], options: list[str]) -> tuple[list[float], int, int]:
+def score_in(llm: Any, messages: list[dict[str, str]], options: list[str], clean: int = 0,
+             block: int = _N_BATCH) -> tuple[list[float], int, int, int]:
     """Each option's log-probability as the assistant's whole reply after ``messages``.
 
-    The prompt is evaluated once (only past the longest prefix the context already holds);
-    each option is then evaluated after it in one batch, with the prompt's KV state kept
-    (the option's tokens are dropped from the cache before the next). Returns the scores,
-    the prompt's tokens and the tokens evaluated.
+    The prompt is evaluated once, in aligned blocks after the ``clean`` ones ``llm``
+    already holds (:func:`eval_blocks`); each option is then evaluated after it in one
+    batch, with the prompt's KV state kept (the option's tokens are dropped from the cache
+    before the next). Returns the scores, the prompt's tokens, the tokens evaluated and the
+    context's new ``clean``.
     """
     import numpy as np
 
-    fmt = _formatter(llm)(messages=messages)
-    prompt = llm.tokenize(fmt.prompt.encode("utf-8"), add_bos=not getattr(fmt, "added_special", False),
-                          special=True)
-    end = fmt.stop if isinstance(fmt.stop, str) else (fmt.stop[0] if fmt.stop else "")
-    keep = _common(llm.input_ids[:llm.n_tokens], prompt)
-    keep = min(keep, len(prompt) - 1)  # evaluate at least the last token: its logits score an option's first
-    llm.n_tokens = keep
-    llm.eval(prompt[keep:])
+    prompt, end = prompt_tokens(llm, messages)
+    evaluated, clean = eval_blocks(llm, prompt, clean, block)
     n_vocab = llm.n_vocab()
     first = _log_softmax(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,)).copy())
-    evaluated = len(prompt) - keep
     scores = []
     for option in options:
         tokens = llm.tokenize((option + end).encode("utf-8"), add_bos=False, special=True)
@@ -389,4 +408,4 @@ def score_in(llm: Any, messages: list[dict[str, str]], options: list[str]) -> tu
         scores.append(total)
     llm._ctx.kv_cache_seq_rm(-1, len(prompt), -1)  # the cache holds the prompt, as input_ids says
     llm.n_tokens = len(prompt)
-    return scores, len(prompt), evaluated
+    return scores, len(prompt), evaluated, clean

@@ -46,7 +46,8 @@ def test_real_model_transcript_is_byte_identical_with_and_without_probes(mode: M
         assert p.logprobs is not None and math.fsum(math.exp(x) for x in p.logprobs) == pytest.approx(1.0)
 
 
-def test_scores_are_the_same_with_the_prompt_cached_and_from_scratch(llama: LlamaBackend) -> None:
+def test_scores_are_the_same_with_the_prompt_cached_and_from_scratch() -> None:
+    llama = LlamaBackend(prefix_block=8)  # the prompt is shorter than the default block of 512
     req = ChatRequest(messages=(ChatMessage(role="system", content="You are Ana, a careful hiring manager."),
                                 ChatMessage(role="user", content="Which colour is the sky on a clear day? "
                                                                  "Reply with exactly one of: red; blue; green")))
@@ -55,7 +56,7 @@ def test_scores_are_the_same_with_the_prompt_cached_and_from_scratch(llama: Llam
     warm = asyncio.run(llama.score_options(req, ["red", "blue", "green"]))
     assert cold.evaluated_tokens is not None and warm.evaluated_tokens is not None
     assert warm.evaluated_tokens < cold.evaluated_tokens  # the prompt was evaluated once
-    assert warm.logprobs == pytest.approx(cold.logprobs, abs=1e-3)
+    assert warm.logprobs == cold.logprobs  # whole blocks reused: the very same numbers
     assert max(range(3), key=lambda i: warm.logprobs[i]) == 1  # even SmolLM2-135M knows this one
 
 

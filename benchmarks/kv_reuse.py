@@ -1,0 +1,140 @@
+"""Benchmark 8: the quick suite on the embedded model, prefix reuse on vs off, side by side.
+
+Every cell of ``scenarios/suites/quick.suite.yaml`` (or those ``--cells`` picks) runs once per
+variant, the variants interleaved cell by cell so that a change of the machine's load
+falls on all of them alike:
+
+- ``before``: the backend as it was (``llm.reset()``, then llama-cpp-python evaluates the
+  prompt in its own 512-token batches);
+- ``off``: ``prefix_reuse=false`` (every prompt evaluated whole, in aligned blocks);
+- ``on``: the default, whole cached 512-token blocks reused;
+- ``on, 64``: blocks of 64 (more reuse, more and smaller batches);
+- ``on, 1 thread``: the default with ``n_threads=1``.
+
+The transcripts (every call's output, every message, the outcome) of each variant are
+compared with ``before``'s. ``--probes``: also the ``on`` variant with a belief probe
+before every turn, for the cost of a probe against a turn.
+
+    .venv/bin/python -m benchmarks.kv_reuse [--cells 0 2] [--variants on] [--probes]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ROOT, Row, verdict
+from privy.bench.suite import load_grid
+from privy.simulator.backends.llama import LlamaBackend, _prompt_tokens_evaluated
+from privy.simulator.episode import Episode
+from privy.simulator.probes import ProbeSettings
+from privy.simulator.runner import run_episode
+
+SUITE = ROOT / "scenarios" / "suites" / "quick.suite.yaml"
+
+
+class Before(LlamaBackend):
+    """The ``llama`` backend's call as it was before aligned blocks: reset, then llama-cpp-python's own batches."""
+
+    def _run(self, slot: Any, messages: list[Any], request: Any, temperature: float) -> tuple[dict[str, Any], int]:
+        from privy.simulator.backends.llama import _grammar
+        from privy.simulator.backends.llama_blocks import set_clean
+
+        slot.llm.reset()
+        set_clean(slot.llm, 0, 0)  # what it leaves in the shared context is not in aligned blocks
+        before = _prompt_tokens_evaluated(slot.llm)
+        out = slot.llm.create_chat_completion(
+            messages=messages, max_tokens=request.max_tokens, temperature=temperature, seed=request.seed,
+            stop=list(request.stop) or None, response_format=self._grammar_format,
+            grammar=_grammar(request.grammar) if self.constrained and request.grammar
+            and self._grammar_format is None else None)
+        return out, _prompt_tokens_evaluated(slot.llm) - before
+
+
+VARIANTS: dict[str, Any] = {
+    "before": lambda: Before(),
+    "off": lambda: LlamaBackend(prefix_reuse=False),
+    "on": lambda: LlamaBackend(),
+    "on, 64": lambda: LlamaBackend(prefix_block=64),
+    "on, 1 thread": lambda: LlamaBackend(n_threads=1),
+}
+
+
+def _transcript(ep: Episode) -> list[Any]:
+    return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
+
+
+def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[list[Row], dict[str, Any]]:
+    grid = list(load_grid(SUITE))
+    grid = [grid[i] for i in cells] if cells else grid
+    made = {k: VARIANTS[k]() for k in ["before", *(v for v in variants if v != "before")]}
+    if probes:
+        made["on + probes"] = LlamaBackend()  # counters of its own
+    names = list(made)
+    wall = dict.fromkeys(names, 0.0)
+    same = dict.fromkeys(names, 0)
+    calls = dict.fromkeys(names, 0)
+    probe_s: list[float] = []
+    turn_s: list[float] = []
+    for cell in grid:
+        s = cell.scenario
+        ref: list[Any] | None = None
+        for name in names:
+            b = made[name]
+            settings = ProbeSettings(every=1, final=False) if name == "on + probes" else None
+            t0 = time.perf_counter()
+            ep = asyncio.run(run_episode(s, cell.mode, b, cell.seed, probes=settings))
+            wall[name] += time.perf_counter() - t0
+            calls[name] += len(ep.calls)
+            ref = ref if ref is not None else _transcript(ep)
+            same[name] += _transcript(ep) == ref
+            if settings is not None:
+                probe_s += [p.latency_s for p in ep.probes]
+                turn_s += [c.latency_s for c in ep.calls if c.latency_s is not None]
+            print(f"{cell.scenario_id} {cell.mode} {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr,
+                  flush=True)
+    rows: list[Row] = []
+    n = len(grid)
+    for name in names:
+        b = made[name]
+        ratio = wall["before"] / wall[name] if wall[name] else 0.0
+        rows.append(Row("8 reuse", f"quick suite, {n} episodes: {name}",
+                        f"{wall[name]:.0f} s; prompt tokens evaluated {b.prompt_tokens_evaluated:,} of "
+                        f"{b.prompt_tokens_sent:,}; prefix misses {b.prefix_misses}",
+                        f"{ratio:.2f}x before", "transcripts = before's",
+                        verdict(same[name] == n) + f" ({same[name]}/{n})"))
+    raw: dict[str, Any] = {"wall_s": wall, "identical": same, "episodes": n, "calls": calls,
+                           "evaluated": {k: made[k].prompt_tokens_evaluated for k in made},
+                           "sent": {k: made[k].prompt_tokens_sent for k in made}}
+    if probe_s and turn_s:
+        per_probe, per_turn = sum(probe_s) / len(probe_s), sum(turn_s) / len(turn_s)
+        raw |= {"probe_s": probe_s, "turn_s": turn_s}
+        rows.append(Row("8 reuse", f"a belief probe vs a turn ({len(probe_s)} probes, {len(turn_s)} turns)",
+                        f"{per_probe * 1000:.0f} ms vs {per_turn * 1000:.0f} ms", f"{per_probe / per_turn:.2f}x a turn",
+                        "<= 0.5x", verdict(per_probe <= 0.5 * per_turn)))
+    return rows, raw
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cells", type=int, nargs="+", help="only these cells of the quick suite (0-based, in its order)")
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS), help="besides before")
+    p.add_argument("--probes", action="store_true", help="also the default with a probe before every turn")
+    p.add_argument("--out", type=Path, help="write the rows as a markdown table here")
+    args = p.parse_args()
+    rows, raw = run(args.cells, args.probes, args.variants)
+    lines = ["| Benchmark | Case | Measured | Ratio | Goal | Verdict |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r.bench} | {r.case} | {r.value} | {r.ratio} | {r.goal} | {r.verdict} |" for r in rows]
+    text = "\n".join(lines)
+    print(text)
+    print(raw["wall_s"], raw["calls"], file=sys.stderr)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
