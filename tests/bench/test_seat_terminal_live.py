@@ -10,6 +10,7 @@ import io
 
 import pytest
 from helpers import SCENARIO_DIR
+from helpers.seats import expected_facts
 from rich.console import Console
 
 from privy.bench.play import play
@@ -18,7 +19,6 @@ from privy.simulator import backends, load_scenario
 from privy.simulator.backends.base import ChatRequest
 from privy.simulator.backends.human import SeatLeft
 from privy.simulator.backends.mock import MockBackend
-from privy.simulator.scenario import Scenario
 
 COMMITTEE = SCENARIO_DIR / "hidden_profile.yaml"  # Ana, Ben, Cleo speak in that order
 DM = "TO Ben: psst, Blake cheats at cards"
@@ -45,15 +45,6 @@ class Screen(TerminalSeat):
         if not self.lines:
             raise SeatLeft()
         return self.lines.pop(0)
-
-
-def expected_facts(s: Scenario, holder: str, seat: str) -> list[str]:
-    """``holder``'s facts as a mindreader's seat lists them: each with the other holders named (from the scenario)."""
-    out = []
-    for f in s.facts_of(holder):
-        also = ["you" if a.id == seat else a.name for a in s.agents if a.id in f.holders and a.id != holder]
-        out.append(f.text + (f"  (also known to {', '.join(also)})" if also else ""))
-    return out
 
 
 def game(mode: str, seat: Screen) -> tuple[list[str], object]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from helpers import SCENARIO_DIR
+from helpers.seats import expected_facts
 
 from privy.bench.play import play
 from privy.bench.seat_web import WebSeat
@@ -23,7 +24,6 @@ from privy.simulator import backends, load_scenario
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.mock import MockBackend
 from privy.simulator.episode import Episode
-from privy.simulator.scenario import Scenario
 
 COMMITTEE = SCENARIO_DIR / "hidden_profile.yaml"  # Ana, Ben, Cleo speak in that order
 DM = "TO Ben: psst, Blake cheats at cards"
@@ -35,15 +35,6 @@ LISTED = """label => {
   const p = [...document.querySelectorAll("#brief p.label")].find(e => e.textContent === label);
   return p ? [...p.nextElementSibling.querySelectorAll("li")].map(li => li.textContent) : null;
 }"""
-
-
-def expected_facts(s: Scenario, holder: str, seat: str) -> list[str]:
-    """``holder``'s facts as a mindreader's seat lists them: each with the other holders named (from the scenario)."""
-    out = []
-    for f in s.facts_of(holder):
-        also = ["you" if a.id == seat else a.name for a in s.agents if a.id in f.holders and a.id != holder]
-        out.append(f.text + (f"  (also known to {', '.join(also)})" if also else ""))
-    return out
 
 
 class Gated:

@@ -1,7 +1,8 @@
-"""A person at a seat, scripted: what a test "types", and every Observation the seat was shown."""
+"""A person at a seat, scripted: what a test "types", the views it was shown, what a mindreader's seat lists."""
 
 from __future__ import annotations
 
+from privy.simulator.scenario import Scenario
 from privy.simulator.views import Observation
 
 
@@ -20,3 +21,12 @@ class Typed:
         if isinstance(line, BaseException):
             raise line
         return line
+
+
+def expected_facts(s: Scenario, holder: str, seat: str) -> list[str]:
+    """``holder``'s facts as a mindreader's seat lists them: each with the other holders named (from the scenario)."""
+    out = []
+    for f in s.facts_of(holder):
+        also = ["you" if a.id == seat else a.name for a in s.agents if a.id in f.holders and a.id != holder]
+        out.append(f.text + (f"  (also known to {', '.join(also)})" if also else ""))
+    return out
