@@ -6,9 +6,11 @@ falls on all of them alike:
 
 - ``before``: the backend as it was (``llm.reset()``, then llama-cpp-python evaluates the
   prompt in its own 512-token batches);
-- ``off``: ``prefix_reuse=false`` (every prompt evaluated whole, in aligned blocks);
-- ``on``: the default, whole cached 512-token blocks reused;
-- ``on, 64``: blocks of 64 (more reuse, more and smaller batches);
+- ``off``: ``prefix_reuse=false`` (every prompt evaluated whole, in batches cut by content);
+- ``on``: the default: a prompt resumes from the context's last prompt or a saved one, at a
+  batch end both share;
+- ``on, no saved``: resumes from the context's last prompt only (``saved_prefixes_mb=0``);
+- ``on, 64``: batches of at most 64 tokens;
 - ``on, 1 thread``: the default with ``n_threads=1``.
 
 The transcripts (every call's output, every message, the outcome) of each variant are
@@ -42,10 +44,10 @@ class Before(LlamaBackend):
 
     def _run(self, slot: Any, messages: list[Any], request: Any, temperature: float) -> tuple[dict[str, Any], int]:
         from privy.simulator.backends.llama import _grammar
-        from privy.simulator.backends.llama_blocks import set_clean
+        from privy.simulator.backends.llama_blocks import set_held
 
         slot.llm.reset()
-        set_clean(slot.llm, 0, 0)  # what it leaves in the shared context is not in aligned blocks
+        set_held(slot.llm, None)  # what it leaves in the shared context was not batched by content
         before = _prompt_tokens_evaluated(slot.llm)
         out = slot.llm.create_chat_completion(
             messages=messages, max_tokens=request.max_tokens, temperature=temperature, seed=request.seed,
@@ -59,6 +61,7 @@ VARIANTS: dict[str, Any] = {
     "before": lambda: Before(),
     "off": lambda: LlamaBackend(prefix_reuse=False),
     "on": lambda: LlamaBackend(),
+    "on, no saved": lambda: LlamaBackend(saved_prefixes_mb=0),
     "on, 64": lambda: LlamaBackend(prefix_block=64),
     "on, 1 thread": lambda: LlamaBackend(n_threads=1),
 }

@@ -19,6 +19,8 @@ import math
 import time
 from typing import Any
 
+import numpy as np
+
 from benchmarks.common import ChattyBackend, Row, two_agents, verdict
 from privy.simulator.backends.base import ChatRequest
 from privy.simulator.episode import Episode
@@ -81,18 +83,21 @@ def token_counts(ep: Episode, tok: Tokenizer) -> dict[str, float]:
             "new_shared_cache": shared_new, "prefix_kept": kept / prev_total if prev_total else 1.0}
 
 
-def block_counts(ep: Episode, tok: Tokenizer, block: int = 64) -> dict[str, int]:
-    """One controller's prompts (omniscient mode) in one context: tokens sent, and evaluated with whole aligned
-    blocks of ``block`` reused (the ``llama`` backend's prefix reuse, ``prefix_block=64``)."""
+def block_counts(ep: Episode, tok: Tokenizer) -> dict[str, int]:
+    """One controller's prompts (omniscient mode) in one context: tokens sent, and evaluated when each prompt
+    resumes from the previous one at their last shared batch end (the ``llama`` backend's prefix reuse)."""
+    from privy.simulator.backends.llama_blocks import Prefix, batch_ends, breaks
+
+    brk = breaks(tok._llm)
     sent = evaluated = 0
-    previous: list[int] = []
+    previous: Prefix | None = None
     for c in ep.calls:
         t = tok.tokens(c.input)
-        keep = min(_common(previous, t), len(previous) - len(previous) % block, len(t) - 1)
-        keep -= keep % block
+        ends = frozenset(batch_ends(t, brk, 512))
+        keep = previous.resumable(t, ends, 512) if previous is not None else 0
         sent += len(t)
         evaluated += len(t) - keep
-        previous = t
+        previous = Prefix(tokens=np.asarray(t), ends=ends, block=512)
     return {"calls": len(ep.calls), "tokens_sent": sent, "evaluated_blocks": evaluated}
 
 
@@ -100,8 +105,9 @@ def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
     """Replay ``ep``'s requests through the embedded model: seconds per call, per variant.
 
     ``reset``: ``prefix_reuse=false``, every prompt evaluated whole;
-    ``shared``: one context reusing its aligned 64-token blocks, the two agents' prompts alternating in it;
-    ``per_agent``: ``kv_slots=2``, a context per agent, each reusing its own blocks of 64.
+    ``shared``: the default: one context, the two agents' prompts alternating in it, each resuming from the
+    saved state of the agent's previous prompt;
+    ``per_agent``: ``kv_slots=2``, a context per agent, each resuming from its own previous prompt.
     """
     from privy.simulator.backends.llama import LlamaBackend
 
@@ -110,8 +116,8 @@ def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
                             seed=c.seed, speaker=c.speaker,
                             stop=tuple(f"\n{n}:" for a, n in names.items() if a != c.speaker)) for c in ep.calls]
     reset = LlamaBackend(prefix_reuse=False)
-    shared = LlamaBackend(prefix_block=64)  # the one context, its aligned blocks reused between calls
-    per_agent = LlamaBackend(kv_slots=2, prefix_block=64)
+    shared = LlamaBackend()  # the one context, each agent's prompt resumed from its saved previous one
+    per_agent = LlamaBackend(kv_slots=2, saved_prefixes_mb=0)
     backends = {"reset": reset, "shared": shared, "per_agent": per_agent}
     out: dict[str, dict[str, Any]] = {}
     reset._complete(requests[0])  # warm up
@@ -134,8 +140,8 @@ def model_turns(ep: Episode, variants: list[str]) -> dict[str, dict[str, Any]]:
 
 
 VARIANT_LABEL = {"reset": "prefix_reuse=false (every prompt evaluated whole)",
-                 "shared": "one context, blocks of 64 reused (agents alternate)",
-                 "per_agent": "kv_slots=2, a context per agent, blocks of 64 reused"}
+                 "shared": "the default: one context, each agent resumed from its saved last prompt",
+                 "per_agent": "kv_slots=2, a context per agent, resumed from its last prompt"}
 
 
 def run(turns_list: list[int], model_turns_n: int) -> tuple[list[Row], dict[str, Any]]:
@@ -162,7 +168,7 @@ def run(turns_list: list[int], model_turns_n: int) -> tuple[list[Row], dict[str,
     for t in turns_list:
         c = omni[t]
         rows.append(Row("3 prompts", f"omniscient, {t} turns: tokens per episode, one controller",
-                        f"{c['tokens_sent']:,} sent; {c['evaluated_blocks']:,} evaluated with 64-token blocks reused",
+                        f"{c['tokens_sent']:,} sent; {c['evaluated_blocks']:,} evaluated, resumed at shared batch ends",
                         f"{c['evaluated_blocks'] / c['tokens_sent']:.0%} of sent; "
                         f"{c['evaluated_blocks'] / c['calls']:.0f} per turn"))
 

@@ -5,11 +5,11 @@ The default model is SmolLM2-135M-Instruct, the GGUF file shipped inside the
 (per path and context size) and shared by every agent; each agent keeps its own
 context because every request carries that agent's whole conversation.
 
-A context reuses the prompt prefix it already holds (``prefix_reuse``, on by default), in
-whole blocks of ``prefix_block`` tokens evaluated at fixed boundaries
-(:mod:`privy.simulator.backends.llama_blocks`), so a seeded request gives the same tokens
-whatever ran in the context before: with reuse on or off, in one process or in a fresh
-one per call. With ``kv_slots=N`` each agent (up to N at once, least recently used first
+A context resumes from the prompt prefix it already holds, or from the saved KV state of
+a recent prompt (``prefix_reuse``, on by default), at batch ends that depend on the
+prompt's own tokens (:mod:`privy.simulator.backends.llama_blocks`), so a seeded request
+gives the same tokens whatever ran in the context before: with reuse on or off, in one
+process or in a fresh one per call. With ``kv_slots=N`` each agent (up to N at once, least recently used first
 out) gets a context of its own, so its next prompt extends its own previous one rather
 than the other agents' (see README, Performance). The weights are memory-mapped, so a slot
 costs its KV cache and buffers, not another copy of the model.
@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from privy.simulator.backends.base import ChatRequest, Completion
 from privy.simulator.backends.errors import BackendError
-from privy.simulator.backends.llama_blocks import clean_of, common_prefix, eval_blocks, prompt_tokens, set_clean
+from privy.simulator.backends.llama_blocks import (
+    Prefix,
+    SavedPrefixes,
+    common_prefix,
+    eval_prompt,
+    held,
+    prompt_tokens,
+    set_held,
+)
 
 if TYPE_CHECKING:
     from privy.simulator.probes import OptionScores
@@ -113,8 +121,8 @@ def _prompt_tokens_evaluated(llm: Any) -> int:
 class _Slot:
     """A llama.cpp context and the lock a call holds while using it.
 
-    How many of its tokens may be reused is recorded on the context (:func:`clean_of`),
-    since backends share the process's one loaded model.
+    What its tokens may be resumed from is recorded on the context (:func:`held`), since
+    backends share the process's one loaded model.
     """
 
     def __init__(self, llm: Any, lock: threading.Lock | None = None) -> None:
@@ -139,10 +147,14 @@ class LlamaBackend:
         temperature: sampling temperature unless a request sets its own.
         kv_slots: keep a context per agent for up to this many agents, each reusing its own
             prompt prefix (0: one context shared by every call).
-        prefix_reuse: reuse the whole blocks of a context's cached prompt that the next
-            prompt starts with (off: evaluate every prompt whole; the same replies either way).
-        prefix_block: the block size, in tokens (1 to 512: llama.cpp's batch). Reuse skips
-            whole blocks only; smaller blocks reuse more but evaluate a prompt in more batches.
+        prefix_reuse: resume a prompt from the batches of an earlier one it starts with: the
+            context's last prompt or a saved one (off: evaluate every prompt whole; the same
+            replies either way).
+        prefix_block: the longest batch, in tokens (1 to 512: llama.cpp's batch). A batch also
+            ends at a message or line boundary once it holds 32 tokens.
+        saved_prefixes_mb: memory for the KV states of recent prompts, so that an agent's
+            next prompt resumes from its own last one after other agents used the context
+            (about 23 KB a token for SmolLM2-135M; 0: keep none).
         response_format: constrain every reply to JSON, by a grammar llama.cpp makes from
             a JSON Schema: ``{"type": "json_object", "schema": {...}}``, or the OpenAI form
             ``{"type": "json_schema", "json_schema": {"schema": {...}}}`` (without a
@@ -172,6 +184,7 @@ class LlamaBackend:
         constrained: bool = True,
         prefix_reuse: bool = True,
         prefix_block: int = 512,
+        saved_prefixes_mb: int = 256,
     ) -> None:
         import os
 
@@ -179,8 +192,11 @@ class LlamaBackend:
             raise BackendError(f"kv_slots must be 0 or more, got {kv_slots}")
         if not 1 <= prefix_block <= _N_BATCH:
             raise BackendError(f"prefix_block must be 1 to {_N_BATCH} (llama.cpp's batch), got {prefix_block}")
+        if saved_prefixes_mb < 0:
+            raise BackendError(f"saved_prefixes_mb must be 0 or more, got {saved_prefixes_mb}")
         self.prefix_reuse = bool(prefix_reuse)
         self.prefix_block = prefix_block
+        self.saved = SavedPrefixes(saved_prefixes_mb * 2**20) if prefix_reuse and saved_prefixes_mb else None
         self.response_format = response_format
         self.constrained = bool(constrained)
         self._grammar_format = _json_format(response_format)
@@ -243,7 +259,7 @@ class LlamaBackend:
              temperature: float) -> tuple[dict[str, Any], int]:
         """One completion in ``slot`` (its lock held): the output and the prompt tokens evaluated.
 
-        The prompt is evaluated here, in aligned blocks (reusing the slot's clean ones);
+        The prompt is evaluated here (:func:`eval_prompt`, resuming what it can);
         llama-cpp-python then finds it all cached and only generates.
         """
         llm = slot.llm
@@ -251,9 +267,8 @@ class LlamaBackend:
         if len(tokens) >= self.n_ctx:
             raise BackendError(f"llama.cpp refused the request: Requested tokens ({len(tokens)}) exceed context "
                                f"window of {self.n_ctx}")
-        block = self.prefix_block
-        evaluated, clean = eval_blocks(llm, tokens, self._take_clean(llm), block)
-        before = _prompt_tokens_evaluated(llm)  # eval_blocks synchronised: the counter includes its batches
+        evaluated, prefix = eval_prompt(llm, tokens, self.prefix_block, self._take_held(llm), self.saved)
+        before = _prompt_tokens_evaluated(llm)  # eval_prompt synchronised: the counter includes its batches
         try:
             out = llm.create_chat_completion(
                 messages=messages,
@@ -273,14 +288,14 @@ class LlamaBackend:
             with self._slots_lock:
                 self.prefix_misses += 1  # it evaluated a prompt of its own: its cache is not aligned
             return out, evaluated
-        set_clean(llm, clean, block)
+        set_held(llm, prefix)
         return out, evaluated
 
-    def _take_clean(self, llm: Any) -> int:
-        """The whole blocks ``llm`` holds that a call may reuse (0 with reuse off); none until the call has finished."""
-        clean = clean_of(llm, self.prefix_block) if self.prefix_reuse else 0
-        set_clean(llm, 0, self.prefix_block)
-        return clean
+    def _take_held(self, llm: Any) -> Prefix | None:
+        """What ``llm`` holds that a call may resume from (None with reuse off); nothing until the call has finished."""
+        prefix = held(llm) if self.prefix_reuse else None
+        set_held(llm, None)
+        return prefix
 
     def _in_context(self, speaker: str | None, work: Callable[[_Slot], _T]) -> _T:
         """``work(slot)`` in ``speaker``'s context, its lock held (a slot evicted meanwhile is taken again)."""
@@ -313,8 +328,8 @@ class LlamaBackend:
         """Belief probes: each option's log-probability as the whole reply to ``request``, normalised.
 
         Runs in the context of the request's speaker (the shared one without slots) and
-        reuses the whole blocks of the prompt it holds, the turn's own prompt up to the probe
-        question; as the turns do, so scores and transcripts do not depend on the probes.
+        resumes from the turn's own prompt up to the probe question, as the turns resume,
+        so scores and transcripts do not depend on the probes.
         """
         return await asyncio.to_thread(self._score, request, list(options))
 
@@ -324,14 +339,13 @@ class LlamaBackend:
         messages = [m.model_dump() for m in request.messages]
 
         def work(slot: _Slot) -> tuple[list[float], int, int]:
-            block = self.prefix_block
             try:
-                scores, n_prompt, evaluated, clean = score_in(slot.llm, messages, options,
-                                                              self._take_clean(slot.llm), block)
+                scores, n_prompt, evaluated, prefix = score_in(slot.llm, messages, options, self._take_held(slot.llm),
+                                                               self.prefix_block, self.saved)
             except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
                 slot.llm.reset()
                 raise BackendError(f"llama.cpp could not score the options: {err}") from err
-            set_clean(slot.llm, clean, block)
+            set_held(slot.llm, prefix)
             return scores, n_prompt, evaluated
 
         scores, n_prompt, evaluated = self._in_context(request.speaker, work)
@@ -383,20 +397,19 @@ def _log_softmax(row: Any) -> Any:
     return row - (top + float(np.log(np.exp(row - top).sum())))
 
 
-def score_in(llm: Any, messages: list[dict[str, str]], options: list[str], clean: int = 0,
-             block: int = _N_BATCH) -> tuple[list[float], int, int, int]:
+def score_in(llm: Any, messages: list[dict[str, str]], options: list[str], start: Prefix | None = None,
+             block: int = _N_BATCH, saved: SavedPrefixes | None = None) -> tuple[list[float], int, int, Prefix]:
     """Each option's log-probability as the assistant's whole reply after ``messages``.
 
-    The prompt is evaluated once, in aligned blocks after the ``clean`` ones ``llm``
-    already holds (:func:`eval_blocks`); each option is then evaluated after it in one
-    batch, with the prompt's KV state kept (the option's tokens are dropped from the cache
-    before the next). Returns the scores, the prompt's tokens, the tokens evaluated and the
-    context's new ``clean``.
+    The prompt is evaluated once (:func:`eval_prompt`, resuming from ``start`` or ``saved``);
+    each option is then evaluated after it in one batch, with the prompt's KV state kept
+    (the option's tokens are dropped from the cache before the next). Returns the scores,
+    the prompt's tokens, the tokens evaluated and the prompt the context then holds.
     """
     import numpy as np
 
     prompt, end = prompt_tokens(llm, messages)
-    evaluated, clean = eval_blocks(llm, prompt, clean, block)
+    evaluated, prefix = eval_prompt(llm, prompt, block, start, saved)
     n_vocab = llm.n_vocab()
     first = _log_softmax(np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(n_vocab,)).copy())
     scores = []
@@ -413,4 +426,4 @@ def score_in(llm: Any, messages: list[dict[str, str]], options: list[str], clean
         scores.append(total)
     llm._ctx.kv_cache_seq_rm(-1, len(prompt), -1)  # the cache holds the prompt, as input_ids says
     llm.n_tokens = len(prompt)
-    return scores, len(prompt), evaluated, clean
+    return scores, len(prompt), evaluated, prefix

@@ -1,22 +1,39 @@
-"""Deterministic prompt evaluation for the ``llama`` backend: fixed block boundaries, reusable prefixes.
+"""Deterministic prompt evaluation for the ``llama`` backend: batches cut by content, reusable prefixes.
 
-llama.cpp's numbers for a token depend on how the tokens around it were batched: a prompt
-evaluated as one batch gives slightly different logits from the same prompt evaluated as
-a cached prefix plus the rest, or from tokens decoded one at a time (the generated ones).
-A seeded reply could then depend on what ran in the context before.
+llama.cpp's numbers for a token depend on how the tokens were batched: a token decoded
+alone (as the generated ones are) gets other logits than the same token inside a batch,
+and no promise says that two different batchings of a prompt agree. A seeded reply could
+then depend on what ran in the context before.
 
-So every prompt is evaluated in batches at the same fixed boundaries (0, B, 2B, ...),
-whether or not part of it is cached. A context remembers how many of its leading tokens
-it evaluated that way as whole blocks (``clean``): only those are reused, only when the
-next prompt starts with them, and only up to a block boundary. The partial last block and
-the generated tokens (decoded one at a time) are never reused; they are evaluated again
-as the next prompt's blocks. The KV state of a reused block is then bit for bit what a
-fresh evaluation of the same prompt would compute, and so is every logit after it.
+So every prompt is evaluated in batches whose ends depend on the prompt's own tokens
+only (:func:`batch_ends`): a batch ends before a chat template's control token or a
+line break, once it holds at least :data:`MIN_BATCH` tokens, and after ``block`` tokens
+at the latest. Two prompts that start alike are cut alike up to where they differ, so a
+context that evaluated one holds, for every batch end they share, exactly the KV state a
+fresh evaluation of the other would make there. Only such shared batch ends are resumed
+from (never the generated tokens, never the middle of a batch), so every logit after
+them is bit for bit what a fresh evaluation computes.
+
+A context remembers the last prompt it evaluated this way (:class:`Prefix`, recorded on
+the context). :class:`SavedPrefixes` also keeps the KV state of recent prompts
+(``llama_state_seq_get_data``; about 23 KB a token for SmolLM2-135M), so an agent's next
+prompt resumes from its own previous one even after other agents used the context.
 """
 
 from __future__ import annotations
 
+import ctypes
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
+
+#: a batch ends at a line or message boundary only once it holds this many tokens: fewer,
+#: larger batches (llama.cpp's cost per batch), while every chat message and every line of
+#: a transcript of this length or more still starts a batch of its own
+MIN_BATCH = 32
 
 
 def formatter(llm: Any) -> Any:
@@ -46,40 +63,181 @@ def prompt_tokens(llm: Any, messages: list[dict[str, str]]) -> tuple[list[int], 
     return list(tokens), end
 
 
-def common_prefix(a: Any, b: list[int]) -> int:
+def common_prefix(a: Any, b: Any) -> int:
+    """How many leading tokens ``a`` and ``b`` share."""
     n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
+    if n == 0:
+        return 0
+    differ = np.asarray(a[:n]) != np.asarray(b[:n])
+    return int(differ.argmax()) if differ.any() else n
 
 
-def clean_of(llm: Any, block: int) -> int:
-    """How many leading tokens ``llm`` holds as whole aligned blocks of ``block`` (0 if another size made them)."""
-    mark = getattr(llm, "_privy_clean", None)
-    return mark[0] if mark is not None and mark[1] == block else 0
+def breaks(llm: Any) -> frozenset[int]:
+    """The model's tokens a batch may end before: the template's control tokens and line breaks (once per model)."""
+    found = getattr(llm, "_privy_breaks", None)
+    if found is None:
+        import llama_cpp
+
+        model = llm._model
+        control = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL
+        found = frozenset(t for t in range(llm.n_vocab())
+                          if model.token_get_attr(t) & control or _newlines(model.token_get_text(t)))
+        llm._privy_breaks = found
+    return found  # type: ignore[no-any-return]
 
 
-def set_clean(llm: Any, n: int, block: int) -> None:
-    """Record on the context itself (weights and contexts are shared by backends) what :func:`clean_of` says."""
-    llm._privy_clean = (n, block)
+def _newlines(text: str) -> bool:
+    """A token of line breaks only (GPT-2 style vocabularies spell "\\n" as "Ċ")."""
+    return bool(text) and set(text) <= {"\n", "Ċ"}
 
 
-def eval_blocks(llm: Any, tokens: list[int], clean: int, block: int) -> tuple[int, int]:
-    """Evaluate ``tokens`` in ``llm`` at the block boundaries, reusing the cached whole blocks it starts with.
+def batch_ends(tokens: list[int], brk: frozenset[int], block: int) -> list[int]:
+    """Where the batches of ``tokens`` end, the last at ``len(tokens)``; a function of the tokens alone.
 
-    ``clean``: how many leading tokens of the context were evaluated as whole aligned
-    blocks (0: reuse nothing, as after a reset). At least the last block is evaluated, so
-    the context's logits are those of the prompt's last token, from a live decode.
-
-    Returns the tokens evaluated and the new ``clean`` (the prompt's whole blocks).
+    An end before position ``i`` depends on ``tokens[:i + 1]`` only, so two prompts share
+    every end up to the first token where they differ.
     """
-    keep = max(0, min(common_prefix(llm.input_ids[:min(clean, llm.n_tokens)], tokens), len(tokens) - 1))
-    keep -= keep % block
-    llm.n_tokens = keep  # Llama.eval drops the cache from n_tokens on, then appends
-    for i in range(keep, len(tokens), block):
-        llm.eval(tokens[i:i + block])
+    ends = []
+    last = 0
+    for i, t in enumerate(tokens):
+        if i - last >= block or (i - last >= MIN_BATCH and t in brk):
+            ends.append(i)
+            last = i
+    if tokens:
+        ends.append(len(tokens))
+    return ends
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A prompt a context evaluated in the batches :func:`batch_ends` gives, and optionally its KV state."""
+
+    tokens: np.ndarray
+    ends: frozenset[int]
+    block: int
+    state: Any = None  # a ctypes buffer of llama_state_seq_get_data for sequence 0, or None
+
+    def resumable(self, tokens: list[int], ends: frozenset[int], block: int) -> int:
+        """The last batch end of ``tokens`` (short of its end) at which this prefix's state can be resumed."""
+        if block != self.block:
+            return 0
+        n = min(common_prefix(self.tokens, tokens), len(tokens) - 1)
+        shared = [e for e in self.ends & ends if e <= n]
+        return max(shared, default=0)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.state) if self.state is not None else 0
+
+
+def held(llm: Any) -> Prefix | None:
+    """The prompt ``llm``'s context holds as whole batches (None: nothing reusable, as after a reset)."""
+    return getattr(llm, "_privy_held", None)
+
+
+def set_held(llm: Any, prefix: Prefix | None) -> None:
+    """Record on the context itself (weights and contexts are shared by backends) what :func:`held` says."""
+    llm._privy_held = prefix
+
+
+class SavedPrefixes:
+    """The KV state of recent prompts, least recently used out beyond ``limit_bytes``."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit_bytes = limit_bytes
+        self._items: OrderedDict[int, Prefix] = OrderedDict()
+        self._next = 0
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.restored = 0
+
+    def best(self, tokens: list[int], ends: frozenset[int], block: int) -> tuple[int, Prefix | None]:
+        with self._lock:
+            items = list(self._items.items())
+        top, found = 0, None
+        for key, p in items:
+            keep = p.resumable(tokens, ends, block)
+            if keep > top:
+                top, found = keep, (key, p)
+        if found is None:
+            return 0, None
+        with self._lock:
+            if found[0] in self._items:
+                self._items.move_to_end(found[0])
+        return top, found[1]
+
+    def add(self, prefix: Prefix) -> None:
+        if prefix.nbytes > self.limit_bytes:
+            return
+        with self._lock:
+            self._items[self._next] = prefix
+            self._next += 1
+            self._bytes += prefix.nbytes
+            while self._bytes > self.limit_bytes:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= old.nbytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _save(llm: Any) -> Any:
     import llama_cpp
 
+    ctx = llm._ctx.ctx
+    size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+    buf = (ctypes.c_uint8 * size)()
+    if llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0) != size:
+        return None
+    return buf
+
+
+def _restore(llm: Any, p: Prefix) -> bool:
+    import llama_cpp
+
+    ctx = llm._ctx.ctx
+    llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), False)
+    if llama_cpp.llama_state_seq_set_data(ctx, p.state, len(p.state), 0) != len(p.state):
+        llm.reset()
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(ctx), False)
+        return False
+    n = len(p.tokens)
+    llm.input_ids[:n] = p.tokens
+    llm.n_tokens = n
+    return True
+
+
+def eval_prompt(llm: Any, tokens: list[int], block: int, start: Prefix | None,
+                saved: SavedPrefixes | None = None) -> tuple[int, Prefix]:
+    """Evaluate ``tokens`` in ``llm`` in the batches :func:`batch_ends` gives, resuming what it can.
+
+    ``start``: what the context holds (:func:`held`; None: resume nothing). With ``saved``,
+    a saved prompt's state is restored first when it resumes further, and this prompt's
+    state is saved after. At least the last batch is evaluated, so the context's logits are
+    those of the prompt's last token, from a live decode.
+
+    Returns the tokens evaluated and the :class:`Prefix` the context now holds.
+    """
+    import llama_cpp
+
+    ends = batch_ends(tokens, breaks(llm), block)
+    end_set = frozenset(ends)
+    keep = start.resumable(tokens, end_set, block) if start is not None else 0
+    if saved is not None:
+        better, p = saved.best(tokens, end_set, block)
+        if better > keep and p is not None and _restore(llm, p):
+            keep = better
+            saved.restored += 1
+    llm.n_tokens = keep  # Llama.eval drops the cache from n_tokens on, then appends
+    llm._ctx.kv_cache_seq_rm(-1, keep, -1)
+    begin = keep
+    for e in ends:
+        if e > keep:
+            llm.eval(tokens[begin:e])
+            begin = e
     llama_cpp.llama_synchronize(llm._ctx.ctx)  # wait for the decode (and let llama.cpp's counters include it)
-    return len(tokens) - keep, len(tokens) - len(tokens) % block
+    state = _save(llm) if saved is not None else None
+    made = Prefix(tokens=np.asarray(tokens, dtype=np.int64), ends=end_set, block=block, state=state)
+    if saved is not None and state is not None:
+        saved.add(made)
+    return len(tokens) - keep, made

@@ -265,7 +265,7 @@ def test_the_llama_backend_passes_the_json_format_to_llama_cpp(monkeypatch: pyte
     monkeypatch.setattr(llama, "shared_model", lambda *a: fake)
     monkeypatch.setattr(llama, "_prompt_tokens_evaluated", lambda llm: 0)
     monkeypatch.setattr(llama, "prompt_tokens", lambda llm, messages: ([1, 2], ""))
-    monkeypatch.setattr(llama, "eval_blocks", lambda llm, tokens, clean, block: (len(tokens), 0))
+    monkeypatch.setattr(llama, "eval_prompt", lambda llm, tokens, block, start, saved: (len(tokens), None))
     model = tmp_path / "x.gguf"
     model.write_bytes(b"GGUF" + bytes(64))  # never loaded: shared_model is replaced
     schema = grammar_schema()
