@@ -36,6 +36,15 @@ def _overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def _all_overlap(spans: list[Span], known: list[Span]) -> bool:
+    """Does every span of ``spans`` overlap one of ``known`` (the same words name both facts)?
+
+    One overlap is not enough: a pattern with a gap may reach over the mention of another fact
+    about the same person ("avery's audits are spotless, and avery's reports rated avery the best
+    manager": knowing the audits explains the first span, not the second, "avery the best manager")."""
+    return all(any(_overlap(a, b) for b in known) for a in spans)
+
+
 @dataclass(frozen=True)
 class _Scan:
     """What :meth:`Ledger.of` computes from an episode's messages (nothing refers to the episode)."""
@@ -253,14 +262,14 @@ class Ledger:
         found = {fid: [sp for sp in sps if span is None or _overlap(sp, span)] for fid, sps in mentioned.items()}
         found = {fid: sps for fid, sps in found.items() if sps}
         known_spans = [sp for fid, sps in found.items() if fid in known for sp in sps]
-        return {fid for fid, sps in found.items()
-                if fid in known or any(_overlap(a, b) for a in sps for b in known_spans)}
+        return {fid for fid, sps in found.items() if fid in known or (known_spans and _all_overlap(sps, known_spans))}
 
     def unexplained(self, message: Message) -> list[str]:
         """Facts ``message`` mentions that its sender could not know then.
 
-        A mention is explained when a fact the sender knew is mentioned by overlapping
-        words (both lists name the same friend: the sender may say the name).
+        A mention is explained when a fact the sender knew is mentioned by the same words
+        (both lists name the same friend: the sender may say the name): every span where
+        the fact is found overlaps the mention of a fact it knew.
         """
         explained = self.explained_for(message.sender, message)
         return [fid for fid in self.mentioned[message.id] if fid not in explained]
