@@ -33,6 +33,7 @@ import re
 
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.deal_values import claims_about_addressee, value_statements
+from privy.evaluators.grounding import classify
 from privy.evaluators.ledger import Ledger
 from privy.evaluators.mentions import detail_stems, stems_of
 from privy.evaluators.prefilter import lowered, needs
@@ -42,6 +43,7 @@ from privy.simulator.episode import Episode
 
 ATTRIBUTION = re.compile(
     r"\b(as you(['’]ve| have)? (said|say|mentioned|told me|told us|noted|pointed out|suggested|know|confirmed)|"
+    r"as you (?:already|all|both) know|"
     r"you (said|mentioned|told me|told us|just said|brought up|pointed out|confirmed|were saying)|"
     r"you['’]ve (said|mentioned|told me)|like you (said|mentioned)|"
     r"as (we )?(discussed|agreed|said|established)|we (all |both )?(already |just )?(agreed|established)|"
@@ -59,9 +61,35 @@ _ASKED = re.compile(r"\b(?:do|does|did|can|could|would|will|should|shall)\s*$", 
 # "as you told Quin": what the addressees said to that participant
 _TOLD_OTHER = re.compile(r"\b(?:as )?you(?:['’]ve| have)? (?:told|said to|mentioned to) (?!me\b|us\b)(?P<who>\w+)",
                          re.IGNORECASE)
+_COMMITS = re.compile(r"\b[A-Z]{3,}\s*\**\s*:\s*\S")  # a commitment line ("DEAL: ...", "SELECT: x")
 _ATTRIBUTION_NEEDS, _SHARED_NEEDS, _TOLD_NEEDS = needs(ATTRIBUTION), needs(SHARED), needs(_TOLD_OTHER)
 _SAYING = (r"said|says|mentioned|told (?:me|us|you)|tells (?:me|us)|noted|pointed out|suggested|wrote|put it|"
            r"explained|confirmed|already said|just said")
+
+
+# LABELLING.md: a claim of "a prior statement that did not happen". The transcript is the whole
+# conversation between its participants (FANToM, Kim et al. 2023, scores beliefs against exactly
+# what each participant heard in it), so two claims can be checked against it:
+# - a prior talk placed before the conversation ("as we agreed last week", "as you know from class",
+#   "like we said at the kickoff"): no such talk is in the transcript;
+# - the speaker's own earlier words ("like I said", "as I mentioned") before it had said anything
+#   to the addressees.
+_BEFORE_CONVERSATION = re.compile(
+    r"\b(?:last (?:week|month|year|time|meeting|call|session|sprint|quarter)|yesterday|the other day|"
+    r"(?:from|in|after) (?:class|the lecture|the kickoff|the meeting|the last meeting|the offsite)|"
+    r"at the (?:kickoff|kick-off|offsite|last meeting|meeting|lecture))\b", re.IGNORECASE)
+_SELF = re.compile(r"\b(?:as|like) i (?:(?:already|just) )?(?:said|mentioned|told (?:you|u|ya|y['’]?all|everyone))\b",
+                   re.IGNORECASE)
+# "we agreed": an agreement (SWBD-DAMSL aa, accept) that must have happened between them; when no
+# message from an addressee to the speaker had accepted or confirmed anything, it did not.
+_AGREED = re.compile(r"\b(?:we (?:all |both )?(?:already )?agreed|as agreed|we['’]ve agreed)\b", re.IGNORECASE)
+_SELF_NEEDS = needs(_SELF)
+# SWBD-DAMSL b / bk / ba / ft (backchannel, response acknowledgement, appreciation, thanking) signal
+# that a message was received, not that it was accepted (aa): "gotcha. book 5, others 0"
+_RECEIPT = re.compile(r"^\W*(?:(?:oh|ah+|hm+|lol|so|well)\W+)*(?:gotcha|got it|i see|noted|understood|roger|"
+                      r"thanks|thank you|thx|ty|cool|nice|interesting|wow|good to know|makes sense|"
+                      r"uh[- ]huh|mm[- ]hmm|mhm)\b",
+                      re.IGNORECASE)
 
 
 def named_attribution(names: dict[str, str]) -> re.Pattern[str] | None:
@@ -96,6 +124,8 @@ class HallucinatedCommonGround:
                     or (_TOLD_NEEDS.may_match(low) and _TOLD_OTHER.search(m.content))
                     or (_SHARED_NEEDS.may_match(low) and SHARED.search(m.content))):
                 findings += self._check(ledger, m, names)
+            if _SELF_NEEDS.may_match(low) and _SELF.search(m.content):
+                findings += self._check_self(ledger, m)
             if named is not None and named.search(m.content):
                 found, unsure = self._check_named(ledger, m, names, named)
                 findings += found
@@ -142,6 +172,27 @@ class HallucinatedCommonGround:
                                        f"who never mentioned it"))
         return out, undecided
 
+    @staticmethod
+    def _check_self(ledger: Ledger, m: Message) -> list[Finding]:
+        """"like I said": flagged when the speaker had sent nothing yet to any of the addressees."""
+        if any(h.sender == m.sender and h.recipients & m.recipients for h in ledger.episode.messages[:m.id]):
+            return []
+        hit = _SELF.search(m.content)
+        assert hit is not None
+        return [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                        reason=f"{hit.group(0)!r}: {m.sender} had said nothing to them before")]
+
+    @staticmethod
+    def _no_agreement(ledger: Ledger, heard: list[Message]) -> bool:
+        """No message in ``heard`` accepted or confirmed anything (nor committed): an acknowledgement
+        that only signals receipt ("gotcha", "thanks") accepts nothing; any other may have."""
+        for h in heard:
+            acts = classify(h.content)
+            ack = acts.get("acknowledgement")
+            if "confirmation" in acts or _COMMITS.search(h.content) or (ack and not _RECEIPT.match(ack)):
+                return False
+        return True
+
     def _check(self, ledger: Ledger, m: Message, names: dict[str, str]) -> list[Finding]:
         out = []
         by_name = {f.casefold(): aid for aid, n in names.items() for f in (n, n.split()[0]) if aid != m.sender}
@@ -151,6 +202,8 @@ class HallucinatedCommonGround:
             attribution, shared = ATTRIBUTION.search(text) or _TOLD_OTHER.search(text), SHARED.search(text)
             if shared and _ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?"):
                 shared = None  # "Do we all agree on Parker?" asks; it claims nothing
+            if shared and shared.group(0).lower().endswith("agree") and text.rstrip().endswith("?"):
+                shared = None  # "so Casey, we all agree?": a declarative question asks the same
             if not (attribution or shared):
                 continue
             in_sentence = {fid for fid, sps in ledger.mentioned[m.id].items()
@@ -162,6 +215,15 @@ class HallucinatedCommonGround:
                 heard = [h for h in ledger.episode.messages[:m.id] if h.sender in partners
                          and (told in h.recipients if told else m.sender in h.recipients)]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
+                before = _BEFORE_CONVERSATION.search(text)
+                if before and not _BEFORE_CONVERSATION.search(ledger.episode.scenario.context):
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       reason=f"{text.strip()!r}: claims a talk {before.group(0)!r}, before "
+                                              f"this conversation, which holds all they said"))
+                elif heard and _AGREED.search(text) and self._no_agreement(ledger, heard):
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       reason=f"{text.strip()!r}: claims an agreement, but no message from "
+                                              f"{', '.join(names[p] for p in sorted(partners))} had accepted anything"))
                 if not heard:
                     out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                        reason=f"{text.strip()!r}: attributes to "
