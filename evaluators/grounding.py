@@ -86,12 +86,13 @@ _CLARIFY = re.compile(
     rf"\b(do {_YOU} mean|did {_YOU} mean|what do {_YOU} mean|what did {_YOU} mean|which one|can {_YOU} clarify|"
     rf"could {_YOU} clarify|clarify|did {_YOU} say|{_YOU} mean|by \w+(?: \w+)? {_YOU} mean|as in|pardon|"
     rf"can {_YOU} repeat|could {_YOU} repeat|say that again|(?:wait|so)\W+{_YOU} said)\b"
-    r"|\bsorry\s*\?|\w\s+=\s+\w",  # outside the \b...\b group: no word boundary follows a "?"
+    # outside the \b...\b group: no word boundary follows a "?"; "X = Y?" of words, not a sum ("64 = 211?")
+    r"|\bsorry\s*\?|[^\W\d]\s+=\s+[^\W\d]",
     re.IGNORECASE,
 )
 # discourse particles before a clause's first word (SWBD-DAMSL's "discourse markers")
-_PARTICLE = (r"(?:oh|ah+|ahh+|well|hm+|mm|lol|haha+|so|and|but|then|wait|hey|hi|hello|um+|uh|anyway|ugh|eh|phew|"
-             r"welp|yo|omg|ooh|aw)")
+_PARTICLE = (r"(?:oh+|ah+|ahh+|well|hm+|mm|lol|haha+|so|and|but|then|wait|hey+|hi+|hello|um+|uh|anyway|ugh|eh|phew|"
+             r"welp|yo|omg|ooh|aw|whoa|woah|lmao|lmfao|oops|ha)")  # whoa..ha: chat interjections (SWBD-DAMSL's)
 _OPEN = rf"^\W*(?:{_PARTICLE}\b[\s,!.]*)*"  # a clause's opening, with particles before the token
 # SWBD-DAMSL b / bk (backchannels, response acknowledgements), ba (appreciation, with chat
 # forms: "sick", "fab", "+1"), ft (thanking) and the accept half of aa: LABELLING.md lists
@@ -102,7 +103,7 @@ _ACK_TOKENS = (r"ok|okay|okey|k|kk|got it|gotcha|i see(?=\W*$|\s*[,;:!.]|\s+(?:w
                r"makes sense|good to know|uh[- ]huh|mm[- ]hmm|mhm|fair enough|fair(?=\W*$|\s*[,;:!.])|cool|"
                r"great|nice|perfect|sweet|awesome|wow|interesting|neat|lovely|excellent|sick|fab|dope|"
                r"sure(?!\s+enough)(?:\s+thing)?|fine|sounds (?:good|great|fair|right)|good point|fair point|"
-               r"right(?!\s+(?:now|away|here|there|after|before|then)\b|\W*\?)|\+1")
+               r"right(?!\s+(?:now|away|here|there|after|before|then)\b|\W*\?)|\+1|sensible")
 # aa (Agree/Accept) restricted to its explicit agreement and confirmation words: LABELLING.md's
 # confirmation "explicitly confirms a shared conclusion or decision" ("deal", "same here",
 # "agreed"). A bare "yes" is an answer (ny) and "sure" an acceptance: they confirm only what
@@ -118,7 +119,10 @@ _CONFIRM = re.compile(rf"{_OPEN}({_CONFIRM_TOKENS.format(you=_YOU)})\b", re.IGNO
 _ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|thanks|thank you|thx|ty|tysm|"
                       r"fair enough|i accept|accepted|got (?:her|him|them|that|you|u)(?=\W*$)|"
                       r"sounds (?:good|great|fair)|works for me|fine (?:by|with) me|that['’]s true|that is true|"
-                      r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+)\b", re.IGNORECASE)
+                      r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+|"
+                      # aa in other words: "suits me", "I'm with Ana", "Casey makes sense"
+                      r"suits me|i['’]?m with (?!(?:you|u|the|a|an|my|your|ur|it|that|this)\b)\w+(?=\W*$|\s*[,;:.!])|"
+                      r"\w+ makes sense)\b", re.IGNORECASE)
 _CONFIRM_ANY = re.compile(
     r"\b(i (?:totally |completely |fully )?agree(?! (?:with|w/?) )|we (?:all |both )?agree\b(?! (?:with|w/?) )|"
     r"i (?:can )?confirm|you['’]re (?:absolutely |so |quite )?right|you are right|"
@@ -133,7 +137,12 @@ _CONFIRM_ANY = re.compile(
 _CHECKS_AGREEMENT = re.compile(
     r"\b(?:do|does|did) (?:you|u|everyone|everybody|we|y['’]?all|all of you|both of you)(?: all| both)? agree\b|"
     r"\bagreed?\s*\?|\b(?:please|pls|plz|can you|could you|can u) confirm\b|"
-    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b|\bare we (?:all )?(?:agreed|in agreement)\b",
+    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b|\bare we (?:all )?(?:agreed|in agreement)\b|"
+    # the same check in chat forms: "everyone ok with that?", "so X for all of us?", "we're both on X?",
+    # "sound right?"
+    r"\b(?:everyone|everybody|all|y['’]?all|you|u|we)(?: all| both)? (?:ok|okay|good|fine|happy|on board) with\b|"
+    r"\bfor (?:all of us|everyone|everybody|us all)\W*$|"
+    r"\bwe['’]re (?:all |both )?(?:on|going with|settled on)\b|^\W*sounds? (?:right|good|ok|okay|fair)\W*$",
     re.IGNORECASE)
 # An affirmative answer (ny) or acceptance at a message's opening: a confirmation only when the
 # question it answers proposes a conclusion (_PROPOSES): "Is it the sailboat?" - "Yes".
@@ -269,10 +278,12 @@ def echoes(sentence: str, previous: str) -> bool:
 # ("which esther did u pick?", "who's felix"); a check of identity ("the same person?").
 _INFERENCE = re.compile(r"^\W*(?:so|then)\b|\bthen\W*$", re.IGNORECASE)
 _BARE_CHECK = re.compile(r"^\W*(?:(?:wait|sorry|hm+|uh|oh)\W+)*(?:did i|did you|did u|i did|you did|u did|huh|"
-                         r"come again|pardon|excuse me|sorry)\W*\?$", re.IGNORECASE)
+                         r"come again|pardon|excuse me|sorry|are you sure)\W*\?$",
+                         re.IGNORECASE)
 _REPAIR = re.compile(r"^\W*(?:wait|hold on|hang on)\b\W*(?:what\b\W*)?(?P<rest>.*)$", re.IGNORECASE)
-_ALTERNATIVE = re.compile(r"\w\s+or\s+\w", re.IGNORECASE)
-_REFORMULATE = re.compile(r"^\W*(?P<word>[^\W\d_]{3,})\s+(?:like|meaning|i\.?e\.?)\s", re.IGNORECASE)
+_ALTERNATIVE = re.compile(r"\w,?\s+or\s+\w", re.IGNORECASE)
+_REFORMULATE = re.compile(r"^\W*(?P<words>[^\W\d_]+(?:\s+[^\W\d_]+){0,2})\s+(?:like|meaning|i\.?e\.?)\s",
+                          re.IGNORECASE)
 _WH_REPRISE = re.compile(r"\b(?:which|who['’]?s|who is|what['’]?s|what is)\s+(?:the\s+)?(?P<word>[^\W\d_]{3,})",
                          re.IGNORECASE)
 _SAME_ONE = re.compile(r"\b(?:the )?same (?:person|one|guy|girl|people|thing|item)\b|\bthe same \w+\W*$|"
@@ -301,7 +312,7 @@ def checks_meaning(sentence: str, previous: str) -> bool:
     if not previous:
         return False
     m = _REFORMULATE.match(sentence)
-    if m and _heard(m.group("word"), previous):
+    if m and any(_heard(w, previous) for w in _WORD.findall(m.group("words"))):
         return True
     return any(_heard(w.group("word"), previous) for w in _WH_REPRISE.finditer(sentence))
 
@@ -317,9 +328,9 @@ _COMMIT_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:\s*(?P<value>[^\n=]+)$", re.MUL
 # The choice restated as settled (SWBD-DAMSL bf, summarize/reformulate, of the decision): "Blake
 # it is", "yeah Parker", "Tess then", "Avery 100%", "so it's Lou for all three of us".
 _SETTLED = re.compile(
-    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then)\b\W*)+(?P<a>\w+(?:\s+\w+)?)\W*$|"
-    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then)\b\W*)*(?P<b>\w+(?:\s+\w+)?)\s+"
-    r"(?:it is|then|100%|for sure)\W*$|"
+    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then|same|oops|ha|oh)\b\W*)+(?P<a>\w+(?:\s+\w+)?)\W*$|"
+    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then|same|oops|ha|oh)\b\W*)*(?P<b>\w+(?:\s+\w+)?)\s+"
+    r"(?:it is|then|100%|for sure|for (?:everyone|everybody|all of us|all|both of us|us all))\W*$|"
     r"^\W*(?:(?:so|then)\s+)?it['’]?s\s+(?P<c>\w+(?:\s+\w+)?)\s+(?:for (?:all|both|sure)|then)\b",
     re.IGNORECASE)
 
@@ -332,8 +343,10 @@ def restates_commitment(text: str, previous: str) -> bool:
     """Does ``text`` commit (a ``VERB: value`` line, not a deal's ``item=n`` split) and restate, as
     settled, the value it commits to, a value the last message its sender heard (``previous``)
     named too ("Blake it is. DECIDE: Blake", "yeah Parker. DECIDE: Parker", "then its Bauer for
-    sure. SELECT: Esther Bauer")? LABELLING.md: a confirmation "restates the agreed choice ...
-    while committing"; a choice nobody else named is not agreed (a guess: "must be the laptop then")."""
+    sure. SELECT: Esther Bauer", "oops. yeah Wren. SELECT: Wren", "Lou for everyone. SELECT: Lou"),
+    or bare after a question that proposed it ("so... Ottilie?" - "Ottilie. SELECT: Ottilie Brask")?
+    LABELLING.md: a confirmation "restates the agreed choice ... while committing"; a choice nobody
+    else named is not agreed (a guess: "must be the laptop then")."""
     if ":" not in text or not previous:
         return False
     heard: set[str] | None = None
@@ -342,11 +355,20 @@ def restates_commitment(text: str, previous: str) -> bool:
         value = _words(m.group("value")) & heard
         if not value:
             continue
+        asked = None
         for s in SENTENCE.finditer(text[:m.start()]):
-            settled = _SETTLED.match(s.group(0).strip())
+            sentence = s.group(0).strip()
+            settled = _SETTLED.match(sentence)
+            if settled is None and _BARE_CHOICE.match(sentence):
+                # the bare choice, answering a question that proposed it ("so... Ottilie?" - "Ottilie.")
+                asked = proposes(previous) if asked is None else asked
+                settled = _BARE_CHOICE.match(sentence) if asked else None
             if settled and _words(next(g for g in settled.groups() if g is not None)) & value:
                 return True
     return False
+
+
+_BARE_CHOICE = re.compile(r"^\W*(?P<d>\w+(?:\s+\w+)?)\W*$")
 
 
 @dataclass(frozen=True)
