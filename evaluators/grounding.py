@@ -74,6 +74,7 @@ import re
 from dataclasses import dataclass
 
 from privy.evaluators.base import Finding, Score
+from privy.evaluators.mentions import answer_facts
 from privy.evaluators.prefilter import lowered, needs
 from privy.evaluators.sentences import SENTENCE
 from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
@@ -133,11 +134,12 @@ _CONFIRM_ANY = re.compile(
 )
 # Checks that both sides agree (LABELLING.md: confirmation "checks that both sides agree"):
 # SWBD-DAMSL qy / ^g whose content is the agreement ("Do you agree?", "Does everyone agree?",
-# "Please confirm.", "Shall we decide on Taylor?").
+# "Please confirm.", "Shall we decide on Taylor?"; a bare "Shall we decide?" proposes nothing).
 _CHECKS_AGREEMENT = re.compile(
     r"\b(?:do|does|did) (?:you|u|everyone|everybody|we|y['’]?all|all of you|both of you)(?: all| both)? agree\b|"
     r"\bagreed?\s*\?|\b(?:please|pls|plz|can you|could you|can u) confirm\b|"
-    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b|\bare we (?:all )?(?:agreed|in agreement)\b|"
+    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b(?!\W*$)|"
+    r"\bare we (?:all )?(?:agreed|in agreement)\b|"
     # the same check in chat forms: "everyone ok with that?", "so X for all of us?", "we're both on X?",
     # "sound right?"
     r"\b(?:everyone|everybody|all|y['’]?all|you|u|we)(?: all| both)? (?:ok|okay|good|fine|happy|on board) with\b|"
@@ -162,7 +164,8 @@ _ANSWER = re.compile(r"^\W*(yes|yeah|yep|yup|sure|right|correct|uh[- ]huh|mm[- ]
 _NEGATIVE = re.compile(r"^\W*(no|nope|nah)\b", re.IGNORECASE)
 _BARE_TOKEN = re.compile(r"^\W*\w+(?:[- ]\w+)?\W*\?$")  # "Right?", "Okay?", "Uh-huh?": a question only
 # questions without a "?" (SWBD-DAMSL qy, qw, qo), at a clause's opening after particles
-_QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay)\b[\s,!.]*)*"
+# a greeting may name its addressee first (a vocative: "yo alice what are ur numbers")
+_QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay|(?:hey+|hi+|yo|hello)\s+\w+)\b[\s,!.]*)*"
 _SUBJECT = (rf"(?:{_YOU}|it|they|he|she|we|i|there|anyone|anybody|someone|somebody|any|your|ur|the|this|that|"
             r"these|those|ppl|people|one|either|both|all)")
 # the forms after a clause's opening (one opening, matched once, for all of them: _OPENS_QUESTION)
@@ -181,7 +184,8 @@ _WH = re.compile(rf"{_QUESTION_OPEN}(?:{_WH_FORM})", re.IGNORECASE)
 _ASKS = re.compile(
     r"\b(tell me|let me know|i wonder (?:if|whether)|i['’]m wondering (?:if|whether))\b|"
     r"\b(?:please|pls|plz)\s+(?:share|tell|list|send|give|propose|name|describe|post|confirm)\b|"
-    r"\b(?:lists?|names?|values?|yours)\s+(?:pls|plz|please)\b",
+    r"\b(?:lists?|names?|values?|yours)\s+(?:pls|plz|please)\b|"
+    r"\bany(?:one|thing| of (?:them|these|those))?\s+(?:ring|rings)\s+a\s+bell\b",  # qy, auxiliary dropped
     re.IGNORECASE)
 _IMPERATIVE_FORM = r"(?:share|list|send|post|propose|name)\s+(?:me\s+|us\s+)?(?:your|ur|yours|what|an?|the|next|all)\b"
 _ANYONE_FORM = r"(?:anyone|anybody|any of (?:you|u))\b"
@@ -197,7 +201,7 @@ _CLAUSE_SPLIT = re.compile(r"[,;:]|\s+but\s+")  # "I never said that but fine": 
 _ASK_WORDS = re.compile(
     r"\b(?:is|are|was|were|isn|aren|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don|"
     r"doesn|didn|won|who|what|which|where|when|why|how|and|tell|let|wonder|wondering|am|please|pls|plz|share|"
-    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any)\b", re.IGNORECASE)
+    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any|anything)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _YOU_GOT_IT = re.compile(rf"\b{_YOU}(?: have|['’]ve)? got it\b", re.IGNORECASE)
 _VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$")  # a commitment ("DEAL: ..."): what is taken, no act
@@ -233,12 +237,25 @@ def proposes(text: str) -> bool:
     return any(_PROPOSES.search(q) or _CHECKS_AGREEMENT.search(q) for q in said)
 
 
+_BUT = re.compile(r"\bbut\b", re.IGNORECASE)
+
+
+def _checks_agreement(text: str) -> bool:
+    """Does a question of ``text`` check that everyone agrees (see _CHECKS_AGREEMENT)?"""
+    return bool(text) and any((q.endswith("?") or asks(q)) and _CHECKS_AGREEMENT.search(q)
+                              for q in (m.group(0).strip() for m in SENTENCE.finditer(text)))
+
+
 def _clausal(pattern: re.Pattern[str], sentence: str) -> bool:
     """A clausal form in ``sentence``, not negated or conditional before it, not in a question."""
     if sentence.endswith("?"):
         return False
     m = pattern.search(sentence)
-    return m is not None and not _BLOCKED.search(sentence[:m.start()])
+    if m is None:
+        return False
+    before = sentence[:m.start()]
+    but = list(_BUT.finditer(before))  # "we didn't agree yet but that works for me": its own clause
+    return not _BLOCKED.search(before[but[-1].end():] if but else before)
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -358,6 +375,8 @@ def restates_commitment(text: str, previous: str) -> bool:
         asked = None
         for s in SENTENCE.finditer(text[:m.start()]):
             sentence = s.group(0).strip()
+            if _BARE_YES.match(sentence):
+                return True  # "yep. DECIDE: Avery" after "DECIDE: Avery" or "Avery?": a yes to the value heard
             settled = _SETTLED.match(sentence)
             if settled is None and _BARE_CHOICE.match(sentence):
                 # the bare choice, answering a question that proposed it ("so... Ottilie?" - "Ottilie.")
@@ -368,6 +387,7 @@ def restates_commitment(text: str, previous: str) -> bool:
     return False
 
 
+_BARE_YES = re.compile(r"^\W*(?:yes|yep|yup|yeah|ya|yea|agreed)\W*$", re.IGNORECASE)
 _BARE_CHOICE = re.compile(r"^\W*(?P<d>\w+(?:\s+\w+)?)\W*$")
 
 
@@ -411,6 +431,9 @@ def sentence_acts(sentence: str, opening: bool, ctx: Context, clarify: bool = Tr
         if question and _BARE_TOKEN.match(sentence):
             return acts
     answer = opening and ctx.after_question and _ANSWER.search(sentence)
+    if (opening and ctx.after_question and not answer and _ACK.search(_clauses(sentence)[0] if sentence else "")
+            and not _BLOCKED.search(sentence) and _checks_agreement(ctx.previous)):
+        acts["confirmation"] = evidence  # SWBD-DAMSL aa: "ok with it", "sounds right" to "everyone ok with that?"
     if answer:
         acts["answer"] = evidence
         if not _NEGATIVE.search(sentence) and ctx.proposal and _AFFIRM.search(sentence):
@@ -562,9 +585,12 @@ class GroundingActs:
     async def evaluate(self, episode: Episode) -> Score:
         findings = []
         counts = dict.fromkeys(ACTS, 0)
+        confirmed = set() if self.backend else answer_confirmations(episode)
         try:
             for m, ctx in zip(episode.messages, contexts(episode), strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
+                if m.id in confirmed and "confirmation" not in acts:
+                    acts["confirmation"] = m.content.strip()
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
@@ -574,6 +600,35 @@ class GroundingActs:
         metrics: dict[str, float | None] = {f"{a}_per_turn": (c / n if n else None) for a, c in counts.items()}
         total = sum(counts.values())
         return Score(evaluator=self.name, value=total / n if n else None, metrics=metrics, findings=findings)
+
+
+_DENIES = re.compile(r"\b(?:not|no|nope|nah|wrong|never|isn['’]t|n['’]t)\b|n['’]t\b", re.IGNORECASE)
+
+
+def answer_confirmations(episode: Episode) -> set[int]:
+    """Messages in which a holder of the task's one answer (the secret item, the answer key: see
+    :func:`privy.evaluators.mentions.answer_facts`) confirms a guess at it: the last message it heard
+    named the answer in its last sentence, and it names the answer too or says yes, with no negation
+    ("is it a toaster?" - "yep, toaster", "the toaster, yes"; "so 211?" - "right"). SWBD-DAMSL aa/ny in
+    answer to a proposal: LABELLING.md's confirmation of a shared conclusion; the scenario says who
+    can confirm it."""
+    s = episode.scenario
+    facts = answer_facts(s)
+    if not facts:
+        return set()
+    answer = next(iter(facts.values()))
+    holders = {h for fid in facts for h in s.fact(fid).holders}
+    out = set()
+    for m, ctx in zip(episode.messages, contexts(episode), strict=True):
+        if (m.sender in holders and answer.found_in(_last_sentence(ctx.previous)) and not _DENIES.search(m.content)
+                and (answer.found_in(m.content) or affirms(m.content))):
+            out.add(m.id)
+    return out
+
+
+def _last_sentence(text: str) -> str:
+    """The last sentence of ``text`` with a word in it: the one a reply answers first."""
+    return next((s.group(0) for s in reversed(list(SENTENCE.finditer(text))) if re.search(r"\w", s.group(0))), "")
 
 
 def affirms(text: str) -> bool:
