@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from privy.evaluators.grounding import affirms
-from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names
 from privy.evaluators.prefilter import Needs, literal, lowered, needs
 from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
@@ -110,7 +110,7 @@ class _Derived:
 
     scenario: object  # identity check
     facts: list[_Fact]
-    first: dict[str, tuple[Mention, ...]]  # fact id -> first-name mentions, searched after its own
+    first: dict[str, tuple[Mention, ...]]  # fact id -> first- and last-name mentions, searched after its own
     answers: dict[str, Mention]
     details: dict[str, frozenset[str]]
     holders: dict[str, frozenset[str]]
@@ -122,7 +122,7 @@ _DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a fe
 def _derived(s: Scenario) -> _Derived:
     d = _DERIVED.get(id(s))
     if d is None or d.scenario is not s:
-        d = _Derived(s, [_fact(f) for f in s.facts], first_names(s), answer_facts(s), detail_stems(s),
+        d = _Derived(s, [_fact(f) for f in s.facts], partial_names(s), answer_facts(s), detail_stems(s),
                      {f.id: frozenset(f.holders) for f in s.facts})
         with _LOCK:
             if len(_DERIVED) >= 64:
