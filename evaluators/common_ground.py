@@ -182,6 +182,20 @@ class HallucinatedCommonGround:
         return [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                         reason=f"{hit.group(0)!r}: {m.sender} had said nothing to them before")]
 
+    def _prior_talk(self, ledger: Ledger, m: Message, text: str, heard: list[Message],
+                    partners: list[str]) -> list[Finding]:
+        """A talk placed before the conversation, or an agreement no addressee had made (see _AGREED)."""
+        before = _BEFORE_CONVERSATION.search(text)
+        if before and not _BEFORE_CONVERSATION.search(ledger.episode.scenario.context):
+            return [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                            reason=f"{text.strip()!r}: claims a talk {before.group(0)!r}, before this "
+                                   f"conversation, which holds all they said")]
+        if heard and _AGREED.search(text) and self._no_agreement(ledger, heard):
+            return [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                            reason=f"{text.strip()!r}: claims an agreement, but no message from "
+                                   f"{', '.join(partners)} had accepted anything")]
+        return []
+
     @staticmethod
     def _no_agreement(ledger: Ledger, heard: list[Message]) -> bool:
         """No message in ``heard`` accepted or confirmed anything (nor committed): an acknowledgement
@@ -215,15 +229,7 @@ class HallucinatedCommonGround:
                 heard = [h for h in ledger.episode.messages[:m.id] if h.sender in partners
                          and (told in h.recipients if told else m.sender in h.recipients)]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
-                before = _BEFORE_CONVERSATION.search(text)
-                if before and not _BEFORE_CONVERSATION.search(ledger.episode.scenario.context):
-                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
-                                       reason=f"{text.strip()!r}: claims a talk {before.group(0)!r}, before "
-                                              f"this conversation, which holds all they said"))
-                elif heard and _AGREED.search(text) and self._no_agreement(ledger, heard):
-                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
-                                       reason=f"{text.strip()!r}: claims an agreement, but no message from "
-                                              f"{', '.join(names[p] for p in sorted(partners))} had accepted anything"))
+                start = len(out)
                 if not heard:
                     out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                        reason=f"{text.strip()!r}: attributes to "
@@ -243,6 +249,8 @@ class HallucinatedCommonGround:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            reason=f"{text.strip()!r}: attributes details ({', '.join(unsaid)}) "
                                            f"to the others, who never used them to {names[m.sender]}"))
+                if len(out) == start:  # nothing said was misattributed: was the talk itself real?
+                    out += self._prior_talk(ledger, m, text, heard, [names[p] for p in sorted(partners)])
             if shared:
                 # "we all know", "everyone knows": every participant, not only those it was sent to
                 everyone = _EVERYONE.search(shared.group(0)) is not None
