@@ -387,7 +387,8 @@ def restates_commitment(text: str, previous: str) -> bool:
     return False
 
 
-_BARE_YES = re.compile(r"^\W*(?:yes|yep|yup|yeah|ya|yea|agreed)\W*$", re.IGNORECASE)
+# a sentence that is only a yes (SWBD-DAMSL ny / aa): "yep.", "Right.", "agreed"
+_BARE_YES = re.compile(r"^\W*(?:yes|yep|yup|yeah|ya|yea|agreed|right|correct|exactly)\W*$", re.IGNORECASE)
 _BARE_CHOICE = re.compile(r"^\W*(?P<d>\w+(?:\s+\w+)?)\W*$")
 
 
@@ -481,6 +482,14 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
     if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
             _AGREE_WITH.search(text) and _COMMIT_LINE.search(text))):
         acts["confirmation"] = text.strip()  # "I agree with Parker. DECIDE: Parker": agreeing while committing
+    return _yes_confirms(acts)
+
+
+def _yes_confirms(acts: dict[str, str]) -> dict[str, str]:
+    """A bare yes that confirms ("Right. SELECT: Tess" after "Tess?") is the confirmation, not also an
+    acknowledgement of what it confirms, as a yes that answers is an answer only."""
+    if "confirmation" in acts and _BARE_YES.match(acts.get("acknowledgement", "")):
+        del acts["acknowledgement"]
     return acts
 
 
@@ -590,7 +599,7 @@ class GroundingActs:
             for m, ctx in zip(episode.messages, contexts(episode), strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
                 if m.id in confirmed and "confirmation" not in acts:
-                    acts["confirmation"] = m.content.strip()
+                    acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))

@@ -37,6 +37,7 @@ from privy.evaluators.grounding import (
     ACTS,
     Context,
     Gates,
+    _yes_confirms,
     answer_confirmations,
     classify,
     context,
@@ -250,8 +251,8 @@ def ref_grounding(ep: Episode) -> Score:
     confirmed = answer_confirmations(ep)  # a holder confirming a guess at the answer: used as is
     for m in ep.messages:
         acts = ref_classify(m.content, context(ep, m))
-        if m.id in confirmed:
-            acts.setdefault("confirmation", m.content.strip())
+        if m.id in confirmed and "confirmation" not in acts:
+            acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
         for act, evidence in acts.items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
