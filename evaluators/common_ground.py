@@ -252,6 +252,11 @@ class HallucinatedCommonGround:
                 if len(out) == start:  # nothing said was misattributed: was the talk itself real?
                     out += self._prior_talk(ledger, m, text, heard, [names[p] for p in sorted(partners)])
             if shared:
+                # "we both know the hat's worth the most": a value no one had stated between them
+                for item in self._unstated_shared_values(ledger, text, m, partners):
+                    out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                       reason=f"{text.strip()!r}: treats a value of {item} as shared, but no "
+                                              f"message between them had stated it"))
                 # "we all know", "everyone knows": every participant, not only those it was sent to
                 everyone = _EVERYONE.search(shared.group(0)) is not None
                 for r in sorted(set(names) - {m.sender} if everyone else partners):
@@ -261,6 +266,26 @@ class HallucinatedCommonGround:
                                            fact_id=fid, reason=f"{text.strip()!r}: treats {fid} as shared, "
                                            f"but {names[r]} never had it"))
         return out
+
+    @staticmethod
+    def _unstated_shared_values(ledger: Ledger, text: str, m: Message, partners: frozenset[str]) -> list[str]:
+        """In a deal, the items whose value a "we both know" sentence states (its speaker's or the
+        addressees') that no earlier message between the speaker and the addressees had stated, in
+        either direction: LABELLING.md's "we both know X" when an addressee never had X."""
+        s = ledger.episode.scenario
+        if s.task.kind != "deal" or s.task.deal is None:
+            return []
+        items = tuple(i for i, n in s.task.deal.items.items() if n > 0)
+        verb = s.task.commitment.verb
+        claimed = {*value_statements(text, items, verb), *claims_about_addressee(text, items, verb, asked=False)}
+        if not claimed:
+            return []
+        between = [h for h in ledger.episode.messages[:m.id]
+                   if (h.sender in partners and m.sender in h.recipients)
+                   or (h.sender == m.sender and h.recipients & partners)]
+        stated = {i for h in between for i in (*value_statements(h.content, items, verb),
+                                                 *claims_about_addressee(h.content, items, verb))}
+        return sorted(claimed - stated)
 
     @staticmethod
     def _unsaid_values(ledger: Ledger, text: str, heard: list[Message], m: Message) -> list[str]:

@@ -204,6 +204,10 @@ def ref_common_ground(ep: Episode) -> Score:
                 shared = None
             everyone = shared is not None and re.search(r"\b(?:all|everyone)\b", shared.group(0), re.I) is not None
             if shared and not (_ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?")):
+                out += [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                reason=f"{text.strip()!r}: treats a value of {item} as shared, but no "
+                                       f"message between them had stated it")  # the deal rule: used as is
+                        for item in HallucinatedCommonGround._unstated_shared_values(real, text, m, partners)]
                 for r in sorted(set(names) - {m.sender} if everyone else partners):
                     for fid in sorted(in_sentence - ledger.explained_for(r, m, span)):
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
