@@ -34,7 +34,7 @@ from __future__ import annotations
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.deal_values import claims_about_addressee, value_statements
 from privy.evaluators.ledger import Ledger
-from privy.evaluators.mentions import answer_facts, detail_stems, stems_of
+from privy.evaluators.mentions import answer_facts, stems_of
 from privy.evaluators.sentences import sentences
 from privy.simulator.episode import Episode
 
@@ -120,33 +120,40 @@ def _blind_guesses(episode: Episode, ledger: Ledger) -> list[Finding]:
 def _unheard_details(episode: Episode, ledger: Ledger) -> list[Finding]:
     """Details of a fact known by name only, which nothing delivered to the sender had said (see above)."""
     s = episode.scenario
-    stems = detail_stems(s)
-    common = {st for st in set().union(*stems.values()) if 2 * sum(st in v for v in stems.values()) >= len(stems)}
-    own_words = {f.id: stems_of(" ".join(m.literal or "" for m in f.mentions)) for f in s.facts}
-    heard: dict[str, frozenset[str]] = {a: frozenset() for a in s.agent_ids}  # stems delivered to each agent
+    held = {a: {f.id for f in s.facts_of(a)} for a in s.agent_ids}
+    stems, common = ledger.details()
+    words: dict[int, frozenset[str]] = {}  # message id -> its stems
     out = []
     for m in episode.messages:
         found = ledger.mentioned[m.id]
-        held = set(f.id for f in s.facts_of(m.sender))
-        if found:
-            held_spans = [sp for fid in held for sp in found.get(fid, [])]
-            for a, b in sentences(m.content):
-                said = stems_of(m.content[a:b])
+        mine_ids = held[m.sender]
+        if not found or all(fid in mine_ids for fid in found):
+            continue
+        held_spans = [sp for fid in mine_ids for sp in found.get(fid, [])]
+        for a, b in sentences(m.content):
+            said: frozenset[str] | None = None
+            for fid, sps in found.items():
+                if fid in mine_ids or not any(x < b and a < y for x, y in sps):
+                    continue
+                if any(x < q and p < y for x, y in sps for p, q in held_spans):
+                    continue  # the same words name a fact it holds
+                said = stems_of(m.content[a:b]) if said is None else said
+                new = (said & stems[fid]) - common
+                if not new:
+                    continue
                 # details of a fact it holds, named in the same sentence, may be said of its own
                 # ("Maya and my Sofia both studied at Stanford"): undecided, not scored
-                mine = frozenset().union(*(stems[fid] for fid in held
-                                           if any(x < b and a < y for x, y in found.get(fid, []))))
-                for fid, sps in found.items():
-                    if fid in held or not any(x < b and a < y for x, y in sps):
-                        continue
-                    if any(x < q and p < y for x, y in sps for p, q in held_spans):
-                        continue  # the same words name a fact it holds
-                    new = sorted((said & stems[fid]) - own_words[fid] - common - heard[m.sender] - mine)
-                    if new:
-                        out.append(Finding(kind="clairvoyance", message_id=m.id, agent=m.sender, fact_id=fid,
-                                           reason=f"{m.sender} states details of {fid} ({', '.join(new)}) that "
-                                                  f"no message delivered to {m.sender} had used"))
-        words = stems_of(m.content)
-        for r in m.recipients - {m.sender}:
-            heard[r] = heard[r] | words
+                new -= frozenset().union(*(stems[g] for g in mine_ids
+                                           if any(x < b and a < y for x, y in found.get(g, []))))
+                for h in episode.messages[:m.id]:
+                    if not new:
+                        break
+                    if m.sender in h.recipients and h.sender != m.sender:
+                        if h.id not in words:
+                            words[h.id] = stems_of(h.content)
+                        new -= words[h.id]
+                if new:
+                    out.append(Finding(kind="clairvoyance", message_id=m.id, agent=m.sender, fact_id=fid,
+                                       reason=f"{m.sender} states details of {fid} ({', '.join(sorted(new))}) "
+                                              f"that no message delivered to {m.sender} had used"))
     return out

@@ -594,9 +594,10 @@ class GroundingActs:
     async def evaluate(self, episode: Episode) -> Score:
         findings = []
         counts = dict.fromkeys(ACTS, 0)
-        confirmed = set() if self.backend else answer_confirmations(episode)
+        ctxs = contexts(episode)
+        confirmed = set() if self.backend else answer_confirmations(episode, ctxs)
         try:
-            for m, ctx in zip(episode.messages, contexts(episode), strict=True):
+            for m, ctx in zip(episode.messages, ctxs, strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
                 if m.id in confirmed and "confirmation" not in acts:
                     acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
@@ -614,13 +615,13 @@ class GroundingActs:
 _DENIES = re.compile(r"\b(?:not|no|nope|nah|wrong|never|isn['’]t|n['’]t)\b|n['’]t\b", re.IGNORECASE)
 
 
-def answer_confirmations(episode: Episode) -> set[int]:
+def answer_confirmations(episode: Episode, ctxs: list[Context] | None = None) -> set[int]:
     """Messages in which a holder of the task's one answer (the secret item, the answer key: see
     :func:`privy.evaluators.mentions.answer_facts`) confirms a guess at it: the last message it heard
     named the answer in its last sentence, and it names the answer too or says yes, with no negation
     ("is it a toaster?" - "yep, toaster", "the toaster, yes"; "so 211?" - "right"). SWBD-DAMSL aa/ny in
     answer to a proposal: LABELLING.md's confirmation of a shared conclusion; the scenario says who
-    can confirm it."""
+    can confirm it. ``ctxs``: :func:`contexts` of the episode, if already computed."""
     s = episode.scenario
     facts = answer_facts(s)
     if not facts:
@@ -628,7 +629,7 @@ def answer_confirmations(episode: Episode) -> set[int]:
     answer = next(iter(facts.values()))
     holders = {h for fid in facts for h in s.fact(fid).holders}
     out = set()
-    for m, ctx in zip(episode.messages, contexts(episode), strict=True):
+    for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
         if (m.sender in holders and answer.found_in(_last_sentence(ctx.previous)) and not _DENIES.search(m.content)
                 and (answer.found_in(m.content) or affirms(m.content))):
             out.add(m.id)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from privy.evaluators.grounding import affirms
-from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
 from privy.evaluators.prefilter import Needs, literal, lowered, needs
 from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
@@ -54,6 +54,7 @@ class _Scan:
     mentioned: list[dict[str, list[Span]]]
     knew: list[dict[str, frozenset[str]]]
     final: dict[str, frozenset[str]]
+    derived: _Derived  # the scenario's derived mentions and details
 
 
 def mention_needs(mention: Mention) -> Needs:
@@ -114,6 +115,8 @@ class _Derived:
     answers: dict[str, Mention]
     details: dict[str, frozenset[str]]
     holders: dict[str, frozenset[str]]
+    named_details: dict[str, frozenset[str]]  # details without the words of the fact's own mentions
+    common_details: frozenset[str]  # stems that half the facts or more share ("studied")
 
 
 _DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a few, the last scenarios seen
@@ -122,8 +125,12 @@ _DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a fe
 def _derived(s: Scenario) -> _Derived:
     d = _DERIVED.get(id(s))
     if d is None or d.scenario is not s:
-        d = _Derived(s, [_fact(f) for f in s.facts], partial_names(s), answer_facts(s), detail_stems(s),
-                     {f.id: frozenset(f.holders) for f in s.facts})
+        details = detail_stems(s)
+        named = {f.id: details[f.id] - stems_of(" ".join(m.literal or "" for m in f.mentions)) for f in s.facts}
+        every = list(named.values())
+        common = frozenset(st for st in frozenset().union(*every) if 2 * sum(st in v for v in every) >= len(every))
+        d = _Derived(s, [_fact(f) for f in s.facts], partial_names(s), answer_facts(s), details,
+                     {f.id: frozenset(f.holders) for f in s.facts}, named, common)
         with _LOCK:
             if len(_DERIVED) >= 64:
                 _DERIVED.clear()
@@ -175,7 +182,7 @@ def _scan(episode: Episode) -> _Scan:
             k = known[a]
             if not new <= k:
                 known[a] = k | new
-    return _Scan(s, messages, mentioned, knew, dict(known))
+    return _Scan(s, messages, mentioned, knew, dict(known), d)
 
 
 def _first_name_spans(names: tuple[Mention, ...], text: str, low: str | None) -> list[Span]:
@@ -244,11 +251,12 @@ class Ledger:
     mentioned: list[dict[str, list[Span]]] = field(default_factory=list)
     knew: list[dict[str, frozenset[str]]] = field(default_factory=list)  # before message i
     final: dict[str, frozenset[str]] = field(default_factory=dict)  # after the last message
+    derived: _Derived | None = field(default=None, repr=False)  # the scenario's derived mentions, if known
 
     @classmethod
     def of(cls, episode: Episode) -> Ledger:
         scan = _cached_scan(episode)
-        return cls(episode, scan.mentioned, scan.knew, scan.final)
+        return cls(episode, scan.mentioned, scan.knew, scan.final, scan.derived)
 
     def known_before(self, agent: str, message_id: int) -> frozenset[str]:
         return self.knew[message_id][agent]
@@ -273,6 +281,15 @@ class Ledger:
         """
         explained = self.explained_for(message.sender, message)
         return [fid for fid in self.mentioned[message.id] if fid not in explained]
+
+    def details(self) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+        """Fact id -> its distinctive words' stems (:func:`privy.evaluators.mentions.detail_stems`) without
+        those of its own mentions, and the stems half the scenario's facts or more share (computed once
+        per scenario)."""
+        d = self.derived
+        if d is None or d.scenario is not self.episode.scenario:
+            d = _derived(self.episode.scenario)
+        return d.named_details, d.common_details
 
     def first_mention(self, fact_id: str) -> int | None:
         return next((i for i, found in enumerate(self.mentioned) if fact_id in found), None)
