@@ -278,12 +278,15 @@ def asks(sentence: str) -> bool:
 
 def echoes(sentence: str, previous: str) -> bool:
     """A question of at most three words repeating a word of ``previous`` (a reprise fragment),
-    not one drawing a conclusion ("Parker then?", "so Avery?": a proposal)."""
+    not one drawing a conclusion ("Parker then?", "so Avery?": a proposal), nor one with a number
+    ``previous`` did not say (Purver's reprises repeat what was said)."""
     words = sentence.rstrip("?").split()
     if (not 1 <= len(words) <= 3 or not previous or _INVERTED.match(sentence) or _WH_WORD.match(sentence)
             or _INFERENCE.search(sentence)):
         return False
     before = {w.casefold() for w in _WORD.findall(previous)}
+    if any(n not in set(re.findall(r"\d+", previous)) for n in re.findall(r"\d+", sentence)):
+        return False  # a number no one said ("1 book each?"): new content, a proposal, not a reprise
     return any(w.casefold() in before for w in _WORD.findall(sentence))
 
 
@@ -476,7 +479,9 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
             gate = gates(text)
         found = sentence_acts(sentence, opening, ctx, gate.clarify, gate)
         # an interjection of one or two words first ("...how. yes", "omg. yes it is"): the answer opens after it
-        first = first and not found and len(sentence.split()) <= 2 and not sentence.endswith("?")
+        # ("so... Ottilie?": after an inference particle what follows proposes, it does not reprise)
+        first = (first and not found and len(sentence.split()) <= 2 and not sentence.endswith("?")
+                 and not _INFERENCE.search(sentence))
         for act, evidence in found.items():
             acts.setdefault(act, evidence)
     if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
