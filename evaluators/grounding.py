@@ -122,7 +122,8 @@ _ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|
                       r"sounds (?:good|great|fair)|works for me|fine (?:by|with) me|that['’]s true|that is true|"
                       r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+|"
                       # aa in other words: "suits me", "I'm with Ana", "Casey makes sense"
-                      r"suits me|i['’]?m with (?!(?:the|a|an|my|your|ur|it|that|this|them|him|her)\b)\w+(?=\W*$|\s*[,;:.!])|"
+                      r"suits me|i['’]?m with (?!(?:the|a|an|my|your|ur|it|that|this|them|him|her)\b)\w+"
+                      r"(?=\W*$|\s*[,;:.!])|"
                       r"\w+ makes sense)\b", re.IGNORECASE)
 _CONFIRM_ANY = re.compile(
     r"\b(i (?:totally |completely |fully )?agree(?! (?:with|w/?) )|we (?:all |both )?agree\b(?! (?:with|w/?) )|"

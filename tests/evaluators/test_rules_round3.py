@@ -13,6 +13,7 @@ from helpers.play import deal_scenario, play, scenario
 
 from privy import evaluators
 from privy.evaluators.base import Score
+from privy.evaluators.deal_values import value_statements
 from privy.evaluators.grounding import Context, classify
 from privy.evaluators.ledger import Ledger
 from privy.evaluators.mentions import last_names, partial_names
@@ -263,3 +264,16 @@ def test_clarification_forms(text: str, previous: str, clarifies: bool) -> None:
 ])
 def test_question_forms(text: str, asks: bool) -> None:
     assert ("question" in _acts(text)) is asks
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("books are 1 pt each to me", {"book"}),  # "pt", chat's point
+    ("the ball is worth zilch to me", {"ball"}),
+    ("books matter most, 4 each. hats n balls 0", {"book", "hat", "ball"}),  # items sharing a number
+    ("I love the hat, the others are worthless", {"hat", "book", "ball"}),
+    # near-misses: a count, and items sharing a count with no value anywhere
+    ("give me 2 books", set()),
+    ("I take hats and balls 2", set()),
+])
+def test_value_statements_in_chat_shorthand(text: str, items: set[str]) -> None:
+    assert set(value_statements(text, ("book", "hat", "ball"))) == items
