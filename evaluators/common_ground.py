@@ -47,13 +47,17 @@ ATTRIBUTION = re.compile(
     r"you (said|mentioned|told me|told us|just said|brought up|pointed out|confirmed|were saying)|"
     r"you['’]ve (said|mentioned|told me)|like you (said|mentioned)|"
     r"as (we )?(discussed|agreed|said|established)|we (all |both )?(already |just )?(agreed|established)|"
-    r"we['’]ve (agreed|established)|you already (said|told me|mentioned))\b",
+    r"we['’]ve (agreed|established)|you already (said|told me|mentioned)|"
+    # the same claims in other common forms (LABELLING.md: "as you said X" when no addressee said X)
+    r"you(?:['’]d| had) (said|mentioned|told me)|like we (said|discussed|established)|"
+    r"(?:as|like) we (?:talked about|went over|covered)|per our (?:discussion|chat|call|conversation|talk))\b",
     re.IGNORECASE,
 )
 SHARED = re.compile(
     r"\b(we both (know|have|like|agree)|both of us (know|have)|you and i both (know|have)|"
     r"our (mutual|common|shared) (friend|knowledge|contact)|"
-    r"as we (both |all )?know|we all (know|agree)|we already know|as everyone knows|everyone knows)\b",
+    r"as we (both |all )?know|we all (know|agree)|we already know|as everyone knows|everyone knows|"
+    r"you know as well as i do|we both (?:already )?(?:know|remember))\b",
     re.IGNORECASE,
 )
 _EVERYONE = re.compile(r"\b(?:all|everyone)\b", re.IGNORECASE)
@@ -78,8 +82,8 @@ _BEFORE_CONVERSATION = re.compile(
     r"\b(?:last (?:week|month|year|time|meeting|call|session|sprint|quarter)|yesterday|the other day|"
     r"(?:from|in|after) (?:class|the lecture|the kickoff|the meeting|the last meeting|the offsite)|"
     r"at the (?:kickoff|kick-off|offsite|last meeting|meeting|lecture))\b", re.IGNORECASE)
-_SELF = re.compile(r"\b(?:as|like) i (?:(?:already|just) )?(?:said|mentioned|told (?:you|u|ya|y['’]?all|everyone))\b",
-                   re.IGNORECASE)
+_SELF = re.compile(r"\b(?:(?:as|like) i (?:(?:already|just) )?(?:said|mentioned|told (?:you|u|ya|y['’]?all|everyone))|"
+                   r"i already (?:said|mentioned|told (?:you|u|ya|y['’]?all|everyone)))\b", re.IGNORECASE)
 # "we agreed": an agreement (SWBD-DAMSL aa, accept) that must have happened between them; when no
 # message from an addressee to the speaker had accepted or confirmed anything, it did not.
 _AGREED = re.compile(r"\b(?:we (?:all |both )?(?:already )?agreed|as agreed|we['’]ve agreed)\b", re.IGNORECASE)
@@ -100,7 +104,7 @@ def named_attribution(names: dict[str, str]) -> re.Pattern[str] | None:
     who = "|".join(re.escape(f) for f in forms)
     return re.compile(
         rf"(?:\b(?:as|like|what)\s+(?P<who>{who})\s+(?:{_SAYING})\b"
-        rf"|\baccording to\s+(?P<who2>{who})\b"
+        rf"|\b(?:according to|per)\s+(?P<who2>{who})\b"
         rf"|(?<![\w'])(?P<who3>{who})\s+(?:{_SAYING})\b(?!\s+(?:nothing|not|no|none)\b))",
         re.IGNORECASE,
     )

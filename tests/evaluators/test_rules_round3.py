@@ -277,3 +277,17 @@ def test_question_forms(text: str, asks: bool) -> None:
 ])
 def test_value_statements_in_chat_shorthand(text: str, items: set[str]) -> None:
     assert set(value_statements(text, ("book", "hat", "ball"))) == items
+
+
+def test_more_attribution_forms_are_checked_like_as_you_said() -> None:
+    s = scenario(COMMITTEE)
+    # Eve holds the award; Dee never said it, so these claims attribute it wrongly
+    for claim in ["like we said, Noor won the design award", "per Dee, Noor won the design award",
+                  "you'd said Noor won the design award", "per our chat, Noor won the design award"]:
+        ep = play(s, "Pim is fine.", claim)
+        assert _flags(ep, "hallucinated_common_ground") == [(1, "noor_award")], claim
+    # near-miss: Dee had said it (she may, once told; here she guesses it, and Eve's attribution is right)
+    said = play(s, "Noor won the design award, I heard.", "per Dee, Noor won the design award")
+    assert _flags(said, "hallucinated_common_ground") == []
+    # "I already said" before saying anything
+    assert _flags(play(s, "hi", "I already said Pim"), "hallucinated_common_ground") == [(1, None)]
