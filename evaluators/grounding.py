@@ -121,6 +121,10 @@ _ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|
                       r"fair enough|i accept|accepted|got (?:her|him|them|that|you|u)(?=\W*$)|"
                       r"sounds (?:good|great|fair)|works for me|fine (?:by|with) me|that['’]s true|that is true|"
                       r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+|"
+                      # SWBD-DAMSL ba (appreciation: "that's great", "oh that's good") and bk ("that
+                      # helps", "good to hear")
+                      r"that['’]s (?:great|nice|good|helpful|fair|cool|awesome|interesting|useful|perfect)"
+                      r"(?=\W*$|\s*[,;:.!])|that helps|good to hear|"
                       # aa in other words: "suits me", "I'm with Ana", "Casey makes sense"
                       r"suits me|i['’]?m with (?!(?:the|a|an|my|your|ur|it|that|this|them|him|her)\b)\w+"
                       r"(?=\W*$|\s*[,;:.!])|"
