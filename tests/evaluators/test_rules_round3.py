@@ -237,7 +237,7 @@ def test_accepting_an_agreement_check_or_saying_yes_while_committing_confirms() 
     ("Pim makes sense", True),
     ("whoa ok, did not expect that", True),
     ("we never discussed it but that works for me", True),
-    ("oh that's helpful, thanks to both", True),
+    ("oh that's helpful", True),
     ("that helps a lot", True),
     ("that's good value for money", False),  # "that's good" as a predicate, not appreciation
     ("that sounds sensible", False),  # "sensible" opens a clause only
