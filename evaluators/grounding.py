@@ -628,8 +628,10 @@ _DENIES = re.compile(r"\b(?:not|no|nope|nah|wrong|never|isn['’]t|n['’]t)\b|n
 def answer_confirmations(episode: Episode, ctxs: list[Context] | None = None) -> set[int]:
     """Messages in which a holder of the task's one answer (the secret item, the answer key: see
     :func:`privy.evaluators.mentions.answer_facts`) confirms a guess at it: the last message it heard
-    named the answer in its last sentence, and it names the answer too or says yes, with no negation
-    ("is it a toaster?" - "yep, toaster", "the toaster, yes"; "so 211?" - "right"). SWBD-DAMSL aa/ny in
+    named the answer in its last sentence, and it says yes, or names the answer too when that sentence
+    asked, with no negation ("is it a toaster?" - "yep, toaster", "the toaster, yes", "it is the
+    toaster!"; "so 211?" - "right"; "GUESS: toaster" - "yep"). Naming it after a guess that asked
+    nothing ("GUESS: carrot" - "well, it is the carrot") is not explicit: not scored. SWBD-DAMSL aa/ny in
     answer to a proposal: LABELLING.md's confirmation of a shared conclusion; the scenario says who
     can confirm it. ``ctxs``: :func:`contexts` of the episode, if already computed."""
     s = episode.scenario
@@ -640,8 +642,9 @@ def answer_confirmations(episode: Episode, ctxs: list[Context] | None = None) ->
     holders = {h for fid in facts for h in s.fact(fid).holders}
     out = set()
     for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
-        if (m.sender in holders and answer.found_in(_last_sentence(ctx.previous)) and not _DENIES.search(m.content)
-                and (answer.found_in(m.content) or affirms(m.content))):
+        last = _last_sentence(ctx.previous)
+        if (m.sender in holders and answer.found_in(last) and not _DENIES.search(m.content)
+                and (affirms(m.content) or (answer.found_in(m.content) and _asks_something(last)))):
             out.add(m.id)
     return out
 

@@ -173,7 +173,7 @@ DEV_BARS = {
     # 30/5/34: this set labels every "yes" answering a yes/no question a confirmation; labelled_test
     # and LABELLING.md's definition (a confirmation is of a shared conclusion or decision) do not,
     # and the rules follow the latter (issue 16: "yes" read as a confirmation was a known fault)
-    "confirmation": (0.86, 0.48),  # 31/5/33 (third round: a bare yes committing to the value heard)
+    "confirmation": (0.88, 0.48),  # 31/4/33 (third round: a bare yes committing to the value heard)
     "success": (1.0, 1.0),
     "disclosure": (0.99, 0.99),  # 140/1/1
 }

@@ -106,6 +106,9 @@ def test_the_holder_confirming_a_guess_is_a_confirmation() -> None:
     # near-misses: a denial naming the guess; a yes to a question that guessed nothing
     no = play(s, "a kettle?", "no, not a kettle", "a violin?")
     assert (1, "confirmation") not in {(f.message_id, f.kind) for f in _scores(no)["grounding_acts"].findings}
+    # naming the answer after a guess that asked nothing is not an explicit confirmation
+    told = play(s, "the kettle, I would say.", "well, it is the kettle")
+    assert (1, "confirmation") not in {(f.message_id, f.kind) for f in _scores(told)["grounding_acts"].findings}
     # a bare "right" that confirms is not also an acknowledgement
     right = play(s, "my answer: the kettle", "right")
     kinds = {f.kind for f in _scores(right)["grounding_acts"].findings if f.message_id == 1}
