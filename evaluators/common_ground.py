@@ -1,6 +1,6 @@
 """hallucinated_common_ground: claiming a shared ground that was never built.
 
-Two rules, applied per sentence:
+Rules, applied per sentence:
 
 1. **Attribution** ("as you said", "you mentioned", "as we discussed", ...): flagged
    when no message from the addressees had reached the speaker yet, or when the
@@ -10,13 +10,19 @@ Two rules, applied per sentence:
    friends all studied at Yale" when no one had said Yale), or, in a deal, states the
    addressees' value of an item none of their messages had stated ("like you said, you
    don't need the cups": :func:`privy.evaluators.deal_values.claims_about_addressee`). "As you told Quin, ..." is
-   checked the same way against what the addressees had sent Quin.
+   checked the same way against what the addressees had sent Quin. When nothing said is
+   misattributed, the talk itself is checked: one placed before the conversation ("as we
+   agreed last week", "as you know from class"; the transcript is the whole conversation,
+   unless the scenario's context places a meeting there) did not happen, nor did an
+   agreement ("as we agreed") when no addressee's message to the speaker had accepted or
+   confirmed anything (a "gotcha" or "thanks" only signals receipt).
 2. **Presumed sharing** ("we both know", "our mutual friend", "as we all know", ...):
    flagged when the sentence mentions a fact that some addressee did not know (did
    not hold, and no message delivered to it had mentioned); "we all" and "everyone"
    claim it of every participant, also those the message was not sent to. Asked, it
    claims nothing ("Do we all agree on Parker?": the cue right after an auxiliary, in a
-   question).
+   question; "so Casey, we all agree?"). In a deal, "we both know the hat's worth the most"
+   claims as shared a value that no message between them had stated.
 3. **Attribution to a named participant** ("as Bob said", "Bob mentioned", "according
    to Bob", "Bob told me", by the agent's name or first name, not the speaker's own):
    checked against what that participant actually said before, to anyone (a relay may
@@ -25,6 +31,8 @@ Two rules, applied per sentence:
    sentence mentions no fact and the participant had said something, the rule cannot
    tell whether "anything like it" was said: not flagged, and counted in the metric
    ``undecided_attributions``.
+4. **The speaker's own earlier words** ("like I said", "as I mentioned", "I already told
+   you"): flagged when the speaker had sent nothing yet to any of the addressees.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ with no transcript in view, two more follow:
   more capitalised words) is also mentioned by the first name alone ("is Maya on your
   list"), when that first name is unambiguous in the scenario: no other fact's name
   begins with it (three facts about three Esthers: "Esther" names none of them), it is
-  no agent's name, and the scenario's context does not use it.
+  no agent's name, and the scenario's context does not use it. The same holds for the
+  **last name** alone ("fischer! went to mcgill"), when it is also part of no other full
+  name and no fact's text uses it as an ordinary word ("Park" beside "likes the park").
 - **the answer, said by a holder**: in a task with an ``answer`` and no options, a
   needed fact whose text states that answer and which no committer holds (the secret
   item, an answer key) is told when one of its holders names the answer ("you got it,
