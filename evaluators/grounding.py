@@ -53,6 +53,13 @@ The acts:
   its sentence ("I don't think you're right", "if that's true") or in a question ("Are
   you sure that's right?") is none; a bare token asked as a question ("Right?",
   "Okay?") is a question only.
+- the third round (issue 16) added, each with its source in a comment: agreement checks in
+  chat forms ("everyone ok with that?", "so Pim for everyone?"), an acceptance answering one
+  ("ok with it"), a bare yes or the bare choice committing to the value just heard ("yep.
+  DECIDE: Pim"), the holder of the one answer confirming a guess at it
+  (:func:`answer_confirmations`), more ``aa``/``ba``/``bk`` clausal forms ("suits me", "I'm
+  with Ana", "that helps"), a negation before "but" not blocking the clause after it, and
+  reprises of several words ("too cheap meaning ...?", "X, or Y?").
 - **answer** (``ny``/``nn``): a message that answers a question addressed to its sender
   (the last message delivered to the sender, with nothing sent by the sender since, asks
   something) and opens with "yes", "yeah", "yep", "mhm", "no", "nope", "sure", "right",
