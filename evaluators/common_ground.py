@@ -220,7 +220,7 @@ class HallucinatedCommonGround:
         return True
 
     def _check(self, ledger: Ledger, m: Message, names: dict[str, str]) -> list[Finding]:
-        out = []
+        out: list[Finding] = []
         by_name = {f.casefold(): aid for aid, n in names.items() for f in (n, n.split()[0]) if aid != m.sender}
         partners = m.recipients or frozenset(names) - {m.sender}
         for span in sentences(m.content):
