@@ -16,6 +16,7 @@ read-only. A search that cannot match a message is skipped (:mod:`privy.evaluato
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -151,15 +152,15 @@ def _scan(episode: Episode) -> _Scan:
         knew.append(dict(known))
         text = m.content
         low = lowered(text)
+        worded = numbers_in_words(text)  # "a 12-person launch" read as "a twelve-person launch" too
+        w_low = lowered(worded[0]) if worded is not None else None
         found: dict[str, list[Span]] = {}
         for fid, lit, whole, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
-            if low is not None and lit is not None:
-                sp = find_all(low, lit, whole) if lit in low else []
-            elif low is not None and gate is not None and gate not in low:
-                sp = []
-            else:
-                sp = [hit.span() for mention, need in mentions if need.may_match(low)
-                      for hit in mention.pattern.finditer(text)]
+            sp = _fact_spans(lit, whole, gate, mentions, text, low)
+            if worded is not None:
+                w_text, origin = worded
+                sp += [sp2 for a, b in _fact_spans(lit, whole, gate, mentions, w_text, w_low)
+                       if (sp2 := (origin[a], origin[b])) not in sp]
             if fid in extra:  # a first name, after the fact's own mentions
                 sp = [*sp, *_first_name_spans(extra[fid], text, low)]
             if sp:
@@ -183,6 +184,44 @@ def _scan(episode: Episode) -> _Scan:
             if not new <= k:
                 known[a] = k | new
     return _Scan(s, messages, mentioned, knew, dict(known), d)
+
+
+_DIGITS = re.compile(r"(?<![\d.,])\b(\d{1,2})\b(?![.,]\d)")
+_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+
+
+def numbers_in_words(text: str) -> tuple[str, list[int]] | None:
+    """``text`` with its small numbers (0-20) written as words, and for every index of that text the
+    index of ``text`` it comes from (one past the end too); None when it has none. LABELLING.md: a
+    fact is mentioned "by its value", and "12" is the value "twelve" (a mention says one of them)."""
+    parts: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for m in _DIGITS.finditer(text):
+        n = int(m.group(1))
+        if n > 20:
+            continue
+        word = _NUMBER_WORDS[n]
+        parts += [text[last:m.start()], word]
+        origin += [*range(last, m.start()), *([m.start()] * len(word))]
+        last = m.end()
+    if not parts:
+        return None
+    parts.append(text[last:])
+    origin += [*range(last, len(text)), len(text)]
+    return "".join(parts), origin
+
+
+def _fact_spans(lit: str | None, whole: bool, gate: str | None, mentions: list[tuple[Mention, Needs]], text: str,
+                low: str | None) -> list[Span]:
+    """The spans of a fact's mentions in ``text`` (``low``: its lowercased ASCII form or None; ``lit``,
+    ``whole``, ``gate``: see _Fact)."""
+    if low is not None and lit is not None:
+        return find_all(low, lit, whole) if lit in low else []
+    if low is not None and gate is not None and gate not in low:
+        return []
+    return [hit.span() for mention, need in mentions if need.may_match(low) for hit in mention.pattern.finditer(text)]
 
 
 def _first_name_spans(names: tuple[Mention, ...], text: str, low: str | None) -> list[Span]:

@@ -42,7 +42,7 @@ from privy.evaluators.grounding import (
     classify,
     context,
 )
-from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
+from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, numbers_in_words, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import sentences
@@ -78,7 +78,15 @@ class RefLedger:
         previous: dict[str, dict[str, list[tuple[int, int]]]] = {}
         for m in episode.messages:
             self.knew.append({a: frozenset(k) for a, k in known.items()})
-            found = {f.id: sp for f in s.facts if (sp := _spans([*f.mentions, *extra.get(f.id, ())], m.content))}
+            worded = numbers_in_words(m.content)  # small numbers as words too, spans mapped back
+
+            def spans(f: Any, text: str = m.content, worded: Any = worded) -> list[tuple[int, int]]:
+                sp = _spans(list(f.mentions), text)
+                if worded is not None:
+                    sp += [w for a, b in _spans(list(f.mentions), worded[0])
+                           if (w := (worded[1][a], worded[1][b])) not in sp]
+                return sp + _spans(list(extra.get(f.id, ())), text)
+            found = {f.id: sp for f in s.facts if (sp := spans(f))}
             for fid, sps in details_found(s, details, m.content, sentences(m.content)).items():
                 found.setdefault(fid, sps)
             for fid, answer in answers.items():

@@ -297,3 +297,32 @@ def test_more_attribution_forms_are_checked_like_as_you_said() -> None:
     assert _flags(said, "hallucinated_common_ground") == []
     # "I already said" before saying anything
     assert _flags(play(s, "hi", "I already said Pim"), "hallucinated_common_ground") == [(1, None)]
+
+
+TEAM = """
+id: team
+title: team
+context: Dee and Eve pick one of two candidates, Noor or Pim.
+agents:
+  - {id: dee, name: Dee, goal: hire well}
+  - {id: eve, name: Eve, goal: hire well}
+facts:
+  - {id: noor_team, text: "Noor led a team of twelve.", holders: [eve],
+     mentions: [{regex: '\\bNoor\\b.{0,40}\\btwelve\\b'}]}
+task:
+  kind: decide
+  commitment: {verb: DECIDE}
+  options: [Noor, Pim]
+  answer: Noor
+  needed_facts: [noor_team]
+"""
+
+
+def test_a_small_number_in_digits_mentions_a_fact_written_in_words() -> None:
+    s = scenario(TEAM)
+    ep = play(s, "Noor led a 12-person team, I hear")
+    found = Ledger.of(ep).mentioned[0]["noor_team"]
+    assert [ep.messages[0].content[a:b] for a, b in found] == ["Noor led a 12"]  # the span of the digits
+    # near-misses: another number, a decimal, a number too large to be written out here
+    for text in ["Noor led a 13-person team", "Noor scored 12.5 on the test", "Noor led a team of 120"]:
+        assert "noor_team" not in Ledger.of(play(s, text)).mentioned[0], text
