@@ -191,9 +191,9 @@ SEEN_TEST_BARS = {
     },
     "labelled_test2": {
         "clairvoyance": (1.0, 0.84), "hallucinated_common_ground": (1.0, 0.93),
-        "premature_commitment": (0.91, 1.0), "question": (0.99, 0.97), "clarification": (0.94, 0.84),
+        "premature_commitment": (0.96, 1.0), "question": (0.99, 0.97), "clarification": (0.94, 0.84),
         "acknowledgement": (0.98, 0.87), "confirmation": (0.95, 0.92), "success": (1.0, 1.0),
-        "disclosure": (1.0, 0.97),
+        "disclosure": (1.0, 0.98),
     },
 }
 
