@@ -177,7 +177,7 @@ _NEGATIVE = re.compile(r"^\W*(no|nope|nah)\b", re.IGNORECASE)
 _BARE_TOKEN = re.compile(r"^\W*\w+(?:[- ]\w+)?\W*\?$")  # "Right?", "Okay?", "Uh-huh?": a question only
 # questions without a "?" (SWBD-DAMSL qy, qw, qo), at a clause's opening after particles
 # a greeting may name its addressee first (a vocative: "yo alice what are ur numbers")
-_QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay|(?:hey+|hi+|yo|hello)\s+\w+)\b[\s,!.]*)*"
+_QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay)\b[\s,!.]*)*(?:(?:hey+|hi+|yo|hello)\s+\w+\b[\s,!.]*)?"
 _SUBJECT = (rf"(?:{_YOU}|it|they|he|she|we|i|there|anyone|anybody|someone|somebody|any|your|ur|the|this|that|"
             r"these|those|ppl|people|one|either|both|all)")
 # the forms after a clause's opening (one opening, matched once, for all of them: _OPENS_QUESTION)
