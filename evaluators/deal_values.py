@@ -32,7 +32,7 @@ from functools import lru_cache
 from privy.evaluators.sentences import SENTENCE
 
 _NUMBER = r"(?:\d+|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
-_VALUE_WORD = r"(?:points?|pts|worth|value[sd]?|each|apiece|a piece|=)"
+_VALUE_WORD = r"(?:points?|pts?|worth|value[sd]?|each|apiece|a piece|=)"  # "1 pt each": chat's point
 _NUMBER_VALUE = re.compile(
     rf"(?:\b{_NUMBER}\s*(?:{_VALUE_WORD})|(?:worth|value[sd]?(?: at)?|=)\s*{_NUMBER}\b|\b{_NUMBER}\s+(?:to me|for me))",
     re.IGNORECASE,
@@ -40,14 +40,14 @@ _NUMBER_VALUE = re.compile(
 _PREFERENCE = re.compile(
     r"\b(need|needs|want|wants|love|like|important|valuable|priority|care about|most|prefer|"
     r"worthless|useless|no use|no value|nothing|zero|don['’]t need|don['’]t want|don['’]t care|"
-    r"can have|can take|take them|keep them|not worth|crucial|essential|useful|matters?|nice)\b",
+    r"can have|can take|take them|keep them|not worth|crucial|essential|useful|matters?|nice|zilch|nada|nil)\b",
     re.IGNORECASE,
 )
 _ADDRESSEE = re.compile(r"\b(your|ur|to you|for you|to u|for u)\b", re.IGNORECASE)  # the other's values
 # what stands for the items a sentence does not name; "rest" alone and "nothing else" as chat
 # writes them ("hats 5 each, rest zero", "nothing else matters to me")
-_REST = re.compile(r"\b((?:the )?rest|everything else|nothing else|anything else|the others|the other items|all else|"
-                   r"other stuff)\b", re.IGNORECASE)
+_REST = re.compile(r"\b((?:the )?rest|everything else|nothing else|anything else|(?:the )?others|the other items|"
+                   r"all else|other stuff)\b", re.IGNORECASE)  # "book 5, others 0"
 
 
 @lru_cache(maxsize=256)
@@ -63,8 +63,9 @@ _MINE = re.compile(r"\b(?:for|to) me\b", re.IGNORECASE)
 
 @lru_cache(maxsize=256)
 def _item_number(item: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?\s*(?:[:=]\s*)?{_NUMBER}\b(?!\s*(?:more|less|extra))",
-                      re.IGNORECASE)
+    # "hats 2", "book: 3", and items sharing a number: "hats n pens 0", "hats and pens 0"
+    return re.compile(rf"(?<!\w){re.escape(item)}(?:s|es)?(?:\s+(?:and|n|&|\+)\s+[^\W\d_]+)?\s*(?:[:=]\s*)?"
+                      rf"{_NUMBER}\b(?!\s*(?:more|less|extra))", re.IGNORECASE)
 
 
 def value_statements(text: str, items: tuple[str, ...], verb: str = "DEAL") -> dict[str, str]:

@@ -53,6 +53,13 @@ The acts:
   its sentence ("I don't think you're right", "if that's true") or in a question ("Are
   you sure that's right?") is none; a bare token asked as a question ("Right?",
   "Okay?") is a question only.
+- the third round (issue 16) added, each with its source in a comment: agreement checks in
+  chat forms ("everyone ok with that?", "so Pim for everyone?"), an acceptance answering one
+  ("ok with it"), a bare yes or the bare choice committing to the value just heard ("yep.
+  DECIDE: Pim"), the holder of the one answer confirming a guess at it
+  (:func:`answer_confirmations`), more ``aa``/``ba``/``bk`` clausal forms ("suits me", "I'm
+  with Ana", "that helps"), a negation before "but" not blocking the clause after it, and
+  reprises of several words ("too cheap meaning ...?", "X, or Y?").
 - **answer** (``ny``/``nn``): a message that answers a question addressed to its sender
   (the last message delivered to the sender, with nothing sent by the sender since, asks
   something) and opens with "yes", "yeah", "yep", "mhm", "no", "nope", "sure", "right",
@@ -74,6 +81,7 @@ import re
 from dataclasses import dataclass
 
 from privy.evaluators.base import Finding, Score
+from privy.evaluators.mentions import answer_facts
 from privy.evaluators.prefilter import lowered, needs
 from privy.evaluators.sentences import SENTENCE
 from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
@@ -86,12 +94,13 @@ _CLARIFY = re.compile(
     rf"\b(do {_YOU} mean|did {_YOU} mean|what do {_YOU} mean|what did {_YOU} mean|which one|can {_YOU} clarify|"
     rf"could {_YOU} clarify|clarify|did {_YOU} say|{_YOU} mean|by \w+(?: \w+)? {_YOU} mean|as in|pardon|"
     rf"can {_YOU} repeat|could {_YOU} repeat|say that again|(?:wait|so)\W+{_YOU} said)\b"
-    r"|\bsorry\s*\?|\w\s+=\s+\w",  # outside the \b...\b group: no word boundary follows a "?"
+    # outside the \b...\b group: no word boundary follows a "?"; "X = Y?" of words, not a sum ("64 = 211?")
+    r"|\bsorry\s*\?|[^\W\d]\s+=\s+[^\W\d]",
     re.IGNORECASE,
 )
 # discourse particles before a clause's first word (SWBD-DAMSL's "discourse markers")
-_PARTICLE = (r"(?:oh|ah+|ahh+|well|hm+|mm|lol|haha+|so|and|but|then|wait|hey|hi|hello|um+|uh|anyway|ugh|eh|phew|"
-             r"welp|yo|omg|ooh|aw)")
+_PARTICLE = (r"(?:oh+|ah+|ahh+|well|hm+|mm|lol|haha+|so|and|but|then|wait|hey+|hi+|hello|um+|uh|anyway|ugh|eh|phew|"
+             r"welp|yo|omg|ooh|aw|whoa|woah|lmao|lmfao|oops|ha)")  # whoa..ha: chat interjections (SWBD-DAMSL's)
 _OPEN = rf"^\W*(?:{_PARTICLE}\b[\s,!.]*)*"  # a clause's opening, with particles before the token
 # SWBD-DAMSL b / bk (backchannels, response acknowledgements), ba (appreciation, with chat
 # forms: "sick", "fab", "+1"), ft (thanking) and the accept half of aa: LABELLING.md lists
@@ -102,7 +111,7 @@ _ACK_TOKENS = (r"ok|okay|okey|k|kk|got it|gotcha|i see(?=\W*$|\s*[,;:!.]|\s+(?:w
                r"makes sense|good to know|uh[- ]huh|mm[- ]hmm|mhm|fair enough|fair(?=\W*$|\s*[,;:!.])|cool|"
                r"great|nice|perfect|sweet|awesome|wow|interesting|neat|lovely|excellent|sick|fab|dope|"
                r"sure(?!\s+enough)(?:\s+thing)?|fine|sounds (?:good|great|fair|right)|good point|fair point|"
-               r"right(?!\s+(?:now|away|here|there|after|before|then)\b|\W*\?)|\+1")
+               r"right(?!\s+(?:now|away|here|there|after|before|then)\b|\W*\?)|\+1|sensible")
 # aa (Agree/Accept) restricted to its explicit agreement and confirmation words: LABELLING.md's
 # confirmation "explicitly confirms a shared conclusion or decision" ("deal", "same here",
 # "agreed"). A bare "yes" is an answer (ny) and "sure" an acceptance: they confirm only what
@@ -118,7 +127,15 @@ _CONFIRM = re.compile(rf"{_OPEN}({_CONFIRM_TOKENS.format(you=_YOU)})\b", re.IGNO
 _ACK_ANY = re.compile(r"\b(that makes sense|makes sense now|good to know|got it|thanks|thank you|thx|ty|tysm|"
                       r"fair enough|i accept|accepted|got (?:her|him|them|that|you|u)(?=\W*$)|"
                       r"sounds (?:good|great|fair)|works for me|fine (?:by|with) me|that['’]s true|that is true|"
-                      r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+)\b", re.IGNORECASE)
+                      r"good point|fair point|agree (?:with|w/?) (?!(?:that|this|it|the)\b)\w+|"
+                      # SWBD-DAMSL ba (appreciation: "that's great", "oh that's good") and bk ("that
+                      # helps", "good to hear")
+                      r"that['’]s (?:great|nice|good|helpful|fair|cool|awesome|interesting|useful|perfect)"
+                      r"(?=\W*$|\s*[,;:.!])|that helps|good to hear|"
+                      # aa in other words: "suits me", "I'm with Ana", "Casey makes sense"
+                      r"suits me|i['’]?m with (?!(?:the|a|an|my|your|ur|it|that|this|them|him|her)\b)\w+"
+                      r"(?=\W*$|\s*[,;:.!])|"
+                      r"\w+ makes sense)\b", re.IGNORECASE)
 _CONFIRM_ANY = re.compile(
     r"\b(i (?:totally |completely |fully )?agree(?! (?:with|w/?) )|we (?:all |both )?agree\b(?! (?:with|w/?) )|"
     r"i (?:can )?confirm|you['’]re (?:absolutely |so |quite )?right|you are right|"
@@ -129,11 +146,17 @@ _CONFIRM_ANY = re.compile(
 )
 # Checks that both sides agree (LABELLING.md: confirmation "checks that both sides agree"):
 # SWBD-DAMSL qy / ^g whose content is the agreement ("Do you agree?", "Does everyone agree?",
-# "Please confirm.", "Shall we decide on Taylor?").
+# "Please confirm.", "Shall we decide on Taylor?"; a bare "Shall we decide?" proposes nothing).
 _CHECKS_AGREEMENT = re.compile(
     r"\b(?:do|does|did) (?:you|u|everyone|everybody|we|y['’]?all|all of you|both of you)(?: all| both)? agree\b|"
     r"\bagreed?\s*\?|\b(?:please|pls|plz|can you|could you|can u) confirm\b|"
-    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b|\bare we (?:all )?(?:agreed|in agreement)\b",
+    r"\bshall we (?:decide|go|pick|select|settle|agree|choose|say)\b(?!\W*$)|"
+    r"\bare we (?:all )?(?:agreed|in agreement)\b|"
+    # the same check in chat forms: "everyone ok with that?", "so X for all of us?", "we're both on X?",
+    # "sound right?"
+    r"\b(?:everyone|everybody|all|y['’]?all|you|u|we)(?: all| both)? (?:ok|okay|good|fine|happy|on board) with\b|"
+    r"\bfor (?:all of us|everyone|everybody|us all)\W*$|"
+    r"\bwe['’]re (?:all |both )?(?:on|going with|settled on)\b|^\W*sounds? (?:right|good|ok|okay|fair)\W*$",
     re.IGNORECASE)
 # An affirmative answer (ny) or acceptance at a message's opening: a confirmation only when the
 # question it answers proposes a conclusion (_PROPOSES): "Is it the sailboat?" - "Yes".
@@ -153,7 +176,8 @@ _ANSWER = re.compile(r"^\W*(yes|yeah|yep|yup|sure|right|correct|uh[- ]huh|mm[- ]
 _NEGATIVE = re.compile(r"^\W*(no|nope|nah)\b", re.IGNORECASE)
 _BARE_TOKEN = re.compile(r"^\W*\w+(?:[- ]\w+)?\W*\?$")  # "Right?", "Okay?", "Uh-huh?": a question only
 # questions without a "?" (SWBD-DAMSL qy, qw, qo), at a clause's opening after particles
-_QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay)\b[\s,!.]*)*"
+# a greeting may name its addressee first (a vocative: "yo alice what are ur numbers")
+_QUESTION_OPEN = rf"^\W*(?:(?:{_PARTICLE}|ok|okay)\b[\s,!.]*)*(?:(?:hey+|hi+|yo|hello)\s+\w+\b[\s,!.]*)?"
 _SUBJECT = (rf"(?:{_YOU}|it|they|he|she|we|i|there|anyone|anybody|someone|somebody|any|your|ur|the|this|that|"
             r"these|those|ppl|people|one|either|both|all)")
 # the forms after a clause's opening (one opening, matched once, for all of them: _OPENS_QUESTION)
@@ -172,7 +196,8 @@ _WH = re.compile(rf"{_QUESTION_OPEN}(?:{_WH_FORM})", re.IGNORECASE)
 _ASKS = re.compile(
     r"\b(tell me|let me know|i wonder (?:if|whether)|i['’]m wondering (?:if|whether))\b|"
     r"\b(?:please|pls|plz)\s+(?:share|tell|list|send|give|propose|name|describe|post|confirm)\b|"
-    r"\b(?:lists?|names?|values?|yours)\s+(?:pls|plz|please)\b",
+    r"\b(?:lists?|names?|values?|yours)\s+(?:pls|plz|please)\b|"
+    r"\bany(?:one|thing| of (?:them|these|those))?\s+(?:ring|rings)\s+a\s+bell\b",  # qy, auxiliary dropped
     re.IGNORECASE)
 _IMPERATIVE_FORM = r"(?:share|list|send|post|propose|name)\s+(?:me\s+|us\s+)?(?:your|ur|yours|what|an?|the|next|all)\b"
 _ANYONE_FORM = r"(?:anyone|anybody|any of (?:you|u))\b"
@@ -188,7 +213,7 @@ _CLAUSE_SPLIT = re.compile(r"[,;:]|\s+but\s+")  # "I never said that but fine": 
 _ASK_WORDS = re.compile(
     r"\b(?:is|are|was|were|isn|aren|do|does|did|can|could|will|would|should|shall|may|might|have|has|had|don|"
     r"doesn|didn|won|who|what|which|where|when|why|how|and|tell|let|wonder|wondering|am|please|pls|plz|share|"
-    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any)\b", re.IGNORECASE)
+    r"list|lists|send|post|propose|name|names|values|yours|anyone|anybody|any|anything)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _YOU_GOT_IT = re.compile(rf"\b{_YOU}(?: have|['’]ve)? got it\b", re.IGNORECASE)
 _VERB_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:.*$")  # a commitment ("DEAL: ..."): what is taken, no act
@@ -224,12 +249,25 @@ def proposes(text: str) -> bool:
     return any(_PROPOSES.search(q) or _CHECKS_AGREEMENT.search(q) for q in said)
 
 
+_BUT = re.compile(r"\bbut\b", re.IGNORECASE)
+
+
+def _checks_agreement(text: str) -> bool:
+    """Does a question of ``text`` check that everyone agrees (see _CHECKS_AGREEMENT)?"""
+    return bool(text) and any((q.endswith("?") or asks(q)) and _CHECKS_AGREEMENT.search(q)
+                              for q in (m.group(0).strip() for m in SENTENCE.finditer(text)))
+
+
 def _clausal(pattern: re.Pattern[str], sentence: str) -> bool:
     """A clausal form in ``sentence``, not negated or conditional before it, not in a question."""
     if sentence.endswith("?"):
         return False
     m = pattern.search(sentence)
-    return m is not None and not _BLOCKED.search(sentence[:m.start()])
+    if m is None:
+        return False
+    before = sentence[:m.start()]
+    but = list(_BUT.finditer(before))  # "we didn't agree yet but that works for me": its own clause
+    return not _BLOCKED.search(before[but[-1].end():] if but else before)
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -252,12 +290,15 @@ def asks(sentence: str) -> bool:
 
 def echoes(sentence: str, previous: str) -> bool:
     """A question of at most three words repeating a word of ``previous`` (a reprise fragment),
-    not one drawing a conclusion ("Parker then?", "so Avery?": a proposal)."""
+    not one drawing a conclusion ("Parker then?", "so Avery?": a proposal), nor one with a number
+    ``previous`` did not say (Purver's reprises repeat what was said)."""
     words = sentence.rstrip("?").split()
     if (not 1 <= len(words) <= 3 or not previous or _INVERTED.match(sentence) or _WH_WORD.match(sentence)
             or _INFERENCE.search(sentence)):
         return False
     before = {w.casefold() for w in _WORD.findall(previous)}
+    if any(n not in set(re.findall(r"\d+", previous)) for n in re.findall(r"\d+", sentence)):
+        return False  # a number no one said ("1 book each?"): new content, a proposal, not a reprise
     return any(w.casefold() in before for w in _WORD.findall(sentence))
 
 
@@ -269,10 +310,12 @@ def echoes(sentence: str, previous: str) -> bool:
 # ("which esther did u pick?", "who's felix"); a check of identity ("the same person?").
 _INFERENCE = re.compile(r"^\W*(?:so|then)\b|\bthen\W*$", re.IGNORECASE)
 _BARE_CHECK = re.compile(r"^\W*(?:(?:wait|sorry|hm+|uh|oh)\W+)*(?:did i|did you|did u|i did|you did|u did|huh|"
-                         r"come again|pardon|excuse me|sorry)\W*\?$", re.IGNORECASE)
+                         r"come again|pardon|excuse me|sorry|are you sure)\W*\?$",
+                         re.IGNORECASE)
 _REPAIR = re.compile(r"^\W*(?:wait|hold on|hang on)\b\W*(?:what\b\W*)?(?P<rest>.*)$", re.IGNORECASE)
-_ALTERNATIVE = re.compile(r"\w\s+or\s+\w", re.IGNORECASE)
-_REFORMULATE = re.compile(r"^\W*(?P<word>[^\W\d_]{3,})\s+(?:like|meaning|i\.?e\.?)\s", re.IGNORECASE)
+_ALTERNATIVE = re.compile(r"\w,?\s+or\s+\w", re.IGNORECASE)
+_REFORMULATE = re.compile(r"^\W*(?P<words>[^\W\d_]+(?:\s+[^\W\d_]+){0,2})\s+(?:like|meaning|i\.?e\.?)\s",
+                          re.IGNORECASE)
 _WH_REPRISE = re.compile(r"\b(?:which|who['’]?s|who is|what['’]?s|what is)\s+(?:the\s+)?(?P<word>[^\W\d_]{3,})",
                          re.IGNORECASE)
 _SAME_ONE = re.compile(r"\b(?:the )?same (?:person|one|guy|girl|people|thing|item)\b|\bthe same \w+\W*$|"
@@ -301,7 +344,7 @@ def checks_meaning(sentence: str, previous: str) -> bool:
     if not previous:
         return False
     m = _REFORMULATE.match(sentence)
-    if m and _heard(m.group("word"), previous):
+    if m and any(_heard(w, previous) for w in _WORD.findall(m.group("words"))):
         return True
     return any(_heard(w.group("word"), previous) for w in _WH_REPRISE.finditer(sentence))
 
@@ -317,9 +360,9 @@ _COMMIT_LINE = re.compile(r"\b[A-Z]{3,}\s*\**\s*:\s*(?P<value>[^\n=]+)$", re.MUL
 # The choice restated as settled (SWBD-DAMSL bf, summarize/reformulate, of the decision): "Blake
 # it is", "yeah Parker", "Tess then", "Avery 100%", "so it's Lou for all three of us".
 _SETTLED = re.compile(
-    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then)\b\W*)+(?P<a>\w+(?:\s+\w+)?)\W*$|"
-    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then)\b\W*)*(?P<b>\w+(?:\s+\w+)?)\s+"
-    r"(?:it is|then|100%|for sure)\W*$|"
+    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then|same|oops|ha|oh)\b\W*)+(?P<a>\w+(?:\s+\w+)?)\W*$|"
+    r"^\W*(?:(?:yes|yeah|yep|yup|ok|okay|aight|alright|so|then|same|oops|ha|oh)\b\W*)*(?P<b>\w+(?:\s+\w+)?)\s+"
+    r"(?:it is|then|100%|for sure|for (?:everyone|everybody|all of us|all|both of us|us all))\W*$|"
     r"^\W*(?:(?:so|then)\s+)?it['’]?s\s+(?P<c>\w+(?:\s+\w+)?)\s+(?:for (?:all|both|sure)|then)\b",
     re.IGNORECASE)
 
@@ -332,8 +375,10 @@ def restates_commitment(text: str, previous: str) -> bool:
     """Does ``text`` commit (a ``VERB: value`` line, not a deal's ``item=n`` split) and restate, as
     settled, the value it commits to, a value the last message its sender heard (``previous``)
     named too ("Blake it is. DECIDE: Blake", "yeah Parker. DECIDE: Parker", "then its Bauer for
-    sure. SELECT: Esther Bauer")? LABELLING.md: a confirmation "restates the agreed choice ...
-    while committing"; a choice nobody else named is not agreed (a guess: "must be the laptop then")."""
+    sure. SELECT: Esther Bauer", "oops. yeah Wren. SELECT: Wren", "Lou for everyone. SELECT: Lou"),
+    or bare after a question that proposed it ("so... Ottilie?" - "Ottilie. SELECT: Ottilie Brask")?
+    LABELLING.md: a confirmation "restates the agreed choice ... while committing"; a choice nobody
+    else named is not agreed (a guess: "must be the laptop then")."""
     if ":" not in text or not previous:
         return False
     heard: set[str] | None = None
@@ -342,11 +387,24 @@ def restates_commitment(text: str, previous: str) -> bool:
         value = _words(m.group("value")) & heard
         if not value:
             continue
+        asked = None
         for s in SENTENCE.finditer(text[:m.start()]):
-            settled = _SETTLED.match(s.group(0).strip())
+            sentence = s.group(0).strip()
+            if _BARE_YES.match(sentence):
+                return True  # "yep. DECIDE: Avery" after "DECIDE: Avery" or "Avery?": a yes to the value heard
+            settled = _SETTLED.match(sentence)
+            if settled is None and _BARE_CHOICE.match(sentence):
+                # the bare choice, answering a question that proposed it ("so... Ottilie?" - "Ottilie.")
+                asked = proposes(previous) if asked is None else asked
+                settled = _BARE_CHOICE.match(sentence) if asked else None
             if settled and _words(next(g for g in settled.groups() if g is not None)) & value:
                 return True
     return False
+
+
+# a sentence that is only a yes (SWBD-DAMSL ny / aa): "yep.", "Right.", "agreed"
+_BARE_YES = re.compile(r"^\W*(?:yes|yep|yup|yeah|ya|yea|agreed|right|correct|exactly)\W*$", re.IGNORECASE)
+_BARE_CHOICE = re.compile(r"^\W*(?P<d>\w+(?:\s+\w+)?)\W*$")
 
 
 @dataclass(frozen=True)
@@ -389,6 +447,9 @@ def sentence_acts(sentence: str, opening: bool, ctx: Context, clarify: bool = Tr
         if question and _BARE_TOKEN.match(sentence):
             return acts
     answer = opening and ctx.after_question and _ANSWER.search(sentence)
+    if (opening and ctx.after_question and not answer and _ACK.search(_clauses(sentence)[0] if sentence else "")
+            and not _BLOCKED.search(sentence) and _checks_agreement(ctx.previous)):
+        acts["confirmation"] = evidence  # SWBD-DAMSL aa: "ok with it", "sounds right" to "everyone ok with that?"
     if answer:
         acts["answer"] = evidence
         if not _NEGATIVE.search(sentence) and ctx.proposal and _AFFIRM.search(sentence):
@@ -430,12 +491,22 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
             gate = gates(text)
         found = sentence_acts(sentence, opening, ctx, gate.clarify, gate)
         # an interjection of one or two words first ("...how. yes", "omg. yes it is"): the answer opens after it
-        first = first and not found and len(sentence.split()) <= 2 and not sentence.endswith("?")
+        # ("so... Ottilie?": after an inference particle what follows proposes, it does not reprise)
+        first = (first and not found and len(sentence.split()) <= 2 and not sentence.endswith("?")
+                 and not _INFERENCE.search(sentence))
         for act, evidence in found.items():
             acts.setdefault(act, evidence)
     if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
             _AGREE_WITH.search(text) and _COMMIT_LINE.search(text))):
         acts["confirmation"] = text.strip()  # "I agree with Parker. DECIDE: Parker": agreeing while committing
+    return _yes_confirms(acts)
+
+
+def _yes_confirms(acts: dict[str, str]) -> dict[str, str]:
+    """A bare yes that confirms ("Right. SELECT: Tess" after "Tess?") is the confirmation, not also an
+    acknowledgement of what it confirms, as a yes that answers is an answer only."""
+    if "confirmation" in acts and _BARE_YES.match(acts.get("acknowledgement", "")):
+        del acts["acknowledgement"]
     return acts
 
 
@@ -540,9 +611,13 @@ class GroundingActs:
     async def evaluate(self, episode: Episode) -> Score:
         findings = []
         counts = dict.fromkeys(ACTS, 0)
+        ctxs = contexts(episode)
+        confirmed = set() if self.backend else answer_confirmations(episode, ctxs)
         try:
-            for m, ctx in zip(episode.messages, contexts(episode), strict=True):
+            for m, ctx in zip(episode.messages, ctxs, strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
+                if m.id in confirmed and "confirmation" not in acts:
+                    acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
@@ -552,6 +627,38 @@ class GroundingActs:
         metrics: dict[str, float | None] = {f"{a}_per_turn": (c / n if n else None) for a, c in counts.items()}
         total = sum(counts.values())
         return Score(evaluator=self.name, value=total / n if n else None, metrics=metrics, findings=findings)
+
+
+_DENIES = re.compile(r"\b(?:not|no|nope|nah|wrong|never|isn['’]t|n['’]t)\b|n['’]t\b", re.IGNORECASE)
+
+
+def answer_confirmations(episode: Episode, ctxs: list[Context] | None = None) -> set[int]:
+    """Messages in which a holder of the task's one answer (the secret item, the answer key: see
+    :func:`privy.evaluators.mentions.answer_facts`) confirms a guess at it: the last message it heard
+    named the answer in its last sentence, and it says yes, or names the answer too when that sentence
+    asked, with no negation ("is it a toaster?" - "yep, toaster", "the toaster, yes", "it is the
+    toaster!"; "so 211?" - "right"; "GUESS: toaster" - "yep"). Naming it after a guess that asked
+    nothing ("GUESS: carrot" - "well, it is the carrot") is not explicit: not scored. SWBD-DAMSL aa/ny in
+    answer to a proposal: LABELLING.md's confirmation of a shared conclusion; the scenario says who
+    can confirm it. ``ctxs``: :func:`contexts` of the episode, if already computed."""
+    s = episode.scenario
+    facts = answer_facts(s)
+    if not facts:
+        return set()
+    answer = next(iter(facts.values()))
+    holders = {h for fid in facts for h in s.fact(fid).holders}
+    out = set()
+    for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
+        last = _last_sentence(ctx.previous)
+        if (m.sender in holders and answer.found_in(last) and not _DENIES.search(m.content)
+                and (affirms(m.content) or (answer.found_in(m.content) and _asks_something(last)))):
+            out.add(m.id)
+    return out
+
+
+def _last_sentence(text: str) -> str:
+    """The last sentence of ``text`` with a word in it: the one a reply answers first."""
+    return next((s.group(0) for s in reversed(list(SENTENCE.finditer(text))) if re.search(r"\w", s.group(0))), "")
 
 
 def affirms(text: str) -> bool:

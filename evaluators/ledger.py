@@ -16,13 +16,14 @@ read-only. A search that cannot match a message is skipped (:mod:`privy.evaluato
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from dataclasses import dataclass, field
 from functools import partial
 
 from privy.evaluators.grounding import affirms
-from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
 from privy.evaluators.prefilter import Needs, literal, lowered, needs
 from privy.evaluators.sentences import sentences
 from privy.simulator.bus import Message
@@ -36,6 +37,15 @@ def _overlap(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def _all_overlap(spans: list[Span], known: list[Span]) -> bool:
+    """Does every span of ``spans`` overlap one of ``known`` (the same words name both facts)?
+
+    One overlap is not enough: a pattern with a gap may reach over the mention of another fact
+    about the same person ("avery's audits are spotless, and avery's reports rated avery the best
+    manager": knowing the audits explains the first span, not the second, "avery the best manager")."""
+    return all(any(_overlap(a, b) for b in known) for a in spans)
+
+
 @dataclass(frozen=True)
 class _Scan:
     """What :meth:`Ledger.of` computes from an episode's messages (nothing refers to the episode)."""
@@ -45,6 +55,7 @@ class _Scan:
     mentioned: list[dict[str, list[Span]]]
     knew: list[dict[str, frozenset[str]]]
     final: dict[str, frozenset[str]]
+    derived: _Derived  # the scenario's derived mentions and details
 
 
 def mention_needs(mention: Mention) -> Needs:
@@ -101,10 +112,12 @@ class _Derived:
 
     scenario: object  # identity check
     facts: list[_Fact]
-    first: dict[str, tuple[Mention, ...]]  # fact id -> first-name mentions, searched after its own
+    first: dict[str, tuple[Mention, ...]]  # fact id -> first- and last-name mentions, searched after its own
     answers: dict[str, Mention]
     details: dict[str, frozenset[str]]
     holders: dict[str, frozenset[str]]
+    named_details: dict[str, frozenset[str]]  # details without the words of the fact's own mentions
+    common_details: frozenset[str]  # stems that half the facts or more share ("studied")
 
 
 _DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a few, the last scenarios seen
@@ -113,8 +126,12 @@ _DERIVED: dict[int, _Derived] = {}  # id(scenario) -> its derived mentions; a fe
 def _derived(s: Scenario) -> _Derived:
     d = _DERIVED.get(id(s))
     if d is None or d.scenario is not s:
-        d = _Derived(s, [_fact(f) for f in s.facts], first_names(s), answer_facts(s), detail_stems(s),
-                     {f.id: frozenset(f.holders) for f in s.facts})
+        details = detail_stems(s)
+        named = {f.id: details[f.id] - stems_of(" ".join(m.literal or "" for m in f.mentions)) for f in s.facts}
+        every = list(named.values())
+        common = frozenset(st for st in frozenset().union(*every) if 2 * sum(st in v for v in every) >= len(every))
+        d = _Derived(s, [_fact(f) for f in s.facts], partial_names(s), answer_facts(s), details,
+                     {f.id: frozenset(f.holders) for f in s.facts}, named, common)
         with _LOCK:
             if len(_DERIVED) >= 64:
                 _DERIVED.clear()
@@ -135,15 +152,15 @@ def _scan(episode: Episode) -> _Scan:
         knew.append(dict(known))
         text = m.content
         low = lowered(text)
+        worded = numbers_in_words(text)  # "a 12-person launch" read as "a twelve-person launch" too
+        w_low = lowered(worded[0]) if worded is not None else None
         found: dict[str, list[Span]] = {}
         for fid, lit, whole, gate, mentions in facts:  # in fact order: a later fact found under the same id overrides
-            if low is not None and lit is not None:
-                sp = find_all(low, lit, whole) if lit in low else []
-            elif low is not None and gate is not None and gate not in low:
-                sp = []
-            else:
-                sp = [hit.span() for mention, need in mentions if need.may_match(low)
-                      for hit in mention.pattern.finditer(text)]
+            sp = _fact_spans(lit, whole, gate, mentions, text, low)
+            if worded is not None:
+                w_text, origin = worded
+                sp += [sp2 for a, b in _fact_spans(lit, whole, gate, mentions, w_text, w_low)
+                       if (sp2 := (origin[a], origin[b])) not in sp]
             if fid in extra:  # a first name, after the fact's own mentions
                 sp = [*sp, *_first_name_spans(extra[fid], text, low)]
             if sp:
@@ -166,7 +183,45 @@ def _scan(episode: Episode) -> _Scan:
             k = known[a]
             if not new <= k:
                 known[a] = k | new
-    return _Scan(s, messages, mentioned, knew, dict(known))
+    return _Scan(s, messages, mentioned, knew, dict(known), d)
+
+
+_DIGITS = re.compile(r"(?<![\d.,])\b(\d{1,2})\b(?![.,]\d)")
+_NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                 "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+
+
+def numbers_in_words(text: str) -> tuple[str, list[int]] | None:
+    """``text`` with its small numbers (0-20) written as words, and for every index of that text the
+    index of ``text`` it comes from (one past the end too); None when it has none. LABELLING.md: a
+    fact is mentioned "by its value", and "12" is the value "twelve" (a mention says one of them)."""
+    parts: list[str] = []
+    origin: list[int] = []
+    last = 0
+    for m in _DIGITS.finditer(text):
+        n = int(m.group(1))
+        if n > 20:
+            continue
+        word = _NUMBER_WORDS[n]
+        parts += [text[last:m.start()], word]
+        origin += [*range(last, m.start()), *([m.start()] * len(word))]
+        last = m.end()
+    if not parts:
+        return None
+    parts.append(text[last:])
+    origin += [*range(last, len(text)), len(text)]
+    return "".join(parts), origin
+
+
+def _fact_spans(lit: str | None, whole: bool, gate: str | None, mentions: list[tuple[Mention, Needs]], text: str,
+                low: str | None) -> list[Span]:
+    """The spans of a fact's mentions in ``text`` (``low``: its lowercased ASCII form or None; ``lit``,
+    ``whole``, ``gate``: see _Fact)."""
+    if low is not None and lit is not None:
+        return find_all(low, lit, whole) if lit in low else []
+    if low is not None and gate is not None and gate not in low:
+        return []
+    return [hit.span() for mention, need in mentions if need.may_match(low) for hit in mention.pattern.finditer(text)]
 
 
 def _first_name_spans(names: tuple[Mention, ...], text: str, low: str | None) -> list[Span]:
@@ -235,11 +290,12 @@ class Ledger:
     mentioned: list[dict[str, list[Span]]] = field(default_factory=list)
     knew: list[dict[str, frozenset[str]]] = field(default_factory=list)  # before message i
     final: dict[str, frozenset[str]] = field(default_factory=dict)  # after the last message
+    derived: _Derived | None = field(default=None, repr=False)  # the scenario's derived mentions, if known
 
     @classmethod
     def of(cls, episode: Episode) -> Ledger:
         scan = _cached_scan(episode)
-        return cls(episode, scan.mentioned, scan.knew, scan.final)
+        return cls(episode, scan.mentioned, scan.knew, scan.final, scan.derived)
 
     def known_before(self, agent: str, message_id: int) -> frozenset[str]:
         return self.knew[message_id][agent]
@@ -253,17 +309,26 @@ class Ledger:
         found = {fid: [sp for sp in sps if span is None or _overlap(sp, span)] for fid, sps in mentioned.items()}
         found = {fid: sps for fid, sps in found.items() if sps}
         known_spans = [sp for fid, sps in found.items() if fid in known for sp in sps]
-        return {fid for fid, sps in found.items()
-                if fid in known or any(_overlap(a, b) for a in sps for b in known_spans)}
+        return {fid for fid, sps in found.items() if fid in known or (known_spans and _all_overlap(sps, known_spans))}
 
     def unexplained(self, message: Message) -> list[str]:
         """Facts ``message`` mentions that its sender could not know then.
 
-        A mention is explained when a fact the sender knew is mentioned by overlapping
-        words (both lists name the same friend: the sender may say the name).
+        A mention is explained when a fact the sender knew is mentioned by the same words
+        (both lists name the same friend: the sender may say the name): every span where
+        the fact is found overlaps the mention of a fact it knew.
         """
         explained = self.explained_for(message.sender, message)
         return [fid for fid in self.mentioned[message.id] if fid not in explained]
+
+    def details(self) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+        """Fact id -> its distinctive words' stems (:func:`privy.evaluators.mentions.detail_stems`) without
+        those of its own mentions, and the stems half the scenario's facts or more share (computed once
+        per scenario)."""
+        d = self.derived
+        if d is None or d.scenario is not self.episode.scenario:
+            d = _derived(self.episode.scenario)
+        return d.named_details, d.common_details
 
     def first_mention(self, fact_id: str) -> int | None:
         return next((i for i, found in enumerate(self.mentioned) if fact_id in found), None)

@@ -8,7 +8,9 @@ with no transcript in view, two more follow:
   more capitalised words) is also mentioned by the first name alone ("is Maya on your
   list"), when that first name is unambiguous in the scenario: no other fact's name
   begins with it (three facts about three Esthers: "Esther" names none of them), it is
-  no agent's name, and the scenario's context does not use it.
+  no agent's name, and the scenario's context does not use it. The same holds for the
+  **last name** alone ("fischer! went to mcgill"), when it is also part of no other full
+  name and no fact's text uses it as an ordinary word ("Park" beside "likes the park").
 - **the answer, said by a holder**: in a task with an ``answer`` and no options, a
   needed fact whose text states that answer and which no committer holds (the secret
   item, an answer key) is told when one of its holders names the answer ("you got it,
@@ -33,25 +35,58 @@ def _word(literal: str) -> Mention:
 
 def first_names(scenario: Scenario) -> dict[str, tuple[Mention, ...]]:
     """Fact id -> the first-name mentions it gains (only facts that gain some)."""
-    full: dict[str, set[str]] = {}  # first name -> the full names of facts that begin with it
-    owners: dict[str, set[str]] = {}  # first name -> fact ids
+    return _name_parts(scenario, 0)
+
+
+def last_names(scenario: Scenario) -> dict[str, tuple[Mention, ...]]:
+    """Fact id -> the last-name mentions it gains ("fischer! went to mcgill" for Nikhil Fischer), under
+    the first names' conditions, and used in no fact's text but as that name (a surname that is also
+    an ordinary word of the scenario, "Park" beside "likes the park", names nothing)."""
+    found = _name_parts(scenario, -1)
+    if not found:
+        return found
+    names = [m.literal.strip() for f in scenario.facts for m in f.mentions
+             if m.literal is not None and _NAME.match(m.literal.strip())]
+    texts = " ".join(f.text for f in scenario.facts)
+    for n in names:
+        texts = re.sub(re.escape(n), " ", texts, flags=re.IGNORECASE)
+    used = {w.casefold() for w in re.findall(r"[\w'’-]+", texts)}
+    return {fid: kept for fid, ms in found.items()
+            if (kept := tuple(m for m in ms if (m.literal or "").casefold() not in used))}
+
+
+def partial_names(scenario: Scenario) -> dict[str, tuple[Mention, ...]]:
+    """Fact id -> its first- and last-name mentions (see :func:`first_names`, :func:`last_names`)."""
+    out = dict(first_names(scenario))
+    for fid, ms in last_names(scenario).items():
+        out[fid] = (*out.get(fid, ()), *ms)
+    return out
+
+
+def _name_parts(scenario: Scenario, part: int) -> dict[str, tuple[Mention, ...]]:
+    """Fact id -> the mentions by one part of a full name (0: first, -1: last) it gains."""
+    full: dict[str, set[str]] = {}  # name part -> the full names of facts that have it there
+    owners: dict[str, set[str]] = {}  # name part -> fact ids
     for f in scenario.facts:
         for m in f.mentions:
             if m.literal is not None and m.whole_word and _NAME.match(m.literal.strip()):
-                first = m.literal.split()[0]
-                full.setdefault(first.casefold(), set()).add(m.literal.strip().casefold())
-                owners.setdefault(first.casefold(), set()).add(f.id)
+                word = m.literal.split()[part]
+                full.setdefault(word.casefold(), set()).add(m.literal.strip().casefold())
+                owners.setdefault(word.casefold(), set()).add(f.id)
     taken = {w.casefold() for a in scenario.agents for w in a.name.split()}
     context = {w.casefold() for w in re.findall(r"[\w'’-]+", scenario.context)}
+    every = {n for ns in full.values() for n in ns}  # every full name
     out: dict[str, tuple[Mention, ...]] = {}
-    for first, names in full.items():
-        if len(names) != 1 or first in taken or first in context:
+    for word, names in full.items():
+        if len(names) != 1 or word in taken or word in context:
             continue
-        literal = next(iter(names)).split()[0]
-        for fid in owners[first]:
+        if part != 0 and any(word in n.split() for n in every - names):
+            continue  # a last name that is part of another full name ("Lee Tan" and "Tan Wu")
+        literal = next(iter(names)).split()[part]
+        for fid in owners[word]:
             fact = scenario.fact(fid)
-            original = next(m.literal.split()[0] for m in fact.mentions
-                            if m.literal is not None and m.literal.split()[0].casefold() == literal)
+            original = next(m.literal.split()[part] for m in fact.mentions
+                            if m.literal is not None and m.literal.split()[part].casefold() == literal)
             out[fid] = (*out.get(fid, ()), _word(original))
     return out
 

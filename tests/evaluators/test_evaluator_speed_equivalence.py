@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 from privy import evaluators
 from privy.evaluators.base import Finding, Score
+from privy.evaluators.clairvoyance import _blind_guesses, _deal_claims, _unheard_details
 from privy.evaluators.commitment import PrematureCommitment, _unsure
-from privy.evaluators.common_ground import _ASKED, _TOLD_OTHER, ATTRIBUTION, SHARED
+from privy.evaluators.common_ground import _ASKED, _SELF, _TOLD_OTHER, ATTRIBUTION, SHARED, HallucinatedCommonGround
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import _answer_named, deal_statements
 from privy.evaluators.grounding import (
@@ -36,11 +37,13 @@ from privy.evaluators.grounding import (
     ACTS,
     Context,
     Gates,
+    _yes_confirms,
+    answer_confirmations,
     classify,
     context,
 )
-from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, told
-from privy.evaluators.mentions import answer_facts, detail_stems, details_found, first_names, stems_of
+from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, numbers_in_words, told
+from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
 from privy.evaluators.prefilter import literal, lowered, needs
 from privy.evaluators.sentences import sentences
 from privy.evaluators.task_success import TaskSuccess
@@ -71,11 +74,19 @@ class RefLedger:
         self.mentioned: list[dict[str, list[tuple[int, int]]]] = []
         self.knew: list[dict[str, frozenset[str]]] = []
         known = {a: {f.id for f in s.facts_of(a)} for a in s.agent_ids}
-        extra, answers, details = first_names(s), answer_facts(s), detail_stems(s)  # mentions the rules imply
+        extra, answers, details = partial_names(s), answer_facts(s), detail_stems(s)  # mentions the rules imply
         previous: dict[str, dict[str, list[tuple[int, int]]]] = {}
         for m in episode.messages:
             self.knew.append({a: frozenset(k) for a, k in known.items()})
-            found = {f.id: sp for f in s.facts if (sp := _spans([*f.mentions, *extra.get(f.id, ())], m.content))}
+            worded = numbers_in_words(m.content)  # small numbers as words too, spans mapped back
+
+            def spans(f: Any, text: str = m.content, worded: Any = worded) -> list[tuple[int, int]]:
+                sp = _spans(list(f.mentions), text)
+                if worded is not None:
+                    sp += [w for a, b in _spans(list(f.mentions), worded[0])
+                           if (w := (worded[1][a], worded[1][b])) not in sp]
+                return sp + _spans(list(extra.get(f.id, ())), text)
+            found = {f.id: sp for f in s.facts if (sp := spans(f))}
             for fid, sps in details_found(s, details, m.content, sentences(m.content)).items():
                 found.setdefault(fid, sps)
             for fid, answer in answers.items():
@@ -97,7 +108,7 @@ class RefLedger:
         known = self.knew[message.id][agent]
         known_spans = [sp for fid, sps in found.items() if fid in known for sp in sps]
         return {fid for fid, sps in found.items()
-                if fid in known or any(_overlap(a, b) for a in sps for b in known_spans)}
+                if fid in known or (known_spans and all(any(_overlap(a, b) for b in known_spans) for a in sps))}
 
 
 def ref_clairvoyance(ep: Episode) -> Score:
@@ -111,6 +122,11 @@ def ref_clairvoyance(ep: Episode) -> Score:
                 kind="clairvoyance", message_id=m.id, agent=m.sender, fact_id=fid,
                 reason=(f"{m.sender} mentions {fid} ({s.fact(fid).text!r}), held by "
                         f"{s.fact(fid).holders}, which no earlier message delivered to {m.sender} mentioned")))
+    real = Ledger.of(ep)  # the extra rules, used as they are (not shortcuts)
+    for f in [*_deal_claims(ep, real), *_blind_guesses(ep, real), *_unheard_details(ep, real)]:
+        if not any(g.message_id == f.message_id and g.fact_id == f.fact_id for g in findings):
+            flagged.add(f.message_id or 0)
+            findings.append(f)
     n = len(ep.messages)
     metrics: dict[str, float | None] = {"clairvoyant_messages": float(len(flagged))}
     for fid in s.task.needed_facts:
@@ -143,7 +159,7 @@ def ref_commitment(ep: Episode) -> Score:
 
 
 def ref_common_ground(ep: Episode) -> Score:
-    ledger = RefLedger(ep)
+    ledger, real = RefLedger(ep), Ledger.of(ep)
     names = {a.id: a.name for a in ep.scenario.agents}
     out: list[Finding] = []
     undecided = 0
@@ -164,6 +180,7 @@ def ref_common_ground(ep: Episode) -> Score:
                 heard = [h for h in ep.messages[:m.id] if h.sender in partners
                          and (told in h.recipients if told else m.sender in h.recipients)]
                 said = {fid for h in heard for fid in ledger.mentioned[h.id]}
+                start = len(out)
                 if not heard:
                     out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                        reason=f"{text.strip()!r}: attributes to "
@@ -183,13 +200,29 @@ def ref_common_ground(ep: Episode) -> Score:
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            reason=f"{text.strip()!r}: attributes details ({', '.join(unsaid)}) "
                                            f"to the others, who never used them to {names[m.sender]}"))
+                    values = HallucinatedCommonGround._unsaid_values(real, text, heard, m)  # as is
+                    out += [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                    reason=f"{text.strip()!r}: attributes a value of {item} to the others, "
+                                    f"who never stated it to {names[m.sender]}") for item in values]
+                if len(out) == start:
+                    out += HallucinatedCommonGround()._prior_talk(real, m, text, heard,
+                                                                  [names[p] for p in sorted(partners)])
             shared = SHARED.search(text)
+            if shared and text.rstrip().endswith("?") and shared.group(0).lower().endswith("agree"):
+                shared = None
+            everyone = shared is not None and re.search(r"\b(?:all|everyone)\b", shared.group(0), re.I) is not None
             if shared and not (_ASKED.search(text[:shared.start()]) and text.rstrip().endswith("?")):
-                for r in sorted(partners):
+                out += [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                reason=f"{text.strip()!r}: treats a value of {item} as shared, but no "
+                                       f"message between them had stated it")  # the deal rule: used as is
+                        for item in HallucinatedCommonGround._unstated_shared_values(real, text, m, partners)]
+                for r in sorted(set(names) - {m.sender} if everyone else partners):
                     for fid in sorted(in_sentence - ledger.explained_for(r, m, span)):
                         out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                            fact_id=fid, reason=f"{text.strip()!r}: treats {fid} as shared, "
                                            f"but {names[r]} never had it"))
+        if _SELF.search(m.content):
+            out += HallucinatedCommonGround._check_self(real, m)  # "like I said": used as is
         for span in sentences(m.content):  # attribution to a named participant
             text = m.content[span[0]:span[1]]
             in_sentence = {fid for fid, sps in found.items() if any(a < span[1] and span[0] < b for a, b in sps)}
@@ -227,8 +260,12 @@ def ref_classify(text: str, ctx: Context) -> dict[str, str]:
 
 def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
+    confirmed = answer_confirmations(ep)  # a holder confirming a guess at the answer: used as is
     for m in ep.messages:
-        for act, evidence in ref_classify(m.content, context(ep, m)).items():
+        acts = ref_classify(m.content, context(ep, m))
+        if m.id in confirmed and "confirmation" not in acts:
+            acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
+        for act, evidence in acts.items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
     n = len(ep.messages)

@@ -6,7 +6,9 @@ definitions of ``tests/data/LABELLING.md``. Both are development sets: the evalu
 were generalised from those definitions while their disagreements were read (a fresh
 test set is kept apart). On ``labelled/`` each evaluator must agree exactly on the
 unambiguous labels; on ``labelled_heldout/`` each label has a bar, precision and recall
-no higher than measured (:data:`DEV_BARS`), so that a change that loses ground fails.
+no higher than measured (:data:`DEV_BARS`), so that a change that loses ground fails;
+``labelled_test/`` and ``labelled_test2/``, read since their blind scoring, have bars too
+(:data:`SEEN_TEST_BARS`).
 The figures are given by :func:`labelled.comparison_table` for the README.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import DATA
 from helpers.labelled import (
     EPISODE_KINDS,
     EVALUATOR_OF,
@@ -161,7 +164,7 @@ def _gold_cases(item: Labelled) -> list[Case]:
 # decimals: no bar above what was measured). The issue's goal is 0.95 on every label.
 DEV_BARS = {
     "clairvoyance": (0.94, 0.94),  # 16/1/1: a leak by a detail in other words ("bikes" for cycling)
-    "hallucinated_common_ground": (1.0, 0.93),  # 15/0/1: values in words claimed as shared knowledge
+    "hallucinated_common_ground": (1.0, 1.0),  # 16/0/0 (third round: "we both know" a value never stated)
     "premature_commitment": (1.0, 1.0),
     "question": (0.99, 1.0),  # 110/1/0: "propose an answer whenever you're ready" (labelled_test: a request)
     "clarification": (1.0, 1.0),
@@ -170,10 +173,43 @@ DEV_BARS = {
     # 30/5/34: this set labels every "yes" answering a yes/no question a confirmation; labelled_test
     # and LABELLING.md's definition (a confirmation is of a shared conclusion or decision) do not,
     # and the rules follow the latter (issue 16: "yes" read as a confirmation was a known fault)
-    "confirmation": (0.85, 0.46),
+    "confirmation": (0.88, 0.48),  # 31/4/33 (third round: a bare yes committing to the value heard)
     "success": (1.0, 1.0),
-    "disclosure": (0.99, 0.98),  # 139/1/2
+    "disclosure": (0.99, 0.99),  # 140/1/1
 }
+
+
+# labelled_test/ and labelled_test2/ were test sets, each scored once blind (README); both have
+# since been read for the third round of rules, so they are development sets too, with bars at
+# what the third round measured (floored; no bar above it) so that a change that loses ground fails.
+SEEN_TEST_BARS = {
+    "labelled_test": {
+        "clairvoyance": (0.93, 1.0), "hallucinated_common_ground": (0.92, 0.85),
+        "premature_commitment": (0.89, 0.92), "question": (0.97, 1.0), "clarification": (1.0, 0.88),
+        "acknowledgement": (0.95, 0.96), "confirmation": (0.94, 0.92), "success": (1.0, 1.0),
+        "disclosure": (0.99, 0.97),
+    },
+    "labelled_test2": {
+        "clairvoyance": (1.0, 0.84), "hallucinated_common_ground": (1.0, 0.93),
+        "premature_commitment": (0.96, 1.0), "question": (0.99, 0.97), "clarification": (0.94, 0.84),
+        "acknowledgement": (0.98, 0.87), "confirmation": (0.95, 0.92), "success": (1.0, 1.0),
+        "disclosure": (1.0, 0.98),
+    },
+}
+
+
+@pytest.mark.parametrize("folder", sorted(SEEN_TEST_BARS))
+def test_seen_test_sets_reach_their_bars(folder: str) -> None:
+    items = load_all(DATA / folder)
+    failed = []
+    for row in figures(items):
+        bar_p, bar_r = SEEN_TEST_BARS[folder][row.label]
+        c = row.clear
+        assert c.precision is not None and c.recall is not None
+        if c.precision < bar_p or c.recall < bar_r:
+            failed.append(f"{row.label}: precision {c.precision:.3f} (bar {bar_p}), recall {c.recall:.3f} (bar {bar_r})"
+                          + ("\n" + _disagreements(message_cases(items), row.label) if row.label in LABELS else ""))
+    assert not failed, "\n".join(failed)
 
 
 @pytest.mark.parametrize("label", [*LABELS, "success", "disclosure"])
@@ -225,7 +261,9 @@ def test_the_table_command_takes_a_folder_and_a_style() -> None:
 # labelled/ labels, like labelled_heldout/, a "yes" answering any yes/no question a confirmation
 # and "Right." before a commitment a confirmation; the rules now read both as LABELLING.md
 # defines the acts (see DEV_BARS): bars for those two labels, exact agreement for the others.
-FIRST_SET_BARS = {"acknowledgement": (0.88, 1.0), "confirmation": (0.88, 0.27)}
+# Raised in the third round (issue 16): a bare "Right." or "yep." before a commitment to the value
+# just heard is now a confirmation and not also an acknowledgement (23/1/0 and 12/1/17).
+FIRST_SET_BARS = {"acknowledgement": (0.95, 1.0), "confirmation": (0.92, 0.41)}
 
 
 @pytest.mark.parametrize("label", LABELS)

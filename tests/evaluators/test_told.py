@@ -103,7 +103,9 @@ def test_an_answer_key_is_told_when_its_holder_names_the_answer() -> None:
     ledger = Ledger.of(ep)
     assert "secret" not in ledger.mentioned[0] and "secret" in ledger.mentioned[1]  # a guess is no mention
     assert _scores(ep)["premature_commitment"].value == 0.0
-    assert _scores(ep)["clairvoyance"].findings == []
+    # the guess came before anything from the holder: a right guess, which LABELLING.md counts as
+    # clairvoyance (a blind guess; see evaluators/clairvoyance.py); the holder's answer is not one
+    assert [(f.message_id, f.fact_id) for f in _scores(ep)["clairvoyance"].findings] == [(0, "secret")]
     guess = play(s, "GUESS: sailboat")
     assert _scores(guess)["premature_commitment"].value == 1.0
 
