@@ -1,4 +1,6 @@
-"""The held-out labelled sets (``labelled_test/``, ``labelled_test2/``) load, replay and agree with the task rules.
+"""The held-out labelled sets (``labelled_test/``, ``labelled_test2/``, ``labelled_test3/``) load and replay.
+
+Each replays to the outcome its ``expect`` says, under the task rules.
 
 Only parsing and replay (the route of ``privy import transcript``) run here, never an
 evaluator: the sets are held out to measure the evaluators, so no test looks at what
@@ -15,7 +17,8 @@ from helpers.labelled import TEST_DIR, labelled_files, load_labelled
 from privy.simulator.env import PrivyEnv
 
 TEST2_DIR = TEST_DIR.parent / "labelled_test2"
-SETS = {"labelled_test": TEST_DIR, "labelled_test2": TEST2_DIR}
+TEST3_DIR = TEST_DIR.parent / "labelled_test3"
+SETS = {"labelled_test": TEST_DIR, "labelled_test2": TEST2_DIR, "labelled_test3": TEST3_DIR}
 FILES = [p for d in SETS.values() for p in labelled_files(d)]
 FAMILIES = {"mutual_friends", "hidden_profile", "deal_or_no_deal", "twenty_questions", "tutoring"}
 
@@ -31,9 +34,12 @@ def test_each_set_is_large_mixed_and_covers_every_family(folder: Path) -> None:
     assert any(lm.recipients is not None for i in items for lm in i.messages)
 
 
-def test_every_scenario_file_of_the_second_set_is_used() -> None:
-    used = {Path(load_labelled(p).episode.scenario_path or "").name for p in labelled_files(TEST2_DIR)}
-    assert {p.name for p in (TEST2_DIR / "scenarios").glob("*.yaml")} <= used
+@pytest.mark.parametrize("folder", [TEST2_DIR, TEST3_DIR], ids=["labelled_test2", "labelled_test3"])
+def test_every_scenario_file_of_a_set_is_used(folder: Path) -> None:
+    scenarios = {p.name for p in (folder / "scenarios").glob("*.yaml")}
+    assert scenarios  # the set ships its own scenarios
+    used = {Path(load_labelled(p).episode.scenario_path or "").name for p in labelled_files(folder)}
+    assert scenarios <= used
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
