@@ -34,6 +34,9 @@ import numpy as np
 #: larger batches (llama.cpp's cost per batch), while every chat message and every line of
 #: a transcript of this length or more still starts a batch of its own
 MIN_BATCH = 32
+#: nor does the prompt's last batch hold fewer tokens than this (it joins the one before):
+#: llama.cpp computes a batch of one token differently from a larger one
+MIN_LAST = 8
 
 
 def formatter(llm: Any) -> Any:
@@ -94,8 +97,9 @@ def _newlines(text: str) -> bool:
 def batch_ends(tokens: list[int], brk: frozenset[int], block: int) -> list[int]:
     """Where the batches of ``tokens`` end, the last at ``len(tokens)``; a function of the tokens alone.
 
-    An end before position ``i`` depends on ``tokens[:i + 1]`` only, so two prompts share
-    every end up to the first token where they differ.
+    An end before position ``i`` depends on ``tokens[:i + 1]`` only (and on whether the
+    prompt ends within :data:`MIN_LAST` tokens after it), so two prompts share every end
+    up to shortly before the first token where they differ.
     """
     ends = []
     last = 0
@@ -103,6 +107,8 @@ def batch_ends(tokens: list[int], brk: frozenset[int], block: int) -> list[int]:
         if i - last >= block or (i - last >= MIN_BATCH and t in brk):
             ends.append(i)
             last = i
+    if ends and len(tokens) - ends[-1] < MIN_LAST and len(tokens) - (ends[-2] if len(ends) > 1 else 0) <= block:
+        ends.pop()  # a short last batch joins the one before, unless that would make it longer than a block
     if tokens:
         ends.append(len(tokens))
     return ends
@@ -122,8 +128,11 @@ class Prefix:
         if block != self.block:
             return 0
         n = min(common_prefix(self.tokens, tokens), len(tokens) - 1)
-        shared = [e for e in self.ends & ends if e <= n]
-        return max(shared, default=0)
+        mine, theirs = sorted(e for e in self.ends if e <= n), sorted(e for e in ends if e <= n)
+        agree = 0  # the batches below a resumed end must be the same in both
+        while agree < min(len(mine), len(theirs)) and mine[agree] == theirs[agree]:
+            agree += 1
+        return mine[agree - 1] if agree else 0
 
     @property
     def nbytes(self) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from privy.simulator.backends.llama_blocks import MIN_BATCH, Prefix, SavedPrefixes, batch_ends, common_prefix
+from privy.simulator.backends.llama_blocks import MIN_BATCH, MIN_LAST, Prefix, SavedPrefixes, batch_ends, common_prefix
 
 BREAK = 0  # the one "line break" token of these lists
 BRK = frozenset({BREAK})
@@ -33,6 +33,8 @@ def test_batches_cover_the_prompt_at_most_a_block_each_and_cut_only_before_a_bre
         assert p[0] == BREAK or len(before) == block
     for p in parts[:-1]:  # and was cut as soon as allowed: no break past MIN_BATCH inside it
         assert BREAK not in p[MIN_BATCH:] and len(p) >= min(MIN_BATCH, block)
+    if len(parts) > 1:  # and the last batch is not a short tail, unless joining it would exceed a block
+        assert len(parts[-1]) >= MIN_LAST or len(parts[-2]) + len(parts[-1]) > block
 
 
 @given(tokens, tokens, blocks)
@@ -55,10 +57,16 @@ def test_a_prompt_resumes_only_at_an_end_both_share_within_their_common_prefix(
     assert keep <= common_prefix(held, new) and keep < len(new)  # the last batch is always evaluated live
 
 
+def test_a_short_last_batch_joins_the_one_before() -> None:
+    assert batch_ends([1] * 40 + [BREAK] + [1] * 3, BRK, 512) == [44]  # a batch of 4 would be the last
+    assert batch_ends([1] * 40 + [BREAK] + [1] * 7, BRK, 512) == [40, 48]
+    assert batch_ends([1] * 64 + [1] * 3, BRK, 64) == [64, 67]  # unless that makes a batch longer than a block
+
+
 def test_a_prompt_that_extends_another_resumes_at_its_last_shared_line() -> None:
     line = [BREAK, *range(1, 40)]  # a line of 40 tokens: each starts a batch
-    old = [7] * 50 + line * 3 + [BREAK, 9, 9]  # three lines, then a cue
-    new = [7] * 50 + line * 4 + [BREAK, 8, 8]
+    old = [7] * 50 + line * 3 + [BREAK] + [9] * 10  # three lines, then a cue
+    new = [7] * 50 + line * 4 + [BREAK] + [8] * 10
     p = _prefix(old, 512)
     assert p.resumable(new, frozenset(batch_ends(new, BRK, 512)), 512) == 50 + 3 * 40
     assert p.resumable(new, frozenset(batch_ends(new, BRK, 64)), 64) == 0  # made with other batch sizes
@@ -66,12 +74,13 @@ def test_a_prompt_that_extends_another_resumes_at_its_last_shared_line() -> None
 
 def test_saved_prefixes_give_the_one_that_resumes_furthest_and_drop_the_least_recent_beyond_their_memory() -> None:
     line = [BREAK, *range(1, 40)]
-    ana = [1] * 40 + line * 2 + [BREAK, 9]
-    bob = [2] * 40 + line * 2 + [BREAK, 9]
+    cue = [BREAK] + [9] * 10
+    ana = [1] * 40 + line * 2 + cue
+    bob = [2] * 40 + line * 2 + cue
     saved = SavedPrefixes(limit_bytes=25)
     saved.add(_prefix(ana, 512, state=b"a" * 10))
     saved.add(_prefix(bob, 512, state=b"b" * 10))
-    ana_next = ana[:-2] + line + [BREAK, 8]
+    ana_next = ana[:-len(cue)] + line + cue
     ends = frozenset(batch_ends(ana_next, BRK, 512))
     keep, p = saved.best(ana_next, ends, 512)
     assert keep == 40 + 2 * 40 and p is not None and p.state == b"a" * 10
