@@ -32,25 +32,32 @@ def _acts(text: str, previous: str = "", after_question: bool = False) -> set[st
     return set(classify(text, ctx=Context(after_question=after_question, heard=True, previous=previous)))
 
 
-COMMITTEE = """
-id: committee
-title: committee
+def _hiring(facts: str, needed: str) -> str:
+    """Dee and Eve choose between Noor and Pim; ``facts``: the YAML list items of the facts."""
+    return f"""
+id: hiring
+title: hiring
 context: Dee and Eve pick one of two candidates, Noor or Pim.
 agents:
-  - {id: dee, name: Dee, goal: hire well}
-  - {id: eve, name: Eve, goal: hire well}
+  - {{id: dee, name: Dee, goal: hire well}}
+  - {{id: eve, name: Eve, goal: hire well}}
 facts:
+{facts}
+task:
+  kind: decide
+  commitment: {{verb: DECIDE}}
+  options: [Noor, Pim]
+  answer: Noor
+  needed_facts: [{needed}]
+"""
+
+
+COMMITTEE = _hiring("""\
   - {id: noor_audit, text: "Noor passed every compliance review.", holders: [dee],
      mentions: [{regex: '\\bNoor\\b.{0,60}\\b(?:compliance|review)|\\b(?:compliance|review).{0,60}\\bNoor\\b'}]}
   - {id: noor_award, text: "Noor won the regional design award.", holders: [eve],
-     mentions: [{regex: '\\bNoor\\b.{0,60}\\b(?:award|design)|\\b(?:award|design).{0,60}\\bNoor\\b'}]}
-task:
-  kind: decide
-  commitment: {verb: DECIDE}
-  options: [Noor, Pim]
-  answer: Noor
-  needed_facts: [noor_audit, noor_award]
-"""
+     mentions: [{regex: '\\bNoor\\b.{0,60}\\b(?:award|design)|\\b(?:award|design).{0,60}\\bNoor\\b'}]}""",
+                    "noor_audit, noor_award")
 
 
 def test_a_fact_is_explained_by_another_only_where_all_its_words_overlap() -> None:
@@ -299,23 +306,9 @@ def test_more_attribution_forms_are_checked_like_as_you_said() -> None:
     assert _flags(play(s, "hi", "I already said Pim"), "hallucinated_common_ground") == [(1, None)]
 
 
-TEAM = """
-id: team
-title: team
-context: Dee and Eve pick one of two candidates, Noor or Pim.
-agents:
-  - {id: dee, name: Dee, goal: hire well}
-  - {id: eve, name: Eve, goal: hire well}
-facts:
+TEAM = _hiring("""\
   - {id: noor_team, text: "Noor led a team of twelve.", holders: [eve],
-     mentions: [{regex: '\\bNoor\\b.{0,40}\\btwelve\\b'}]}
-task:
-  kind: decide
-  commitment: {verb: DECIDE}
-  options: [Noor, Pim]
-  answer: Noor
-  needed_facts: [noor_team]
-"""
+     mentions: [{regex: '\\bNoor\\b.{0,40}\\btwelve\\b'}]}""", "noor_team")
 
 
 def test_a_small_number_in_digits_mentions_a_fact_written_in_words() -> None:
