@@ -496,10 +496,43 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
                  and not _INFERENCE.search(sentence))
         for act, evidence in found.items():
             acts.setdefault(act, evidence)
-    if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
+    if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or accepts_offer(text, ctx.previous) or (
             _AGREE_WITH.search(text) and _COMMIT_LINE.search(text))):
         acts["confirmation"] = text.strip()  # "I agree with Parker. DECIDE: Parker": agreeing while committing
     return _yes_confirms(acts)
+
+
+# An offer the last message heard made (LABELLING.md: a confirmation "explicitly confirms a shared
+# conclusion or decision"; SWBD-DAMSL aa, Agree/Accept, answers an "offer" or "suggestion", co /
+# sv^... in the coders' manual): a question, a proposed split or choice ("I'll take", "you get",
+# "let's", "how about", "give me ... and"), or a commitment line the sender may match.
+_OFFER = re.compile(
+    r"\?|\b(?:i['’]?ll take|i take|you take|u take|you get|u get|you keep|u keep|let['’]?s|how about|what about|"
+    r"give me|i propose|my offer|deal\?)\b|^\s*[A-Z]{3,}\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
+
+
+_VERB = re.compile(r"\b[A-Z]{3,}\s*\**\s*:")  # a commitment line's verb, a deal's split too
+# SWBD-DAMSL aa (Agree/Accept) as an acceptance, not bk (a receipt: "ok", "got it", "great"): "I accept",
+# "fine by me", "works for me", "sounds fair", "very well", "+1", "lgtm" (chat's "looks good to me")
+_ACCEPTS = re.compile(rf"{_OPEN}(?:i (?:can )?accept|accepted|fine (?:by|with) me|works for me|suits me|"
+                      r"sounds (?:good|fair|great|right)|very well|\+1|lgtm|looks good to me|that['’]?s fair|"
+                      r"fair enough|happy with (?:that|it|this))(?!\w)", re.IGNORECASE)
+
+
+def accepts_offer(text: str, previous: str) -> bool:
+    """Does ``text`` accept what the last message heard offered and commit to it in the same message
+    ("I accept. DEAL: ...", "fine by me. SELECT: Ivan", "+1. DECIDE: Blake")? Its opening sentence, before
+    the commitment line, is an acceptance (SWBD-DAMSL aa / bk: an acknowledgement token opening it, or a
+    clausal acceptance, not negated), and ``previous`` made an offer (_OFFER). An acceptance with a
+    commitment after no offer ("ok. DEAL: ...", opening a negotiation) is not scored as one."""
+    line = _VERB.search(text) if ":" in text else None
+    if line is None or not previous or not _OFFER.search(previous):
+        return False
+    before = text[:line.start()]
+    first = next((s.group(0).strip() for s in SENTENCE.finditer(before) if re.search(r"\w", s.group(0))), "")
+    if not first or first.endswith("?") or _BLOCKED.search(first):
+        return False
+    return bool(_ACCEPTS.search(first))
 
 
 def _yes_confirms(acts: dict[str, str]) -> dict[str, str]:

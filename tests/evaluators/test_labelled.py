@@ -173,7 +173,9 @@ DEV_BARS = {
     # 30/5/34: this set labels every "yes" answering a yes/no question a confirmation; labelled_test
     # and LABELLING.md's definition (a confirmation is of a shared conclusion or decision) do not,
     # and the rules follow the latter (issue 16: "yes" read as a confirmation was a known fault)
-    "confirmation": (0.88, 0.48),  # 31/4/33 (third round: a bare yes committing to the value heard)
+    # 33/4/31 (fourth round, raised from 0.88 / 0.48: an acceptance that commits to an offer just heard,
+    # "works for me. DEAL: ...")
+    "confirmation": (0.89, 0.51),
     "success": (1.0, 1.0),
     "disclosure": (0.99, 0.99),  # 140/1/1
 }
@@ -194,6 +196,14 @@ SEEN_TEST_BARS = {
         "premature_commitment": (0.96, 1.0), "question": (0.99, 0.97), "clarification": (0.94, 0.84),
         "acknowledgement": (0.98, 0.87), "confirmation": (0.95, 0.92), "success": (1.0, 1.0),
         "disclosure": (1.0, 0.98),
+    },
+    # the fifth set, scored blind once before the fourth round (README), then read: bars at the
+    # fourth round's figures (floored)
+    "labelled_test3": {
+        "clairvoyance": (0.93, 0.65), "hallucinated_common_ground": (1.0, 0.59),
+        "premature_commitment": (0.85, 0.94), "question": (0.98, 0.95), "clarification": (0.95, 0.68),
+        "acknowledgement": (0.93, 0.55), "confirmation": (0.87, 0.52), "success": (1.0, 1.0),
+        "disclosure": (0.99, 0.97),
     },
 }
 
