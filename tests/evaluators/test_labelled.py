@@ -24,6 +24,7 @@ from helpers import DATA
 from helpers.labelled import (
     EPISODE_KINDS,
     EVALUATOR_OF,
+    EVERY_SET,
     HELDOUT_DIR,
     LABELLED_DIR,
     LABELS,
@@ -264,6 +265,11 @@ def test_the_table_command_takes_a_folder_and_a_style() -> None:
     compare = main(["--compare"]).splitlines()
     assert "labelled/ (" in compare[0] and "labelled_heldout/ (" in compare[0] and "unlike privy (" in compare[0]
     assert len([line for line in compare if line.startswith("| ") and "---" not in line]) == 1 + len(LABELS) + 2
+    every = main(["--every-set"]).splitlines()
+    assert all(f"{d}/ (" in every[0] for d in EVERY_SET)
+    assert len([line for line in every if line.startswith("| ") and "---" not in line]) == 1 + len(LABELS) + 2
+    unlike = main(["--every-set", "--style", "unlike"]).splitlines()[0]
+    assert "labelled_test3/, unlike (76 episodes" in unlike and "labelled/, unlike (0 episodes" in unlike
 
 
 # --- the figures ----------------------------------------------------------------------
