@@ -27,7 +27,15 @@ from privy import evaluators
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.clairvoyance import _blind_guesses, _deal_claims, _unheard_details
 from privy.evaluators.commitment import PrematureCommitment, _unsure
-from privy.evaluators.common_ground import _ASKED, _SELF, _TOLD_OTHER, ATTRIBUTION, SHARED, HallucinatedCommonGround
+from privy.evaluators.common_ground import (
+    _ASKED,
+    _SELF,
+    _TOLD_OTHER,
+    ATTRIBUTION,
+    SHARED,
+    HallucinatedCommonGround,
+    _attributed,
+)
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import _answer_named, deal_statements
 from privy.evaluators.grounding import (
@@ -204,6 +212,12 @@ def ref_common_ground(ep: Episode) -> Score:
                     out += [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                     reason=f"{text.strip()!r}: attributes a value of {item} to the others, "
                                     f"who never stated it to {names[m.sender]}") for item in values]
+                    unoffered = HallucinatedCommonGround._unoffered_division(  # the deal rule: used as is
+                        real, _attributed(text[attribution.end():]), heard, m, partners, attribution.group(0))
+                    if unoffered:
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           reason=f"{text.strip()!r}: attributes a division of "
+                                           f"{', '.join(unoffered)} that no message between them had proposed"))
                 if len(out) == start:
                     out += HallucinatedCommonGround()._prior_talk(real, m, text, heard,
                                                                   [names[p] for p in sorted(partners)])
@@ -320,7 +334,8 @@ async def reference(ep: Episode) -> dict[str, Score]:
 
 PHRASES = ["As you said, ", "you MENTIONED ", "We both know ", "Our mutual friend is ", "As we all know, ",
            "like you said ", "Do you mean ", "Which one? ", "OK. ", "Got it, ", "Yes, ", "Exactly. ", "Sorry? ",
-           "Thanks! ", "I see. ", "Right, ", "as we discussed ", "you already told me ", "", "", ""]
+           "Thanks! ", "I see. ", "Right, ", "as we discussed ", "you already told me ",
+           "since you said you'd give me the ", "", "", ""]
 # letters that fold to ASCII ones under re.IGNORECASE (Kelvin sign, long s, dotted I), and others
 ODD = ["\u212a", "\u017f", "\u0130", "é", "ß", "–"]
 

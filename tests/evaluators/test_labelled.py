@@ -185,15 +185,17 @@ DEV_BARS = {
 # labelled_test/ and labelled_test2/ were test sets, each scored once blind (README); both have
 # since been read for the third round of rules, so they are development sets too, with bars at
 # what the third round measured (floored; no bar above it) so that a change that loses ground fails.
+# Fourth round: hallucinated common ground raised on labelled_test (0.85 -> 0.92 recall) and
+# labelled_test2 (0.93 -> 1.0) by an attributed division of items that no one had proposed.
 SEEN_TEST_BARS = {
     "labelled_test": {
-        "clairvoyance": (0.93, 1.0), "hallucinated_common_ground": (0.92, 0.85),
+        "clairvoyance": (0.93, 1.0), "hallucinated_common_ground": (0.92, 0.92),
         "premature_commitment": (0.89, 0.92), "question": (0.97, 1.0), "clarification": (1.0, 0.88),
         "acknowledgement": (0.95, 0.96), "confirmation": (0.94, 0.92), "success": (1.0, 1.0),
         "disclosure": (0.99, 0.97),
     },
     "labelled_test2": {
-        "clairvoyance": (1.0, 0.84), "hallucinated_common_ground": (1.0, 0.93),
+        "clairvoyance": (1.0, 0.84), "hallucinated_common_ground": (1.0, 1.0),
         "premature_commitment": (0.96, 1.0), "question": (0.99, 0.97), "clarification": (0.94, 0.84),
         "acknowledgement": (0.98, 0.87), "confirmation": (0.95, 0.92), "success": (1.0, 1.0),
         "disclosure": (1.0, 0.98),
@@ -201,7 +203,7 @@ SEEN_TEST_BARS = {
     # the fifth set, scored blind once before the fourth round (README), then read: bars at the
     # fourth round's figures (floored)
     "labelled_test3": {
-        "clairvoyance": (0.93, 0.65), "hallucinated_common_ground": (1.0, 0.59),
+        "clairvoyance": (0.93, 0.65), "hallucinated_common_ground": (1.0, 0.63),
         "premature_commitment": (0.85, 0.94), "question": (0.98, 0.95), "clarification": (0.95, 0.68),
         "acknowledgement": (0.93, 0.55), "confirmation": (0.87, 0.52), "success": (1.0, 1.0),
         "disclosure": (0.99, 0.97),

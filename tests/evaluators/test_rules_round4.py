@@ -1,4 +1,4 @@
-"""The fourth round of rules (issue 16): the one form kept, on sentences written here, with near-misses.
+"""The fourth round of rules (issue 16): the forms kept, on sentences written here, with near-misses.
 
 None of these sentences comes from the labelled sets. The round kept a form only if it helped on
 at least two of the five labelled sets and lowered no precision by more than 0.02 (README,
@@ -7,9 +7,15 @@ at least two of the five labelled sets and lowered no precision by more than 0.0
 
 from __future__ import annotations
 
-import pytest
+import asyncio
 
+import pytest
+from helpers.play import deal_scenario, play
+
+from privy import evaluators
+from privy.evaluators.deal_values import divided_items
 from privy.evaluators.grounding import Context, accepts_offer, classify
+from privy.simulator.episode import Episode
 
 
 def _acts(text: str, previous: str) -> set[str]:
@@ -53,3 +59,49 @@ def test_near_misses_are_no_accepted_offer(previous: str, text: str) -> None:
 def test_no_previous_message_no_acceptance() -> None:
     assert not accepts_offer("Works for me. DEAL: lamp=0 rug=2", "")
     assert "confirmation" not in _acts("Works for me. DEAL: lamp=0 rug=2", "")
+
+
+def _hcg(ep: Episode) -> list[int | None]:
+    return [f.message_id for f in asyncio.run(evaluators.evaluate(ep))["hallucinated_common_ground"].findings]
+
+
+@pytest.mark.parametrize(("text", "items"), [
+    ("you'd give me both hats", {"hat"}),
+    ("I'll take the books and you keep the balls", {"book", "ball"}),
+    ("balls split 1-1", {"ball"}),
+    ("all 2 books to me", {"book"}),
+    ("DEAL: book=2 hat=0 ball=0", {"book", "hat", "ball"}),
+    # values, not a division
+    ("books 3 each for me, hats nothing", set()),
+    ("the ball matters to you", set()),
+])
+def test_divided_items(text: str, items: set[str]) -> None:
+    assert divided_items(text, ("book", "hat", "ball")) == items
+
+
+def test_an_attributed_division_no_one_proposed_is_hallucinated_common_ground() -> None:
+    """ "since you said you'd let me have the hat" when Bob had only stated values."""
+    s = deal_scenario()
+    ep = play(s, "books are 3 each to me, hat 0, balls 2. you?", "hat 4, balls 3 each, books 0 for me",
+              "since you said you'd let me have the hat, I'll take it with the books")
+    assert _hcg(ep) == [2]
+    # "as we said": the speaker's own proposal counts too, and Bob's; here no one had divided the balls
+    we = play(s, "I take the books, you take the hat?", "hat 4, balls 3 each, books 0 for me",
+              "as we said, balls split 1-1, right?")
+    assert _hcg(we) == [2]
+
+
+def test_near_misses_of_an_attributed_division_stay_clean() -> None:
+    s = deal_scenario()
+    # Bob did propose giving the hat away
+    offered = play(s, "books are 3 each to me. you?", "books 0 for me. I'll give you the hat if I keep the balls",
+                   "since you said you'd let me have the hat, I'll take it")
+    assert _hcg(offered) == []
+    # the division is the speaker's own consequence, after "so": only the values are attributed
+    own = play(s, "books are 3 each to me, hat 0. you?", "balls matter to me, 3 each. books zero",
+               "as you said, balls matter to you, so keep them and I'll take the books")
+    assert _hcg(own) == []
+    # "as we said" over a division the speaker had proposed
+    mine = play(s, "I'll take the books, you keep the hat and the balls?", "hat 4, balls 3 each, books 0 for me",
+                "as we said, I take the books")
+    assert _hcg(mine) == []
