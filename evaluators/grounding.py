@@ -60,6 +60,11 @@ The acts:
   (:func:`answer_confirmations`), more ``aa``/``ba``/``bk`` clausal forms ("suits me", "I'm
   with Ana", "that helps"), a negation before "but" not blocking the clause after it, and
   reprises of several words ("too cheap meaning ...?", "X, or Y?").
+- the fourth round (issue 16) kept two forms that helped on two sets or more and lowered no
+  precision (README, "Fourth round of rules"): an acceptance (``aa``, "works for me", "I accept",
+  not a receipt such as "ok") committing to an offer just heard is a confirmation
+  (:func:`accepts_offer`); a short question checking a name just heard by one of its details
+  ("oxford grad?", "the one at Initech?") is a clarification (:func:`identity_checks`).
 - **answer** (``ny``/``nn``): a message that answers a question addressed to its sender
   (the last message delivered to the sender, with nothing sent by the sender since, asks
   something) and opens with "yes", "yeah", "yep", "mhm", "no", "nope", "sure", "right",
@@ -81,7 +86,7 @@ import re
 from dataclasses import dataclass
 
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.mentions import answer_facts
+from privy.evaluators.mentions import answer_facts, detail_stems, stems_of
 from privy.evaluators.prefilter import lowered, needs
 from privy.evaluators.sentences import SENTENCE
 from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
@@ -646,11 +651,14 @@ class GroundingActs:
         counts = dict.fromkeys(ACTS, 0)
         ctxs = contexts(episode)
         confirmed = set() if self.backend else answer_confirmations(episode, ctxs)
+        checked: dict[int, str] = {} if self.backend else identity_checks(episode, ctxs)
         try:
             for m, ctx in zip(episode.messages, ctxs, strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
                 if m.id in confirmed and "confirmation" not in acts:
                     acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
+                if m.id in checked and "clarification" not in acts:
+                    acts = {**acts, "clarification": checked[m.id]}
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
@@ -710,3 +718,41 @@ def affirms(text: str) -> bool:
             return False
         # an interjection first ("...how. yes", "omg. yes!"): the next sentence may hold the yes
     return False
+
+
+# A check of whom a name just heard refers to, by a detail of that person ("oxford grad?", "the one
+# at Initech?", "The climbing guy, right?"): Purver 2004's clarification of a referent, SWBD-DAMSL br.
+# A short question that is no wh- or yes/no question of its own, holding a distinctive word of a
+# fact (privy.evaluators.mentions.detail_stems), after a message that named a fact.
+_MAX_CHECK_WORDS = 8
+_PRONOUN = re.compile(r"\b(?:i|you|u|we|he|she|they|it)\b", re.IGNORECASE)  # a clause, not a fragment
+_TAG_CLAUSE = re.compile(r"^\W*(?:right|yeah|yes|no|eh|innit|isn['’]t (?:it|she|he)|correct)\W*$", re.IGNORECASE)
+
+
+def _checked_clause(question: str) -> str:
+    """The last clause of ``question`` that is not a tag ("The climbing one, right?": "The climbing one")."""
+    parts = _clauses(question)
+    while len(parts) > 1 and _TAG_CLAUSE.match(parts[-1]):
+        parts.pop()
+    return parts[-1] if parts else ""
+
+
+def identity_checks(episode: Episode, ctxs: list[Context] | None = None) -> dict[int, str]:
+    """Message id -> the sentence that checks a referent by one of its details (see above)."""
+    s = episode.scenario
+    details = frozenset().union(*detail_stems(s).values()) if s.facts else frozenset()
+    if not details:
+        return {}
+    mentions = [mn for f in s.facts for mn in f.mentions]
+    out: dict[int, str] = {}
+    for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
+        if "?" not in m.content or not ctx.previous or not any(mn.found_in(ctx.previous) for mn in mentions):
+            continue
+        for sm in SENTENCE.finditer(m.content):
+            q = sm.group(0).strip()
+            if (q.endswith("?") and len(q.split()) <= _MAX_CHECK_WORDS and not re.search(r"\d", q)
+                    and not any(_OPENS_QUESTION.match(c) for c in _clauses(q)) and not _INFERENCE.search(q)
+                    and stems_of(last := _checked_clause(q)) & details and not _PRONOUN.search(last)
+                    and not any(mn.found_in(last) for mn in mentions)):
+                out.setdefault(m.id, q)
+    return out

@@ -49,6 +49,7 @@ from privy.evaluators.grounding import (
     answer_confirmations,
     classify,
     context,
+    identity_checks,
 )
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, numbers_in_words, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
@@ -275,10 +276,13 @@ def ref_classify(text: str, ctx: Context) -> dict[str, str]:
 def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
     confirmed = answer_confirmations(ep)  # a holder confirming a guess at the answer: used as is
+    checked = identity_checks(ep)  # a check of a name just heard by a detail: used as is
     for m in ep.messages:
         acts = ref_classify(m.content, context(ep, m))
         if m.id in confirmed and "confirmation" not in acts:
             acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
+        if m.id in checked and "clarification" not in acts:
+            acts = {**acts, "clarification": checked[m.id]}
         for act, evidence in acts.items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers.play import deal_scenario, play
+from helpers.play import deal_scenario, play, scenario
 
 from privy import evaluators
 from privy.evaluators.deal_values import divided_items
@@ -105,3 +105,48 @@ def test_near_misses_of_an_attributed_division_stay_clean() -> None:
     mine = play(s, "I'll take the books, you keep the hat and the balls?", "hat 4, balls 3 each, books 0 for me",
                 "as we said, I take the books")
     assert _hcg(mine) == []
+
+
+FRIENDS = """
+id: friends
+title: friends
+context: Ann and Bob look for the one friend they share.
+agents:
+  - {id: ann, name: Ann, goal: find the shared friend}
+  - {id: bob, name: Bob, goal: find the shared friend}
+facts:
+  - {id: ann_noor, text: "Noor Adler studied at Leiden and works at Initech; she climbs.", holders: [ann],
+     mentions: [{literal: Noor Adler}]}
+  - {id: bob_noor, text: "Noor Adler studied at Leiden and works at Initech; she climbs.", holders: [bob],
+     mentions: [{literal: Noor Adler}]}
+  - {id: bob_pim, text: "Pim Varga studied at Porto and works at Globex; he sails.", holders: [bob],
+     mentions: [{literal: Pim Varga}]}
+task:
+  kind: select
+  commitment: {verb: SELECT}
+  answer: Noor Adler
+  needed_facts: [ann_noor, bob_noor]
+"""
+
+
+def _clarifications(*texts: str) -> list[int | None]:
+    ep = play(scenario(FRIENDS), *texts)
+    return [f.message_id for f in asyncio.run(evaluators.evaluate(ep))["grounding_acts"].findings
+            if f.kind == "clarification"]
+
+
+@pytest.mark.parametrize("check", ["leiden grad?", "oh nice, the one at Initech?", "The climbing one, right?"])
+def test_a_check_of_a_name_just_heard_by_a_detail_is_a_clarification(check: str) -> None:
+    assert _clarifications("Noor Adler is on my list", check) == [1]
+
+
+@pytest.mark.parametrize(("first", "check"), [
+    ("my list is short", "leiden grad?"),  # no name heard before it
+    ("Noor Adler is on my list", "did she study at Leiden?"),  # a yes/no question of its own
+    ("Noor Adler is on my list", "Noor Adler from Leiden?"),  # names the person: an echo's business
+    ("Noor Adler is on my list", "i never said anything about leiden??"),  # a clause with a subject
+    ("Noor Adler is on my list", "so the Leiden one?"),  # an inference, a proposal
+    ("Noor Adler is on my list", "funny how Leiden keeps turning up in all of these lists?"),  # too long
+])
+def test_near_misses_of_a_check_by_detail_stay_clean(first: str, check: str) -> None:
+    assert _clarifications(first, check) == []
