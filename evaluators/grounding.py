@@ -60,11 +60,13 @@ The acts:
   (:func:`answer_confirmations`), more ``aa``/``ba``/``bk`` clausal forms ("suits me", "I'm
   with Ana", "that helps"), a negation before "but" not blocking the clause after it, and
   reprises of several words ("too cheap meaning ...?", "X, or Y?").
-- the fourth round (issue 16) kept two forms that helped on two sets or more and lowered no
+- the fourth round (issue 16) kept three forms here that helped on two sets or more and lowered no
   precision (README, "Fourth round of rules"): an acceptance (``aa``, "works for me", "I accept",
   not a receipt such as "ok") committing to an offer just heard is a confirmation
   (:func:`accepts_offer`); a short question checking a name just heard by one of its details
-  ("oxford grad?", "the one at Initech?") is a clarification (:func:`identity_checks`).
+  ("oxford grad?", "the one at Initech?") is a clarification (:func:`identity_checks`); the
+  asking side's bare one-word fragment in a guessing game ("legs") is a question
+  (:func:`fragment_questions`).
 - **answer** (``ny``/``nn``): a message that answers a question addressed to its sender
   (the last message delivered to the sender, with nothing sent by the sender since, asks
   something) and opens with "yes", "yeah", "yep", "mhm", "no", "nope", "sure", "right",
@@ -652,6 +654,7 @@ class GroundingActs:
         ctxs = contexts(episode)
         confirmed = set() if self.backend else answer_confirmations(episode, ctxs)
         checked: dict[int, str] = {} if self.backend else identity_checks(episode, ctxs)
+        fragments = set() if self.backend else fragment_questions(episode, ctxs)
         try:
             for m, ctx in zip(episode.messages, ctxs, strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
@@ -659,6 +662,8 @@ class GroundingActs:
                     acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
                 if m.id in checked and "clarification" not in acts:
                     acts = {**acts, "clarification": checked[m.id]}
+                if m.id in fragments and "question" not in acts:
+                    acts = {**acts, "question": m.content.strip()}
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
@@ -755,4 +760,31 @@ def identity_checks(episode: Episode, ctxs: list[Context] | None = None) -> dict
                     and stems_of(last := _checked_clause(q)) & details and not _PRONOUN.search(last)
                     and not any(mn.found_in(last) for mn in mentions)):
                 out.setdefault(m.id, q)
+    return out
+
+
+# A guess's bare fragment ("legs", "wheels"): a yes/no question about a property with its "?" and
+# its verb dropped (SWBD-DAMSL qy, Purver's fragments), in a game where one side holds the one
+# answer and the other asks (privy.evaluators.mentions.answer_facts). Only the asking side's
+# one-word messages of three letters or more, not answering a question put to it, not a yes/no,
+# acknowledgement or agreement token nor an interjection.
+_ONE_WORD = re.compile(r"^\W*(?P<w>[^\W\d_]{3,})\W*$")
+_PARTICLE_ONLY = re.compile(rf"^\W*{_PARTICLE}\W*$", re.IGNORECASE)
+
+
+def fragment_questions(episode: Episode, ctxs: list[Context] | None = None) -> set[int]:
+    """Ids of the one-word fragments that ask (see above)."""
+    s = episode.scenario
+    facts = answer_facts(s)
+    if not facts:
+        return set()
+    holders = {h for fid in facts for h in s.fact(fid).holders}
+    out = set()
+    for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
+        if m.sender in holders or ctx.after_question or not _ONE_WORD.match(m.content):
+            continue
+        if (_ANSWER.search(m.content) or _ACK.search(m.content) or _CONFIRM.search(m.content)
+                or _PARTICLE_ONLY.match(m.content)):
+            continue  # a yes/no, an acknowledgement, an agreement or an interjection ("hmm", "lol")
+        out.add(m.id)
     return out

@@ -49,6 +49,7 @@ from privy.evaluators.grounding import (
     answer_confirmations,
     classify,
     context,
+    fragment_questions,
     identity_checks,
 )
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, numbers_in_words, told
@@ -277,12 +278,15 @@ def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
     confirmed = answer_confirmations(ep)  # a holder confirming a guess at the answer: used as is
     checked = identity_checks(ep)  # a check of a name just heard by a detail: used as is
+    fragments = fragment_questions(ep)  # the asker's bare fragment in a guessing game: used as is
     for m in ep.messages:
         acts = ref_classify(m.content, context(ep, m))
         if m.id in confirmed and "confirmation" not in acts:
             acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
         if m.id in checked and "clarification" not in acts:
             acts = {**acts, "clarification": checked[m.id]}
+        if m.id in fragments and "question" not in acts:
+            acts = {**acts, "question": m.content.strip()}
         for act, evidence in acts.items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))

@@ -150,3 +150,47 @@ def test_a_check_of_a_name_just_heard_by_a_detail_is_a_clarification(check: str)
 ])
 def test_near_misses_of_a_check_by_detail_stay_clean(first: str, check: str) -> None:
     assert _clarifications(first, check) == []
+
+
+GAME = """
+id: game
+title: twenty questions
+context: Oda picked one item; Ren asks yes/no questions and guesses.
+agents:
+  - {id: ren, name: Ren, goal: guess}
+  - {id: oda, name: Oda, goal: answer}
+facts:
+  - {id: items, text: "lantern, otter, tuba", holders: [ren, oda], mentions: []}
+  - {id: secret, text: "The secret item is the otter.", holders: [oda],
+     mentions: [{regex: '\\\\bit is the otter\\\\b'}]}
+task:
+  kind: answer
+  commitment: {verb: GUESS}
+  answer: otter
+  needed_facts: [secret]
+  committers: [ren]
+"""
+
+
+def _questions(*texts: str) -> list[int | None]:
+    ep = play(scenario(GAME), *texts)
+    return [f.message_id for f in asyncio.run(evaluators.evaluate(ep))["grounding_acts"].findings
+            if f.kind == "question"]
+
+
+def test_the_askers_bare_fragment_is_a_question() -> None:
+    """ "fur" from the side that asks, after a plain answer: a yes/no question with its "?" dropped."""
+    assert _questions("metal?", "no", "fur", "yes") == [0, 2]
+
+
+@pytest.mark.parametrize("third", ["ok", "hmm", "lol", "yes", "exactly", "42"])
+def test_near_misses_of_a_bare_fragment(third: str) -> None:
+    """An acknowledgement, an interjection, a yes, an agreement, a number: no fragment question."""
+    assert 2 not in _questions("metal?", "nope", third, "yes")
+
+
+def test_the_answerers_one_word_and_an_answer_to_a_question_are_no_fragment_questions() -> None:
+    # "fur?" asks; Oda's one-word answer "whiskers" holds the answer fact's side: not a question
+    assert _questions("fur?", "whiskers", "GUESS: otter") == [0]
+    # Ren's "actual fur" answers Oda's clarification question: an answer, not a question
+    assert _questions("fur", "fur as in real fur?", "actual", "yes") == [0, 1]
