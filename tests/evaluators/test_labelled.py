@@ -202,8 +202,8 @@ SEEN_TEST_BARS = {
         "acknowledgement": (0.98, 0.87), "confirmation": (0.95, 0.92), "success": (1.0, 1.0),
         "disclosure": (1.0, 0.98),
     },
-    # the fifth set, scored blind once before the fourth round (README), then read: bars at the
-    # fourth round's figures (floored)
+    # the fifth set, scored blind once with the third round's rules, then read for the fourth
+    # round: bars at the fourth round's figures (floored)
     "labelled_test3": {
         "clairvoyance": (0.93, 0.65), "hallucinated_common_ground": (1.0, 0.63),
         "premature_commitment": (0.85, 0.94), "question": (0.98, 0.97), "clarification": (0.95, 0.75),
