@@ -9,10 +9,11 @@ Rules, applied per sentence:
    :mod:`privy.evaluators.mentions`) none of those messages used ("As you said, your
    friends all studied at Yale" when no one had said Yale), or, in a deal, states the
    addressees' value of an item none of their messages had stated ("like you said, you
-   don't need the cups": :func:`privy.evaluators.deal_values.claims_about_addressee`). Or, in a deal,
-   the clause it attributes divides items ("since you said you'd give me the books", "as we
-   said, pens split 2-1") that no message from the addressees to the speaker (for "we", nor
-   the speaker's to them) had divided (:func:`privy.evaluators.deal_values.divided_items`). "As you told Quin, ..." is
+   don't need the cups": :func:`privy.evaluators.deal_values.claims_about_addressee`), or,
+   in a deal, the clause it attributes divides items ("since you said you'd give me the
+   books", "as we said, pens split 2-1") that no message from the addressees to the speaker
+   (for "we", nor the speaker's own to them) had divided
+   (:func:`privy.evaluators.deal_values.divided_items`; fourth round). "As you told Quin, ..." is
    checked the same way against what the addressees had sent Quin. When nothing said is
    misattributed, the talk itself is checked: one placed before the conversation ("as we
    agreed last week", "as you know from class"; the transcript is the whole conversation,

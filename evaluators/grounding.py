@@ -510,14 +510,12 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
 
 
 # An offer the last message heard made (LABELLING.md: a confirmation "explicitly confirms a shared
-# conclusion or decision"; SWBD-DAMSL aa, Agree/Accept, answers an "offer" or "suggestion", co /
-# sv^... in the coders' manual): a question, a proposed split or choice ("I'll take", "you get",
-# "let's", "how about", "give me ... and"), or a commitment line the sender may match.
+# conclusion or decision"; SWBD-DAMSL aa, Agree/Accept, is the answer to an offer or a suggestion):
+# a question, a proposed split or choice ("I'll take", "you get", "let's", "how about", "give me"),
+# or a commitment line the sender may match.
 _OFFER = re.compile(
     r"\?|\b(?:i['’]?ll take|i take|you take|u take|you get|u get|you keep|u keep|let['’]?s|how about|what about|"
     r"give me|i propose|my offer|deal\?)\b|^\s*[A-Z]{3,}\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
-
-
 _VERB = re.compile(r"\b[A-Z]{3,}\s*\**\s*:")  # a commitment line's verb, a deal's split too
 # SWBD-DAMSL aa (Agree/Accept) as an acceptance, not bk (a receipt: "ok", "got it", "great"): "I accept",
 # "fine by me", "works for me", "sounds fair", "very well", "+1", "lgtm" (chat's "looks good to me")
@@ -529,9 +527,9 @@ _ACCEPTS = re.compile(rf"{_OPEN}(?:i (?:can )?accept|accepted|fine (?:by|with) m
 def accepts_offer(text: str, previous: str) -> bool:
     """Does ``text`` accept what the last message heard offered and commit to it in the same message
     ("I accept. DEAL: ...", "fine by me. SELECT: Ivan", "+1. DECIDE: Blake")? Its opening sentence, before
-    the commitment line, is an acceptance (SWBD-DAMSL aa / bk: an acknowledgement token opening it, or a
-    clausal acceptance, not negated), and ``previous`` made an offer (_OFFER). An acceptance with a
-    commitment after no offer ("ok. DEAL: ...", opening a negotiation) is not scored as one."""
+    the commitment line, is an acceptance (_ACCEPTS, SWBD-DAMSL aa; a receipt such as "ok" is not one), not
+    negated nor asked, and ``previous`` made an offer (_OFFER). An acceptance with a commitment after no
+    offer (opening a negotiation) is not scored as one."""
     line = _VERB.search(text) if ":" in text else None
     if line is None or not previous or not _OFFER.search(previous):
         return False
