@@ -144,3 +144,23 @@ def claims_about_addressee(text: str, items: tuple[str, ...], verb: str = "DEAL"
         elif _CLAIMED_LOW.search(sentence):
             out.setdefault(named[0], "low")
     return out
+
+
+# A division of the items (who gets which), as proposed or claimed in words: "you'd give me the
+# books", "let me have every ball", "pens split 2-1", "I'll take the cups", "all 3 cups to me".
+# A value statement ("books 1, pens 2 for me") divides nothing. LABELLING.md: hallucinated common
+# ground is "a prior statement that did not happen"; a division no one proposed was not said.
+_DIVIDES = re.compile(r"\b(?:give|gives|giving|gave|let (?:me|you|u) have|split|splits|take|takes|taking|keep|keeps|"
+                      r"leave (?:me|you|u)|(?:all|both|the|every)\s+(?:\d+\s+)?\w+\s+(?:to|for) (?:me|you|u)\b)",
+                      re.IGNORECASE)
+
+
+def divided_items(text: str, items: tuple[str, ...], verb: str = "DEAL") -> set[str]:
+    """The items that a sentence of ``text`` proposes or claims a division of (:data:`_DIVIDES`), or that
+    a commitment line (``verb: item=n ...``) divides."""
+    out: set[str] = set()
+    for m in SENTENCE.finditer(text):
+        sentence = m.group(0)
+        if re.search(rf"\b{re.escape(verb)}\s*\**\s*:", sentence) or _DIVIDES.search(sentence):
+            out |= {i for i in items if _item_pattern(i).search(sentence)}
+    return out

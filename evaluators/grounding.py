@@ -60,6 +60,13 @@ The acts:
   (:func:`answer_confirmations`), more ``aa``/``ba``/``bk`` clausal forms ("suits me", "I'm
   with Ana", "that helps"), a negation before "but" not blocking the clause after it, and
   reprises of several words ("too cheap meaning ...?", "X, or Y?").
+- the fourth round (issue 16) kept three forms here that helped on two sets or more and lowered no
+  precision (README, "Fourth round of rules"): an acceptance (``aa``, "works for me", "I accept",
+  not a receipt such as "ok") committing to an offer just heard is a confirmation
+  (:func:`accepts_offer`); a short question checking a name just heard by one of its details
+  ("oxford grad?", "the one at Initech?") is a clarification (:func:`identity_checks`); the
+  asking side's bare one-word fragment in a guessing game ("legs") is a question
+  (:func:`fragment_questions`).
 - **answer** (``ny``/``nn``): a message that answers a question addressed to its sender
   (the last message delivered to the sender, with nothing sent by the sender since, asks
   something) and opens with "yes", "yeah", "yep", "mhm", "no", "nope", "sure", "right",
@@ -81,7 +88,7 @@ import re
 from dataclasses import dataclass
 
 from privy.evaluators.base import Finding, Score
-from privy.evaluators.mentions import answer_facts
+from privy.evaluators.mentions import answer_facts, detail_stems, stems_of
 from privy.evaluators.prefilter import lowered, needs
 from privy.evaluators.sentences import SENTENCE
 from privy.simulator.backends.base import Backend, ChatMessage, ChatRequest
@@ -496,10 +503,41 @@ def classify(text: str, after_question: bool = False, ctx: Context | None = None
                  and not _INFERENCE.search(sentence))
         for act, evidence in found.items():
             acts.setdefault(act, evidence)
-    if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or (
+    if "confirmation" not in acts and (restates_commitment(text, ctx.previous) or accepts_offer(text, ctx.previous) or (
             _AGREE_WITH.search(text) and _COMMIT_LINE.search(text))):
         acts["confirmation"] = text.strip()  # "I agree with Parker. DECIDE: Parker": agreeing while committing
     return _yes_confirms(acts)
+
+
+# An offer the last message heard made (LABELLING.md: a confirmation "explicitly confirms a shared
+# conclusion or decision"; SWBD-DAMSL aa, Agree/Accept, is the answer to an offer or a suggestion):
+# a question, a proposed split or choice ("I'll take", "you get", "let's", "how about", "give me"),
+# or a commitment line the sender may match.
+_OFFER = re.compile(
+    r"\?|\b(?:i['’]?ll take|i take|you take|u take|you get|u get|you keep|u keep|let['’]?s|how about|what about|"
+    r"give me|i propose|my offer|deal\?)\b|^\s*[A-Z]{3,}\s*\**\s*:", re.IGNORECASE | re.MULTILINE)
+_VERB = re.compile(r"\b[A-Z]{3,}\s*\**\s*:")  # a commitment line's verb, a deal's split too
+# SWBD-DAMSL aa (Agree/Accept) as an acceptance, not bk (a receipt: "ok", "got it", "great"): "I accept",
+# "fine by me", "works for me", "sounds fair", "very well", "+1", "lgtm" (chat's "looks good to me")
+_ACCEPTS = re.compile(rf"{_OPEN}(?:i (?:can )?accept|accepted|fine (?:by|with) me|works for me|suits me|"
+                      r"sounds (?:good|fair|great|right)|very well|\+1|lgtm|looks good to me|that['’]?s fair|"
+                      r"fair enough|happy with (?:that|it|this))(?!\w)", re.IGNORECASE)
+
+
+def accepts_offer(text: str, previous: str) -> bool:
+    """Does ``text`` accept what the last message heard offered and commit to it in the same message
+    ("I accept. DEAL: ...", "fine by me. SELECT: Ivan", "+1. DECIDE: Blake")? Its opening sentence, before
+    the commitment line, is an acceptance (_ACCEPTS, SWBD-DAMSL aa; a receipt such as "ok" is not one), not
+    negated nor asked, and ``previous`` made an offer (_OFFER). An acceptance with a commitment after no
+    offer (opening a negotiation) is not scored as one."""
+    line = _VERB.search(text) if ":" in text else None
+    if line is None or not previous or not _OFFER.search(previous):
+        return False
+    before = text[:line.start()]
+    first = next((s.group(0).strip() for s in SENTENCE.finditer(before) if re.search(r"\w", s.group(0))), "")
+    if not first or first.endswith("?") or _BLOCKED.search(first):
+        return False
+    return bool(_ACCEPTS.search(first))
 
 
 def _yes_confirms(acts: dict[str, str]) -> dict[str, str]:
@@ -613,11 +651,17 @@ class GroundingActs:
         counts = dict.fromkeys(ACTS, 0)
         ctxs = contexts(episode)
         confirmed = set() if self.backend else answer_confirmations(episode, ctxs)
+        checked: dict[int, str] = {} if self.backend else identity_checks(episode, ctxs)
+        fragments = set() if self.backend else fragment_questions(episode, ctxs)
         try:
             for m, ctx in zip(episode.messages, ctxs, strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
                 if m.id in confirmed and "confirmation" not in acts:
                     acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
+                if m.id in checked and "clarification" not in acts:
+                    acts = {**acts, "clarification": checked[m.id]}
+                if m.id in fragments and "question" not in acts:
+                    acts = {**acts, "question": m.content.strip()}
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
@@ -677,3 +721,68 @@ def affirms(text: str) -> bool:
             return False
         # an interjection first ("...how. yes", "omg. yes!"): the next sentence may hold the yes
     return False
+
+
+# A check of whom a name just heard refers to, by a detail of that person ("oxford grad?", "the one
+# at Initech?", "The climbing guy, right?"): Purver 2004's clarification of a referent, SWBD-DAMSL br.
+# A short question that is no wh- or yes/no question of its own, holding a distinctive word of a
+# fact (privy.evaluators.mentions.detail_stems), after a message that named a fact.
+_MAX_CHECK_WORDS = 8
+_PRONOUN = re.compile(r"\b(?:i|you|u|we|he|she|they|it)\b", re.IGNORECASE)  # a clause, not a fragment
+_TAG_CLAUSE = re.compile(r"^\W*(?:right|yeah|yes|no|eh|innit|isn['’]t (?:it|she|he)|correct)\W*$", re.IGNORECASE)
+
+
+def _checked_clause(question: str) -> str:
+    """The last clause of ``question`` that is not a tag ("The climbing one, right?": "The climbing one")."""
+    parts = _clauses(question)
+    while len(parts) > 1 and _TAG_CLAUSE.match(parts[-1]):
+        parts.pop()
+    return parts[-1] if parts else ""
+
+
+def identity_checks(episode: Episode, ctxs: list[Context] | None = None) -> dict[int, str]:
+    """Message id -> the sentence that checks a referent by one of its details (see above)."""
+    s = episode.scenario
+    details = frozenset().union(*detail_stems(s).values()) if s.facts else frozenset()
+    if not details:
+        return {}
+    mentions = [mn for f in s.facts for mn in f.mentions]
+    out: dict[int, str] = {}
+    for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
+        if "?" not in m.content or not ctx.previous or not any(mn.found_in(ctx.previous) for mn in mentions):
+            continue
+        for sm in SENTENCE.finditer(m.content):
+            q = sm.group(0).strip()
+            if (q.endswith("?") and len(q.split()) <= _MAX_CHECK_WORDS and not re.search(r"\d", q)
+                    and not any(_OPENS_QUESTION.match(c) for c in _clauses(q)) and not _INFERENCE.search(q)
+                    and stems_of(last := _checked_clause(q)) & details and not _PRONOUN.search(last)
+                    and not any(mn.found_in(last) for mn in mentions)):
+                out.setdefault(m.id, q)
+    return out
+
+
+# A guess's bare fragment ("legs", "wheels"): a yes/no question about a property with its "?" and
+# its verb dropped (SWBD-DAMSL qy, Purver's fragments), in a game where one side holds the one
+# answer and the other asks (privy.evaluators.mentions.answer_facts). Only the asking side's
+# one-word messages of three letters or more, not answering a question put to it, not a yes/no,
+# acknowledgement or agreement token nor an interjection.
+_ONE_WORD = re.compile(r"^\W*(?P<w>[^\W\d_]{3,})\W*$")
+_PARTICLE_ONLY = re.compile(rf"^\W*{_PARTICLE}\W*$", re.IGNORECASE)
+
+
+def fragment_questions(episode: Episode, ctxs: list[Context] | None = None) -> set[int]:
+    """Ids of the one-word fragments that ask (see above)."""
+    s = episode.scenario
+    facts = answer_facts(s)
+    if not facts:
+        return set()
+    holders = {h for fid in facts for h in s.fact(fid).holders}
+    out = set()
+    for m, ctx in zip(episode.messages, ctxs or contexts(episode), strict=True):
+        if m.sender in holders or ctx.after_question or not _ONE_WORD.match(m.content):
+            continue
+        if (_ANSWER.search(m.content) or _ACK.search(m.content) or _CONFIRM.search(m.content)
+                or _PARTICLE_ONLY.match(m.content)):
+            continue  # a yes/no, an acknowledgement, an agreement or an interjection ("hmm", "lol")
+        out.add(m.id)
+    return out

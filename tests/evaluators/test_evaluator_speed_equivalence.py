@@ -27,7 +27,15 @@ from privy import evaluators
 from privy.evaluators.base import Finding, Score
 from privy.evaluators.clairvoyance import _blind_guesses, _deal_claims, _unheard_details
 from privy.evaluators.commitment import PrematureCommitment, _unsure
-from privy.evaluators.common_ground import _ASKED, _SELF, _TOLD_OTHER, ATTRIBUTION, SHARED, HallucinatedCommonGround
+from privy.evaluators.common_ground import (
+    _ASKED,
+    _SELF,
+    _TOLD_OTHER,
+    ATTRIBUTION,
+    SHARED,
+    HallucinatedCommonGround,
+    _attributed,
+)
 from privy.evaluators.common_ground import named_attribution as NAMED
 from privy.evaluators.exchange import _answer_named, deal_statements
 from privy.evaluators.grounding import (
@@ -41,6 +49,8 @@ from privy.evaluators.grounding import (
     answer_confirmations,
     classify,
     context,
+    fragment_questions,
+    identity_checks,
 )
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, numbers_in_words, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
@@ -204,6 +214,12 @@ def ref_common_ground(ep: Episode) -> Score:
                     out += [Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
                                     reason=f"{text.strip()!r}: attributes a value of {item} to the others, "
                                     f"who never stated it to {names[m.sender]}") for item in values]
+                    unoffered = HallucinatedCommonGround._unoffered_division(  # the deal rule: used as is
+                        real, _attributed(text[attribution.end():]), heard, m, partners, attribution.group(0))
+                    if unoffered:
+                        out.append(Finding(kind="hallucinated_common_ground", message_id=m.id, agent=m.sender,
+                                           reason=f"{text.strip()!r}: attributes a division of "
+                                           f"{', '.join(unoffered)} that no message between them had proposed"))
                 if len(out) == start:
                     out += HallucinatedCommonGround()._prior_talk(real, m, text, heard,
                                                                   [names[p] for p in sorted(partners)])
@@ -261,10 +277,16 @@ def ref_classify(text: str, ctx: Context) -> dict[str, str]:
 def ref_grounding(ep: Episode) -> Score:
     findings, counts = [], dict.fromkeys(ACTS, 0)
     confirmed = answer_confirmations(ep)  # a holder confirming a guess at the answer: used as is
+    checked = identity_checks(ep)  # a check of a name just heard by a detail: used as is
+    fragments = fragment_questions(ep)  # the asker's bare fragment in a guessing game: used as is
     for m in ep.messages:
         acts = ref_classify(m.content, context(ep, m))
         if m.id in confirmed and "confirmation" not in acts:
             acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
+        if m.id in checked and "clarification" not in acts:
+            acts = {**acts, "clarification": checked[m.id]}
+        if m.id in fragments and "question" not in acts:
+            acts = {**acts, "question": m.content.strip()}
         for act, evidence in acts.items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
@@ -320,7 +342,8 @@ async def reference(ep: Episode) -> dict[str, Score]:
 
 PHRASES = ["As you said, ", "you MENTIONED ", "We both know ", "Our mutual friend is ", "As we all know, ",
            "like you said ", "Do you mean ", "Which one? ", "OK. ", "Got it, ", "Yes, ", "Exactly. ", "Sorry? ",
-           "Thanks! ", "I see. ", "Right, ", "as we discussed ", "you already told me ", "", "", ""]
+           "Thanks! ", "I see. ", "Right, ", "as we discussed ", "you already told me ",
+           "since you said you'd give me the ", "", "", ""]
 # letters that fold to ASCII ones under re.IGNORECASE (Kelvin sign, long s, dotted I), and others
 ODD = ["\u212a", "\u017f", "\u0130", "é", "ß", "–"]
 

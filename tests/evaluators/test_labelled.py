@@ -24,6 +24,7 @@ from helpers import DATA
 from helpers.labelled import (
     EPISODE_KINDS,
     EVALUATOR_OF,
+    EVERY_SET,
     HELDOUT_DIR,
     LABELLED_DIR,
     LABELS,
@@ -173,7 +174,9 @@ DEV_BARS = {
     # 30/5/34: this set labels every "yes" answering a yes/no question a confirmation; labelled_test
     # and LABELLING.md's definition (a confirmation is of a shared conclusion or decision) do not,
     # and the rules follow the latter (issue 16: "yes" read as a confirmation was a known fault)
-    "confirmation": (0.88, 0.48),  # 31/4/33 (third round: a bare yes committing to the value heard)
+    # 33/4/31 (fourth round, raised from 0.88 / 0.48: an acceptance that commits to an offer just heard,
+    # "works for me. DEAL: ...")
+    "confirmation": (0.89, 0.51),
     "success": (1.0, 1.0),
     "disclosure": (0.99, 0.99),  # 140/1/1
 }
@@ -182,18 +185,30 @@ DEV_BARS = {
 # labelled_test/ and labelled_test2/ were test sets, each scored once blind (README); both have
 # since been read for the third round of rules, so they are development sets too, with bars at
 # what the third round measured (floored; no bar above it) so that a change that loses ground fails.
+# Fourth round: hallucinated common ground raised on labelled_test (0.85 -> 0.92 recall) and
+# labelled_test2 (0.93 -> 1.0) by an attributed division of items that no one had proposed, and
+# clarification on labelled_test (0.88 -> 0.94 recall) by a check of a name just heard by a detail;
+# question on labelled_test2 (0.97 -> 0.99 recall) by the asker's bare fragment in a guessing game.
 SEEN_TEST_BARS = {
     "labelled_test": {
-        "clairvoyance": (0.93, 1.0), "hallucinated_common_ground": (0.92, 0.85),
-        "premature_commitment": (0.89, 0.92), "question": (0.97, 1.0), "clarification": (1.0, 0.88),
+        "clairvoyance": (0.93, 1.0), "hallucinated_common_ground": (0.92, 0.92),
+        "premature_commitment": (0.89, 0.92), "question": (0.97, 1.0), "clarification": (1.0, 0.94),
         "acknowledgement": (0.95, 0.96), "confirmation": (0.94, 0.92), "success": (1.0, 1.0),
         "disclosure": (0.99, 0.97),
     },
     "labelled_test2": {
-        "clairvoyance": (1.0, 0.84), "hallucinated_common_ground": (1.0, 0.93),
-        "premature_commitment": (0.96, 1.0), "question": (0.99, 0.97), "clarification": (0.94, 0.84),
+        "clairvoyance": (1.0, 0.84), "hallucinated_common_ground": (1.0, 1.0),
+        "premature_commitment": (0.96, 1.0), "question": (0.99, 0.99), "clarification": (0.94, 0.84),
         "acknowledgement": (0.98, 0.87), "confirmation": (0.95, 0.92), "success": (1.0, 1.0),
         "disclosure": (1.0, 0.98),
+    },
+    # the fifth set, scored blind once with the third round's rules, then read for the fourth
+    # round: bars at the fourth round's figures (floored)
+    "labelled_test3": {
+        "clairvoyance": (0.93, 0.65), "hallucinated_common_ground": (1.0, 0.63),
+        "premature_commitment": (0.85, 0.94), "question": (0.98, 0.97), "clarification": (0.95, 0.75),
+        "acknowledgement": (0.93, 0.55), "confirmation": (0.87, 0.52), "success": (1.0, 1.0),
+        "disclosure": (0.99, 0.97),
     },
 }
 
@@ -254,6 +269,11 @@ def test_the_table_command_takes_a_folder_and_a_style() -> None:
     compare = main(["--compare"]).splitlines()
     assert "labelled/ (" in compare[0] and "labelled_heldout/ (" in compare[0] and "unlike privy (" in compare[0]
     assert len([line for line in compare if line.startswith("| ") and "---" not in line]) == 1 + len(LABELS) + 2
+    every = main(["--every-set"]).splitlines()
+    assert all(f"{d}/ (" in every[0] for d in EVERY_SET)
+    assert len([line for line in every if line.startswith("| ") and "---" not in line]) == 1 + len(LABELS) + 2
+    unlike = main(["--every-set", "--style", "unlike"]).splitlines()[0]
+    assert "labelled_test3/, unlike (76 episodes" in unlike and "labelled/, unlike (0 episodes" in unlike
 
 
 # --- the figures ----------------------------------------------------------------------

@@ -57,6 +57,8 @@ from privy.simulator.transcript import Line, replay
 LABELLED_DIR = DATA / "labelled"
 HELDOUT_DIR = DATA / "labelled_heldout"
 TEST_DIR = DATA / "labelled_test"
+# every labelled set, oldest first (``--every-set``)
+EVERY_SET = ("labelled", "labelled_heldout", "labelled_test", "labelled_test2", "labelled_test3")
 
 Label = Literal[
     "clairvoyance", "hallucinated_common_ground", "premature_commitment",
@@ -338,7 +340,8 @@ def disagreements(cases: list[Case], label: str) -> list[tuple[Case, str]]:
 
 
 def main(argv: list[str]) -> str:
-    """``python -m helpers.labelled [FOLDER] [--style privy|unlike] [--counts] [--misses N] [--compare]``."""
+    """``python -m helpers.labelled [FOLDER] [--style privy|unlike] [--counts] [--misses N] [--compare]
+    [--every-set]``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m helpers.labelled")
@@ -348,7 +351,13 @@ def main(argv: list[str]) -> str:
     parser.add_argument("--misses", type=int, default=0, metavar="N", help="also list N disagreements per label")
     parser.add_argument("--compare", action="store_true",
                         help="the two development sets and the unlike-privy part of the second side by side")
+    parser.add_argument("--every-set", action="store_true",
+                        help="every labelled set side by side (the leave-one-set-out check of a rule change)")
     args = parser.parse_args(argv)
+    if args.every_set:
+        return comparison_table([(f"{d}/" + (f", {args.style}" if args.style else ""),
+                                  [i for i in load_all(DATA / d) if args.style is None or i.style == args.style])
+                                 for d in EVERY_SET])
     if args.compare:
         heldout = load_all(HELDOUT_DIR)
         return comparison_table([("labelled/", load_all(LABELLED_DIR)), ("labelled_heldout/", heldout),
