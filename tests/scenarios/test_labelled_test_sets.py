@@ -1,4 +1,4 @@
-"""The held-out labelled sets (``labelled_test/``, ``labelled_test2/``, ``labelled_test3/``) load and replay.
+"""The held-out labelled sets (``labelled_test/`` to ``labelled_test4/``) load and replay.
 
 Each replays to the outcome its ``expect`` says, under the task rules.
 
@@ -18,7 +18,9 @@ from privy.simulator.env import PrivyEnv
 
 TEST2_DIR = TEST_DIR.parent / "labelled_test2"
 TEST3_DIR = TEST_DIR.parent / "labelled_test3"
-SETS = {"labelled_test": TEST_DIR, "labelled_test2": TEST2_DIR, "labelled_test3": TEST3_DIR}
+TEST4_DIR = TEST_DIR.parent / "labelled_test4"
+SETS = {"labelled_test": TEST_DIR, "labelled_test2": TEST2_DIR, "labelled_test3": TEST3_DIR,
+        "labelled_test4": TEST4_DIR}
 FILES = [p for d in SETS.values() for p in labelled_files(d)]
 FAMILIES = {"mutual_friends", "hidden_profile", "deal_or_no_deal", "twenty_questions", "tutoring"}
 
@@ -34,7 +36,8 @@ def test_each_set_is_large_mixed_and_covers_every_family(folder: Path) -> None:
     assert any(lm.recipients is not None for i in items for lm in i.messages)
 
 
-@pytest.mark.parametrize("folder", [TEST2_DIR, TEST3_DIR], ids=["labelled_test2", "labelled_test3"])
+@pytest.mark.parametrize("folder", [TEST2_DIR, TEST3_DIR, TEST4_DIR],
+                         ids=["labelled_test2", "labelled_test3", "labelled_test4"])
 def test_every_scenario_file_of_a_set_is_used(folder: Path) -> None:
     scenarios = {p.name for p in (folder / "scenarios").glob("*.yaml")}
     assert scenarios  # the set ships its own scenarios
