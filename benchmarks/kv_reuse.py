@@ -13,7 +13,10 @@ falls on all of them alike:
 - ``on, 64``: batches of at most 64 tokens;
 - ``on, 1 thread``: the default with ``n_threads=1``.
 
-The transcripts (every call's output, every message, the outcome) of each variant are
+The variants share the process's one loaded model and its context, so before each episode
+the context is marked as holding nothing reusable: no variant resumes the prompts another
+variant just evaluated (each keeps its own saved prompts, as one run would). The
+transcripts (every call's output, every message, the outcome) of each variant are
 compared with ``before``'s. ``--probes``: also the ``on`` variant with a belief probe
 before every turn, for the cost of a probe against a turn.
 
@@ -32,6 +35,7 @@ from typing import Any
 from benchmarks.common import ROOT, Row, verdict
 from privy.bench.suite import load_grid
 from privy.simulator.backends.llama import LlamaBackend, _prompt_tokens_evaluated
+from privy.simulator.backends.llama_blocks import set_held
 from privy.simulator.episode import Episode
 from privy.simulator.probes import ProbeSettings
 from privy.simulator.runner import run_episode
@@ -44,8 +48,6 @@ class Before(LlamaBackend):
 
     def _run(self, slot: Any, messages: list[Any], request: Any, temperature: float) -> tuple[dict[str, Any], int]:
         from privy.simulator.backends.llama import _grammar
-        from privy.simulator.backends.llama_blocks import set_held
-
         slot.llm.reset()
         set_held(slot.llm, None)  # what it leaves in the shared context was not batched by content
         before = _prompt_tokens_evaluated(slot.llm)
@@ -89,6 +91,7 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
         for name in names:
             b = made[name]
             settings = ProbeSettings(every=1, final=False) if name == "on + probes" else None
+            set_held(b._llm, None)  # the variants share the loaded model's context: none resumes another's prompts
             t0 = time.perf_counter()
             ep = asyncio.run(run_episode(s, cell.mode, b, cell.seed, probes=settings))
             wall[name] += time.perf_counter() - t0
