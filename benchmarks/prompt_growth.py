@@ -177,7 +177,7 @@ def run(turns_list: list[int], model_turns_n: int) -> tuple[list[Row], dict[str,
 
     rows.append(Row("3 prompts", f"omniscient growth {lo} -> {hi} turns (tokens ~ turns^k)",
                     f"sent k={omni_k('tokens_sent'):.2f}; "
-                    f"evaluated with blocks reused k={omni_k('evaluated_blocks'):.2f}",
+                    f"evaluated when resumed k={omni_k('evaluated_blocks'):.2f}",
                     "", "evaluated per episode k <= 1.2 (linear)", verdict(omni_k("evaluated_blocks") <= 1.2)))
     kept = min(c["prefix_kept"] for c in counts.values())
     rows.append(Row("3 prompts", "stable prefix: share of an agent's previous prompt its next prompt keeps",
