@@ -625,6 +625,20 @@ def llm_acts(data: dict[str, object], ctx: Context) -> dict[str, str]:
     return acts
 
 
+def with_episode_acts(m: Message, acts: dict[str, str], confirmed: set[int], checked: dict[int, str],
+                      fragments: set[int]) -> dict[str, str]:
+    """``acts`` of message ``m`` with the acts only the episode shows: a holder confirming a guess
+    (:func:`answer_confirmations`), a check of a name just heard (:func:`identity_checks`), the
+    asker's bare fragment in a guessing game (:func:`fragment_questions`)."""
+    if m.id in confirmed and "confirmation" not in acts:
+        acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
+    if m.id in checked and "clarification" not in acts:
+        acts = {**acts, "clarification": checked[m.id]}
+    if m.id in fragments and "question" not in acts:
+        acts = {**acts, "question": m.content.strip()}
+    return acts
+
+
 class GroundingActs:
     """Rates of grounding acts per turn; rule-based, or LLM-judged with a ``backend``."""
 
@@ -656,12 +670,7 @@ class GroundingActs:
         try:
             for m, ctx in zip(episode.messages, ctxs, strict=True):
                 acts = await self._llm_acts(m.content, ctx) if self.backend else classify(m.content, ctx=ctx)
-                if m.id in confirmed and "confirmation" not in acts:
-                    acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
-                if m.id in checked and "clarification" not in acts:
-                    acts = {**acts, "clarification": checked[m.id]}
-                if m.id in fragments and "question" not in acts:
-                    acts = {**acts, "question": m.content.strip()}
+                acts = with_episode_acts(m, acts, confirmed, checked, fragments)
                 for act, evidence in acts.items():
                     counts[act] += 1
                     findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))

@@ -45,12 +45,12 @@ from privy.evaluators.grounding import (
     ACTS,
     Context,
     Gates,
-    _yes_confirms,
     answer_confirmations,
     classify,
     context,
     fragment_questions,
     identity_checks,
+    with_episode_acts,
 )
 from privy.evaluators.ledger import _SCANS, Ledger, confirmed, find_all, numbers_in_words, told
 from privy.evaluators.mentions import answer_facts, detail_stems, details_found, partial_names, stems_of
@@ -280,13 +280,7 @@ def ref_grounding(ep: Episode) -> Score:
     checked = identity_checks(ep)  # a check of a name just heard by a detail: used as is
     fragments = fragment_questions(ep)  # the asker's bare fragment in a guessing game: used as is
     for m in ep.messages:
-        acts = ref_classify(m.content, context(ep, m))
-        if m.id in confirmed and "confirmation" not in acts:
-            acts = _yes_confirms({**acts, "confirmation": m.content.strip()})
-        if m.id in checked and "clarification" not in acts:
-            acts = {**acts, "clarification": checked[m.id]}
-        if m.id in fragments and "question" not in acts:
-            acts = {**acts, "question": m.content.strip()}
+        acts = with_episode_acts(m, ref_classify(m.content, context(ep, m)), confirmed, checked, fragments)
         for act, evidence in acts.items():
             counts[act] += 1
             findings.append(Finding(kind=act, message_id=m.id, agent=m.sender, reason=evidence))
