@@ -234,9 +234,12 @@ def eval_prompt(llm: Any, tokens: list[int], block: int, start: Prefix | None,
     keep = start.resumable(tokens, end_set, block) if start is not None else 0
     if saved is not None:
         better, p = saved.best(tokens, end_set, block)
-        if better > keep and p is not None and _restore(llm, p):
-            keep = better
-            saved.restored += 1
+        if better > keep and p is not None:
+            if _restore(llm, p):
+                keep = better
+                saved.restored += 1
+            else:
+                keep = 0  # the failed restore cleared the context: nothing it held is left
     llm.n_tokens = keep  # Llama.eval drops the cache from n_tokens on, then appends
     llm._ctx.kv_cache_seq_rm(-1, keep, -1)
     begin = keep
