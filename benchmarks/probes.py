@@ -27,13 +27,14 @@ SCENARIO = ROOT / "scenarios" / "examples" / "hidden_profile" / "hidden_profile_
 GOAL = 1.5
 
 
-def run(seeds: int, turns: int, path: Path = SCENARIO, final: bool = True) -> tuple[list[Row], dict[str, Any]]:
+def run(seeds: int, turns: int, path: Path = SCENARIO, final: bool = True,
+        facts: int = 1) -> tuple[list[Row], dict[str, Any]]:
     from privy.simulator.backends.llama import LlamaBackend
 
     s = load_scenario(path)
     s = s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": turns})})
     backend = LlamaBackend()
-    settings = ProbeSettings(every=1, facts=1, final=final)
+    settings = ProbeSettings(every=1, facts=facts, final=final)
     asyncio.run(run_episode(s, Mode.AGENTS, backend, 10_000))  # load and warm the model
     plain_s = probed_s = probe_s = final_s = 0.0
     probes = identical = 0
@@ -55,7 +56,7 @@ def run(seeds: int, turns: int, path: Path = SCENARIO, final: bool = True) -> tu
     ratio = probed_s / plain_s
     n_options = len(s.task.options)
     case = (f"{n_options}-option decide, {len(s.agents)} agents, {turns} turns, {seeds} seed(s), "
-            f"{'with' if final else 'without'} final probes")
+            f"{facts} knowledge question(s) per other agent, {'with' if final else 'without'} final probes")
     rows = [Row("7 probes", f"run time with probes every turn / without ({case})",
                 f"{plain_s:.1f} s -> {probed_s:.1f} s ({probes} probes, {probe_s:.1f} s in them, {final_s:.1f} s "
                 "in the final ones)",
@@ -64,4 +65,4 @@ def run(seeds: int, turns: int, path: Path = SCENARIO, final: bool = True) -> tu
                 verdict(identical == seeds))]
     return rows, {"seeds": per_seed, "plain_s": plain_s, "probed_s": probed_s, "probe_s": probe_s,
                   "final_probe_s": final_s, "ratio": ratio, "final": final,
-                  "scenario": str(path.relative_to(ROOT)), "turns": turns}
+                  "scenario": str(path.relative_to(ROOT)), "turns": turns, "facts": facts}

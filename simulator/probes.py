@@ -4,8 +4,10 @@ A probe is the request that wrote the agent's turn (its prompt in ``agents`` mod
 controller's prompt "as" that agent in ``mindreaders``/``omniscient``), plus one fixed
 probe question; the backend scores each hypothesis as the reply
 (:meth:`score_options`, an optional backend method, found through wrappers by
-:func:`scorer_of`). The probe's request is a new object: nothing is appended to any
-agent's context, and probes are kept in ``Episode.probes``, never in ``calls``.
+:func:`scorer_of`; a backend that also has ``score_options_many`` gets all the questions
+of one probe at once, which the embedded model scores in one batch). The probe's request
+is a new object: nothing is appended to any agent's context, and probes are kept in
+``Episode.probes``, never in ``calls``.
 
 Two kinds of question per probe:
 
@@ -39,8 +41,9 @@ class ProbeSettings(BaseModel):
 
     every: int = Field(ge=1, description="Probe at turns 0, k, 2k, ... (the speaker of that turn).")
     facts: int = Field(default=1, ge=0, description="Knowledge questions per probe (about the agent's own facts).")
-    final: bool = Field(default=True, description="Also probe every agent after the last message (each costs a "
-                                                  "whole prompt on the embedded model: no KV state to reuse).")
+    final: bool = Field(default=True, description="Also probe every agent after the last message (on the "
+                                                  "embedded model each resumes from the agent's last prompt, "
+                                                  "saved, and evaluates what came after it).")
 
 
 class OptionScores(BaseModel):
@@ -76,17 +79,30 @@ class Scorer(Protocol):
     async def __call__(self, request: ChatRequest, options: Sequence[str]) -> OptionScores: ...
 
 
-def scorer_of(backend: Any) -> Scorer | None:
-    """``backend.score_options``, or that of the backend it wraps (retry, cache, limit); None if none has it."""
+class ManyScorer(Protocol):
+    async def __call__(self, requests: Sequence[ChatRequest],
+                       options: Sequence[Sequence[str]]) -> list[OptionScores]: ...
+
+
+def _scoring(backend: Any) -> Any:
+    """The backend (``backend`` or one it wraps: retry, cache, limit) that has ``score_options``; None if none has."""
     b = backend
     for _ in range(16):
-        if b is None:
-            return None
-        score = getattr(b, "score_options", None)
-        if score is not None:
-            return score  # type: ignore[no-any-return]
+        if b is None or getattr(b, "score_options", None) is not None:
+            return b
         b = getattr(b, "inner", None)
     return None
+
+
+def scorer_of(backend: Any) -> Scorer | None:
+    """``backend.score_options``, or that of the backend it wraps (retry, cache, limit); None if none has it."""
+    b = _scoring(backend)
+    return b.score_options if b is not None else None  # type: ignore[no-any-return]
+
+
+def many_scorer_of(backend: Any) -> ManyScorer | None:
+    """The same backend's ``score_options_many`` (several questions scored together), if it has one."""
+    return getattr(_scoring(backend), "score_options_many", None)
 
 
 def probe_line(question: str, options: Sequence[str]) -> ChatMessage:
@@ -121,38 +137,89 @@ def knowledge_questions(scenario: Scenario, agent: str, n: int) -> list[tuple[st
             for other in scenario.agent_ids if other != agent for f in own]
 
 
+class _Question(BaseModel):
+    """A probe to ask: the :class:`Probe` fields known before scoring."""
+
+    kind: ProbeKind
+    question: str
+    options: list[str]
+    truth: int | None = None
+    about: str | None = None
+    fact_id: str | None = None
+
+
+def _checked(got: Any, options: Sequence[str]) -> OptionScores:
+    out = got if isinstance(got, OptionScores) else OptionScores.model_validate(got, from_attributes=True)
+    if len(out.logprobs) != len(options):
+        raise ValueError(f"{len(out.logprobs)} scores for {len(options)} options")
+    return out
+
+
+def _probe(q: _Question, out: OptionScores | None, error: str | None, *, turn: int, agent: str, final: bool,
+           latency_s: float) -> Probe:
+    return Probe(turn=turn, agent=agent, kind=q.kind, question=q.question, hypotheses=q.options, truth=q.truth,
+                 about=q.about, fact_id=q.fact_id, logprobs=normalise(out.logprobs) if out else None,
+                 method=out.method if out else None, final=final,
+                 prompt_tokens=out.prompt_tokens if out else None,
+                 evaluated_tokens=out.evaluated_tokens if out else None, latency_s=latency_s, error=error)
+
+
+def _error(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
 async def ask(score: Scorer, request: ChatRequest, *, turn: int, agent: str, kind: ProbeKind, question: str,
               options: Sequence[str], truth: int | None = None, about: str | None = None,
               fact_id: str | None = None, final: bool = False) -> Probe:
     """Score ``options`` after ``request`` + the probe question; a failure is recorded, never raised."""
+    q = _Question(kind=kind, question=question, options=list(options), truth=truth, about=about, fact_id=fact_id)
     t0 = time.perf_counter()
     out: OptionScores | None = None
     error = None
     try:
-        got = await score(probe_request(request, question, options), list(options))
-        out = got if isinstance(got, OptionScores) else OptionScores.model_validate(got, from_attributes=True)
-        if len(out.logprobs) != len(options):
-            raise ValueError(f"{len(out.logprobs)} scores for {len(options)} options")
+        out = _checked(await score(probe_request(request, question, options), list(options)), options)
     except Exception as err:  # a probe never ends an episode
-        error, out = f"{type(err).__name__}: {err}", None
-    return Probe(turn=turn, agent=agent, kind=kind, question=question, hypotheses=list(options), truth=truth,
-                 about=about, fact_id=fact_id, logprobs=normalise(out.logprobs) if out else None,
-                 method=out.method if out else None, final=final,
-                 prompt_tokens=out.prompt_tokens if out else None,
-                 evaluated_tokens=out.evaluated_tokens if out else None,
-                 latency_s=time.perf_counter() - t0, error=error)
+        error = _error(err)
+    return _probe(q, out, error, turn=turn, agent=agent, final=final, latency_s=time.perf_counter() - t0)
+
+
+async def ask_many(many: ManyScorer, request: ChatRequest, questions: Sequence[_Question], *, turn: int,
+                   agent: str, final: bool = False) -> list[Probe]:
+    """Every question of ``questions`` scored in one call; each probe's latency is an equal share of its time."""
+    t0 = time.perf_counter()
+    outs: list[OptionScores | None] = [None] * len(questions)
+    errors: list[str | None] = [None] * len(questions)
+    try:
+        got = await many([probe_request(request, q.question, q.options) for q in questions],
+                         [q.options for q in questions])
+        if len(got) != len(questions):
+            raise ValueError(f"{len(got)} answers for {len(questions)} questions")
+        for i, (g, q) in enumerate(zip(got, questions, strict=True)):
+            try:
+                outs[i] = _checked(g, q.options)
+            except Exception as err:
+                errors[i] = _error(err)
+    except Exception as err:  # a probe never ends an episode
+        errors = [_error(err)] * len(questions)
+    share = (time.perf_counter() - t0) / max(1, len(questions))
+    return [_probe(q, out, error, turn=turn, agent=agent, final=final, latency_s=share)
+            for q, out, error in zip(questions, outs, errors, strict=True)]
 
 
 async def probe_agent(score: Scorer, request: ChatRequest, scenario: Scenario, hyps: Hypotheses | None,
-                      settings: ProbeSettings, *, turn: int, final: bool = False) -> list[Probe]:
-    """Every probe of one agent from the view ``request`` was built from."""
+                      settings: ProbeSettings, *, turn: int, final: bool = False,
+                      many: ManyScorer | None = None) -> list[Probe]:
+    """Every probe of one agent from the view ``request`` was built from (all in one call with ``many``)."""
     agent = request.speaker
     assert agent is not None
-    out = []
+    questions = []
     if hyps is not None:
-        out.append(await ask(score, request, turn=turn, agent=agent, kind="belief", question=hyps.question,
-                             options=hyps.options, truth=hyps.truth, final=final))
-    for other, fact_id, question in knowledge_questions(scenario, agent, settings.facts):
-        out.append(await ask(score, request, turn=turn, agent=agent, kind="knowledge", question=question,
-                             options=YES_NO, about=other, fact_id=fact_id, final=final))
-    return out
+        questions.append(_Question(kind="belief", question=hyps.question, options=list(hyps.options),
+                                   truth=hyps.truth))
+    questions += [_Question(kind="knowledge", question=question, options=list(YES_NO), about=other,
+                            fact_id=fact_id)
+                  for other, fact_id, question in knowledge_questions(scenario, agent, settings.facts)]
+    if many is not None and questions:
+        return await ask_many(many, request, questions, turn=turn, agent=agent, final=final)
+    return [await ask(score, request, turn=turn, agent=agent, kind=q.kind, question=q.question, options=q.options,
+                      truth=q.truth, about=q.about, fact_id=q.fact_id, final=final) for q in questions]

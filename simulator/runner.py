@@ -32,7 +32,7 @@ from privy.simulator.modes import (
     turn_moves,
 )
 from privy.simulator.moves import EMPTY, parse_move
-from privy.simulator.probes import Probe, ProbeSettings, probe_agent, scorer_of
+from privy.simulator.probes import Probe, ProbeSettings, many_scorer_of, probe_agent, scorer_of
 from privy.simulator.prompts import AgentPrompts
 from privy.simulator.scenario import Scenario
 from privy.simulator.seat import SeatListener
@@ -275,7 +275,7 @@ class _Prober:
             return
         t0 = time.perf_counter()
         self.log += await probe_agent(score, req, self.scenario, self.hyps[req.speaker], self.settings,
-                                      turn=turn, final=final)
+                                      turn=turn, final=final, many=many_scorer_of(writer))
         self.seconds += time.perf_counter() - t0
 
     async def probe(self, env: PrivyEnv, agent: str, prompts: AgentPrompts, final: bool) -> None:

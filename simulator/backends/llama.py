@@ -39,6 +39,8 @@ from privy.simulator.backends.llama_blocks import (
     prompt_tokens,
     set_held,
 )
+from privy.simulator.backends.llama_grammar import FIRST, set_first
+from privy.simulator.backends.llama_grammar import install as install_top_grammar
 
 if TYPE_CHECKING:
     from privy.simulator.probes import OptionScores
@@ -71,11 +73,37 @@ def default_model_path() -> Path:
     return Path(str(dist.locate_file(_GGUF)))
 
 
+#: sequences a context holds at once: the prompt (sequence 0) and the options probes score side by side
+SEQUENCES = 32
+
+
 def _load(path: Path, n_ctx: int, n_threads: int) -> Any:
     check_gguf(path)
     from llama_cpp import Llama
 
-    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0)
+    llm = _widen(Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False, seed=0))
+    install_top_grammar(llm)
+    return llm
+
+
+def _widen(llm: Any) -> Any:
+    """``llm`` with a context of :data:`SEQUENCES` sequences in one KV cache (llama-cpp-python makes one of 1).
+
+    The prompt stays in sequence 0; probes put each option in a sequence of its own, all
+    evaluated in one batch (:func:`score_many`). A sequence that shares the prompt's
+    cells costs no copy of them.
+    """
+    import contextlib
+
+    from llama_cpp import _internals
+
+    llm.context_params.n_seq_max = SEQUENCES
+    llm.context_params.kv_unified = True  # one cache for all: the options read the prompt's cells
+    old = llm._ctx
+    llm._ctx = llm._stack.enter_context(contextlib.closing(
+        _internals.LlamaContext(model=llm._model, params=llm.context_params, verbose=False)))
+    old.close()
+    return llm
 
 
 def check_gguf(path: Path) -> None:
@@ -164,6 +192,10 @@ class LlamaBackend:
             agent's legal moves, see :mod:`privy.simulator.moves`), so that each turn is one
             legal move (default on; ``constrained: false`` lets the model write anything).
             ``response_format``, when set, takes precedence.
+        grammar_first: test the grammar on this many of the most likely tokens first, and on
+            the whole vocabulary only when too few of them are legal
+            (:mod:`privy.simulator.backends.llama_grammar`; the same tokens, several times
+            faster); 0: on the whole vocabulary at every token, as llama-cpp-python does.
 
     ``prompt_tokens_sent`` and ``prompt_tokens_evaluated`` count, over this backend's
     calls, the prompt tokens requested and those evaluated. ``prefix_misses`` counts calls
@@ -185,6 +217,7 @@ class LlamaBackend:
         prefix_reuse: bool = True,
         prefix_block: int = 512,
         saved_prefixes_mb: int = 256,
+        grammar_first: int = FIRST,
     ) -> None:
         import os
 
@@ -194,6 +227,9 @@ class LlamaBackend:
             raise BackendError(f"prefix_block must be 1 to {_N_BATCH} (llama.cpp's batch), got {prefix_block}")
         if saved_prefixes_mb < 0:
             raise BackendError(f"saved_prefixes_mb must be 0 or more, got {saved_prefixes_mb}")
+        if grammar_first < 0:
+            raise BackendError(f"grammar_first must be 0 or more, got {grammar_first}")
+        self.grammar_first = grammar_first
         self.prefix_reuse = bool(prefix_reuse)
         self.prefix_block = prefix_block
         self.saved = SavedPrefixes(saved_prefixes_mb * 2**20) if prefix_reuse and saved_prefixes_mb else None
@@ -269,6 +305,7 @@ class LlamaBackend:
                                f"window of {self.n_ctx}")
         evaluated, prefix = eval_prompt(llm, tokens, self.prefix_block, self._take_held(llm), self.saved)
         before = _prompt_tokens_evaluated(llm)  # eval_prompt synchronised: the counter includes its batches
+        set_first(llm, self.grammar_first)  # the context is shared by backends: this call's own setting
         try:
             out = llm.create_chat_completion(
                 messages=messages,
@@ -352,6 +389,38 @@ class LlamaBackend:
         return OptionScores(logprobs=normalise(scores), method="token_logprobs", prompt_tokens=n_prompt,
                             evaluated_tokens=evaluated)
 
+    async def score_options_many(self, requests: Sequence[ChatRequest],
+                                 options: Sequence[Sequence[str]]) -> list[OptionScores]:
+        """:meth:`score_options` for several requests of one speaker that differ only at the end (the
+        probe questions of one turn): their shared prompt once, then each question with all
+        its options in one batch, each option in a sequence of its own (:func:`score_many`)."""
+        return await asyncio.to_thread(self._score_many, list(requests), [list(o) for o in options])
+
+    def _score_many(self, requests: list[ChatRequest], options: list[list[str]]) -> list[OptionScores]:
+        from privy.simulator.probes import OptionScores, normalise
+
+        speakers = sorted({str(r.speaker) for r in requests})
+        if len(speakers) > 1:
+            raise BackendError(f"score_options_many: the requests must have one speaker, got {speakers}")
+        prompts = [[m.model_dump() for m in r.messages] for r in requests]
+
+        def work(slot: _Slot) -> tuple[list[list[float]], list[int], list[int]]:
+            try:
+                scores, lengths, evaluated, prefix = score_many(
+                    slot.llm, prompts, options, self._take_held(slot.llm), self.prefix_block, self.saved)
+            except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
+                _drop_options(slot.llm)
+                slot.llm.reset()
+                raise BackendError(f"llama.cpp could not score the options: {err}") from err
+            set_held(slot.llm, prefix)
+            return scores, lengths, evaluated
+
+        if not requests:
+            return []
+        scores, lengths, evaluated = self._in_context(requests[0].speaker, work)
+        return [OptionScores(logprobs=normalise(sc), method="token_logprobs", prompt_tokens=n, evaluated_tokens=ev)
+                for sc, n, ev in zip(scores, lengths, evaluated, strict=True)]
+
 
 @functools.lru_cache(maxsize=256)
 def _grammar(text: str) -> Any:
@@ -427,3 +496,103 @@ def score_in(llm: Any, messages: list[dict[str, str]], options: list[str], start
     llm._ctx.kv_cache_seq_rm(-1, len(prompt), -1)  # the cache holds the prompt, as input_ids says
     llm.n_tokens = len(prompt)
     return scores, len(prompt), evaluated, prefix
+
+
+def score_many(llm: Any, prompts: list[list[dict[str, str]]], options: list[list[str]], start: Prefix | None = None,
+               block: int = _N_BATCH, saved: SavedPrefixes | None = None
+               ) -> tuple[list[list[float]], list[int], list[int], Prefix]:
+    """:func:`score_in` for prompts that share a beginning: the beginning once, each prompt's options in one batch.
+
+    The prompts' shared tokens are evaluated once in sequence 0 (:func:`eval_prompt`). Then
+    each prompt gets a batch of its own: the rest of it, in the sequences of all its options
+    at once, and each option's tokens in a sequence of its own, beside the prompt's cells
+    (``llama_memory_seq_cp`` adds the sequence to them; no copy). A prompt's scores thus
+    depend on it alone, not on which others are asked with it (llama.cpp's numbers depend
+    on a batch's make-up). The options' sequences are dropped after each batch: the context
+    then holds the shared tokens, as after a prompt. Returns the scores and the tokens of
+    each prompt, the tokens evaluated for each (the shared ones counted with the first),
+    and the prompt held.
+    """
+    made = [prompt_tokens(llm, m) for m in prompts]
+    tokens = [t for t, _ in made]
+    shared = min(min(common_prefix(tokens[0], t) for t in tokens), min(len(t) for t in tokens) - 1)
+    if shared < 1:
+        raise ValueError("the prompts share no tokens")
+    if max(len(t) for t in tokens) >= llm.n_ctx():
+        raise ValueError(f"Requested tokens ({max(len(t) for t in tokens)}) exceed context window of {llm.n_ctx()}")
+    evaluated, prefix = eval_prompt(llm, tokens[0][:shared], block, start, saved)
+    counts = [evaluated] + [0] * (len(tokens) - 1)
+    scores: list[list[float]] = []
+    for i, ((toks, end), opts) in enumerate(zip(made, options, strict=True)):
+        own = toks[shared:]
+        scores.append([])
+        for chunk in _chunks([llm.tokenize((o + end).encode("utf-8"), add_bos=False, special=True) for o in opts],
+                             _N_BATCH - len(own), SEQUENCES - 1):
+            head, rows = _decode_options(llm, shared, own, chunk)
+            scores[i] += [float(head[t[0]]) + sum(float(r[t[j + 1]]) for j, r in enumerate(tail))
+                          for t, tail in zip(chunk, rows, strict=True)]
+            counts[i] += len(own) + sum(len(t) - 1 for t in chunk)
+    return scores, [len(t) for t in tokens], counts, prefix
+
+
+def _chunks(options: list[list[int]], max_tokens: int, max_seqs: int) -> list[list[list[int]]]:
+    """``options`` (their tokens) in runs of at most ``max_seqs`` that fit ``max_tokens`` (all in one if they fit)."""
+    parts: list[list[list[int]]] = []
+    size = max_tokens
+    for t in options:
+        n = len(t) - 1
+        if n > max_tokens:
+            raise ValueError(f"an option of {len(t)} tokens does not fit a batch after its question")
+        if size + n > max_tokens or len(parts[-1]) >= max_seqs:
+            parts.append([])
+            size = 0
+        parts[-1].append(t)
+        size += n
+    return parts
+
+
+def _decode_options(llm: Any, shared: int, own: list[int], options: list[list[int]]) -> tuple[Any, list[Any]]:
+    """One decode of a question's ``own`` tokens and its ``options`` after the ``shared`` tokens of sequence 0:
+    the log-softmax rows of the question's last token and of each option's tokens but the last."""
+    import llama_cpp
+    import numpy as np
+
+    ctx = llm._ctx.ctx
+    mem = llama_cpp.llama_get_memory(ctx)
+    batch = llm._batch.batch
+    n = 0
+
+    def add(token: int, pos: int, seqs: range, logits: bool) -> int:
+        nonlocal n
+        batch.token[n], batch.pos[n], batch.n_seq_id[n], batch.logits[n] = token, pos, len(seqs), logits
+        for k, s in enumerate(seqs):
+            batch.seq_id[n][k] = s
+        n += 1
+        return n - 1
+
+    seqs = range(1, len(options) + 1)
+    for s in seqs:
+        llama_cpp.llama_memory_seq_cp(mem, 0, s, -1, -1)  # the option sees the shared prompt
+    last = [add(t, shared + j, seqs, j == len(own) - 1) for j, t in enumerate(own)][-1]
+    rows = [[add(t, shared + len(own) + j, range(s, s + 1), True) for j, t in enumerate(toks[:-1])]
+            for s, toks in zip(seqs, options, strict=True)]
+    batch.n_tokens = n
+    try:
+        if llama_cpp.llama_decode(ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed on the probe's options")
+        n_vocab = llm.n_vocab()
+
+        def row(i: int) -> Any:
+            return _log_softmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(n_vocab,)))
+        return row(last), [[row(r) for r in option] for option in rows]
+    finally:
+        _drop_options(llm)
+
+
+def _drop_options(llm: Any) -> None:
+    """Remove every sequence but the prompt's (0) from ``llm``'s cache."""
+    import llama_cpp
+
+    mem = llama_cpp.llama_get_memory(llm._ctx.ctx)
+    for s in range(1, SEQUENCES):
+        llama_cpp.llama_memory_seq_rm(mem, s, -1, -1)

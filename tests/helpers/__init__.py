@@ -29,6 +29,17 @@ def short(path: Path | str, turns: int = 4, tokens: int = 40) -> Scenario:
     return s.model_copy(update={"limits": limits})
 
 
+def three_families(tokens: int, deal_seed: int) -> dict[str, Scenario]:
+    """Short MutualFriends and HiddenProfile examples and a generated Deal or No Deal, for real-model tests."""
+    from privy.scenarios import families
+
+    deal = families.generate("deal_or_no_deal", 1, seed=deal_seed)[0]
+    deal = deal.model_copy(update={"limits": deal.limits.model_copy(update={"max_turns": 4, "max_tokens": tokens})})
+    return {"mutual_friends": short(SCENARIO_DIR / "mutual_friends.yaml", tokens=tokens),
+            "hidden_profile": short(SCENARIO_DIR / "hidden_profile.yaml", tokens=tokens),
+            "deal_or_no_deal": deal}
+
+
 def solve(s: Scenario, mode: Mode | str = Mode.AGENTS) -> Episode:
     """An episode of ``s`` written by the scripted reference policies (seed 0)."""
     return asyncio.run(run_episode(s, mode, backends.create("scripted"), seed=0))

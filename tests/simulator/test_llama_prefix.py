@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers import SCENARIO_DIR, short
+from helpers import three_families
 
-from privy.scenarios import families
 from privy.simulator import Episode, Mode, Scenario, run_episode
 from privy.simulator.backends.llama import LlamaBackend
 from privy.simulator.modes import RUNNABLE
@@ -23,14 +22,7 @@ from privy.simulator.probes import ProbeSettings
 pytestmark = pytest.mark.llm
 
 
-def _deal() -> Scenario:
-    s = families.generate("deal_or_no_deal", 1, seed=4)[0]
-    return s.model_copy(update={"limits": s.limits.model_copy(update={"max_turns": 4, "max_tokens": 32})})
-
-
-SCENARIOS = {"mutual_friends": lambda: short(SCENARIO_DIR / "mutual_friends.yaml", tokens=32),
-             "hidden_profile": lambda: short(SCENARIO_DIR / "hidden_profile.yaml", tokens=32),
-             "deal_or_no_deal": _deal}
+SCENARIOS = three_families(tokens=32, deal_seed=4)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +49,7 @@ def _transcript(ep: Episode) -> list[object]:
 def test_reuse_gives_the_transcript_of_whole_prompts(
         family: str, mode: Mode, pair: tuple[LlamaBackend, ...]) -> None:
     shared, slots, whole, small, small_whole = pair
-    s = SCENARIOS[family]()
+    s = SCENARIOS[family]
     seed = 4  # the seed of the earlier attempt's unexplained difference (hidden_profile, agents)
     per_agent = mode in (Mode.AGENTS, Mode.MINDREADERS)  # one context per agent: its prompts extend each other
     assert shared.saved is not None  # saved prompt states are on by default

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from privy.simulator.backends.mock import MockBackend
 from privy.simulator.episode import Episode, load_episode
 from privy.simulator.hypotheses import hypotheses_for
 from privy.simulator.modes import RUNNABLE, Mode
-from privy.simulator.probes import ProbeSettings, normalise, probe_line, scorer_of
+from privy.simulator.probes import OptionScores, ProbeSettings, normalise, probe_line, scorer_of
 from privy.simulator.runner import run_episode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "examples"
@@ -154,3 +155,37 @@ def test_deal_hypotheses_are_splits_with_the_best_joint_one_true() -> None:
 def test_final_probes_can_be_turned_off() -> None:
     ep, _ = _run(SCENARIO_DIR / "mutual_friends.yaml", Mode.AGENTS, ProbeSettings(every=1, final=False))
     assert ep.probes and not any(p.final for p in ep.probes)
+
+
+class _Many(MockBackend):
+    """A mock that scores all of a probe's questions in one call, or fails as told."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(["We should pick Dana."])
+        self.answer = answer
+        self.batches: list[int] = []
+
+    async def score_options_many(self, requests: Sequence[ChatRequest],
+                                 options: Sequence[Sequence[str]]) -> list[OptionScores]:
+        self.batches.append(len(requests))
+        if self.answer == "raise":
+            raise RuntimeError("the batch broke")
+        out = [OptionScores(logprobs=[0.0] * len(o), method="many") for o in options]
+        return out[:-1] if self.answer == "short" else out
+
+
+@pytest.mark.parametrize("answer", ["ok", "raise", "short"])
+def test_a_backend_scoring_many_questions_gets_them_in_one_call(answer: str) -> None:
+    s = load_scenario(SCENARIO_DIR / "hidden_profile.yaml")
+    b = _Many(answer)
+    ep = asyncio.run(run_episode(s, Mode.AGENTS, b, 0, probes=ProbeSettings(every=1, facts=1, final=False)))
+    assert ep.probes and len(b.batches) == len({(p.turn, p.agent) for p in ep.probes})
+    assert sum(b.batches) == len(ep.probes)  # every question went in a batch, none alone
+    assert not b.probe_requests
+    if answer == "ok":
+        assert all(p.method == "many" and p.error is None for p in ep.probes)
+    else:  # recorded, never raised; the episode went on
+        assert all(p.logprobs is None and p.error for p in ep.probes)
+        assert ("broke" if answer == "raise" else "answers for") in ep.probes[0].error
+    assert len(ep.messages) == len(asyncio.run(run_episode(s, Mode.AGENTS, MockBackend(["We should pick Dana."]),
+                                                           0)).messages)

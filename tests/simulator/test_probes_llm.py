@@ -78,3 +78,36 @@ def test_openai_backend_scores_from_logprobs_or_an_elicited_json(server: LlamaSe
     # options that share their first token cannot be told apart by it: elicited instead
     same = asyncio.run(b.score_options(req, ["blue sky", "blue sea"]))
     assert same.method.startswith("elicited_json")
+
+
+def test_questions_scored_together_agree_with_each_scored_alone(llama: LlamaBackend) -> None:
+    """score_options_many: the shared prompt once, then each question with its options in one batch (two when
+    they do not fit); a question's scores do not depend on the others asked with it."""
+    from privy.simulator.probes import probe_request
+
+    base = ChatRequest(messages=(ChatMessage(role="system", content="You are Ana, a careful hiring manager."),
+                                 ChatMessage(role="user", content="Bo says: the sky was blue all day, and "
+                                                                  "the sea was green.")), speaker="ana")
+    many_names = [f"name {i}" for i in range(40)]  # more options than one batch's sequences
+    questions = [("Which colour was the sky?", ["red", "blue", "green", "a very dark shade of grey"]),
+                 ("Does Bo know the sea was green?", ["yes", "no"]),
+                 ("Which name?", many_names),
+                 ("Was it day or night?", ["day", "night"])]
+    requests = [probe_request(base, q, o) for q, o in questions]
+    alone = [asyncio.run(llama.score_options(r, o)) for r, (_, o) in zip(requests, questions, strict=True)]
+    together = asyncio.run(llama.score_options_many(requests, [o for _, o in questions]))
+    assert len(together) == len(questions)
+    for a, t, (_, options) in zip(alone, together, questions, strict=True):
+        assert len(t.logprobs) == len(options)
+        assert math.fsum(math.exp(x) for x in t.logprobs) == pytest.approx(1.0)
+        # batched otherwise than by score_options: close, not bit-identical
+        assert max(abs(math.exp(x) - math.exp(y)) for x, y in zip(a.logprobs, t.logprobs, strict=True)) < 0.06
+    backwards = asyncio.run(llama.score_options_many(requests[::-1], [o for _, o in questions][::-1]))
+    assert [b.logprobs for b in backwards[::-1]] == [t.logprobs for t in together]  # asked with others or not
+    assert asyncio.run(llama.score_options_many(requests[1:2], [questions[1][1]]))[0].logprobs == together[1].logprobs
+    assert all(t.evaluated_tokens and t.prompt_tokens for t in together)
+    # what the context holds afterwards is the shared prompt, in sequence 0 only: a turn after it is unchanged
+    turn = ChatRequest(messages=base.messages, max_tokens=12, temperature=0.7, seed=3, speaker="ana")
+    after = asyncio.run(llama.complete(turn)).text
+    fresh = asyncio.run(LlamaBackend(prefix_reuse=False).complete(turn)).text
+    assert after == fresh
