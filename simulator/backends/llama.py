@@ -409,8 +409,7 @@ class LlamaBackend:
                 scores, lengths, evaluated, prefix = score_many(
                     slot.llm, prompts, options, self._take_held(slot.llm), self.prefix_block, self.saved)
             except (ValueError, RuntimeError) as err:  # e.g. prompt longer than the context window
-                _drop_options(slot.llm)
-                slot.llm.reset()
+                slot.llm.reset()  # the options' sequences are already dropped (_decode_options)
                 raise BackendError(f"llama.cpp could not score the options: {err}") from err
             set_held(slot.llm, prefix)
             return scores, lengths, evaluated
@@ -538,12 +537,12 @@ def score_many(llm: Any, prompts: list[list[dict[str, str]]], options: list[list
 def _chunks(options: list[list[int]], max_tokens: int, max_seqs: int) -> list[list[list[int]]]:
     """``options`` (their tokens) in runs of at most ``max_seqs`` that fit ``max_tokens`` (all in one if they fit)."""
     parts: list[list[list[int]]] = []
-    size = max_tokens
+    size = 0
     for t in options:
         n = len(t) - 1
         if n > max_tokens:
             raise ValueError(f"an option of {len(t)} tokens does not fit a batch after its question")
-        if size + n > max_tokens or len(parts[-1]) >= max_seqs:
+        if not parts or size + n > max_tokens or len(parts[-1]) >= max_seqs:
             parts.append([])
             size = 0
         parts[-1].append(t)
@@ -571,13 +570,13 @@ def _decode_options(llm: Any, shared: int, own: list[int], options: list[list[in
         return n - 1
 
     seqs = range(1, len(options) + 1)
-    for s in seqs:
-        llama_cpp.llama_memory_seq_cp(mem, 0, s, -1, -1)  # the option sees the shared prompt
-    last = [add(t, shared + j, seqs, j == len(own) - 1) for j, t in enumerate(own)][-1]
-    rows = [[add(t, shared + len(own) + j, range(s, s + 1), True) for j, t in enumerate(toks[:-1])]
-            for s, toks in zip(seqs, options, strict=True)]
-    batch.n_tokens = n
     try:
+        for s in seqs:
+            llama_cpp.llama_memory_seq_cp(mem, 0, s, -1, -1)  # the option sees the shared prompt
+        last = [add(t, shared + j, seqs, j == len(own) - 1) for j, t in enumerate(own)][-1]
+        rows = [[add(t, shared + len(own) + j, range(s, s + 1), True) for j, t in enumerate(toks[:-1])]
+                for s, toks in zip(seqs, options, strict=True)]
+        batch.n_tokens = n
         if llama_cpp.llama_decode(ctx, batch) != 0:
             raise RuntimeError("llama_decode failed on the probe's options")
         n_vocab = llm.n_vocab()

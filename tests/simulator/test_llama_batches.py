@@ -7,6 +7,7 @@ The real-model proof that resuming changes no reply is ``test_llama_prefix.py`` 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,3 +89,14 @@ def test_saved_prefixes_give_the_one_that_resumes_furthest_and_drop_the_least_re
     assert len(saved) == 2 and saved.best(bob, frozenset(batch_ends(bob, BRK, 512)), 512)[1].state == b"c" * 10
     saved.add(_prefix(ana, 512, state=b"d" * 26))  # larger than the whole memory: not kept
     assert len(saved) == 2
+
+
+def test_options_are_packed_in_runs_that_fit_a_batch() -> None:
+    from privy.simulator.backends.llama import _chunks
+
+    # an option's last token is never evaluated: a one-token option costs nothing, and still needs a sequence
+    assert _chunks([[7], [8], [9]], max_tokens=10, max_seqs=2) == [[[7], [8]], [[9]]]
+    assert _chunks([[1, 2, 3], [4, 5, 6], [7, 8]], max_tokens=4, max_seqs=31) == [[[1, 2, 3], [4, 5, 6]], [[7, 8]]]
+    assert _chunks([], max_tokens=4, max_seqs=31) == []
+    with pytest.raises(ValueError, match="does not fit"):
+        _chunks([[1, 2, 3, 4, 5, 6]], max_tokens=4, max_seqs=31)
