@@ -38,7 +38,7 @@ from typing import Any
 from benchmarks.common import ROOT, Row, verdict
 from privy.bench.suite import load_grid
 from privy.simulator.backends.llama import LlamaBackend, _prompt_tokens_evaluated
-from privy.simulator.backends.llama_blocks import set_held
+from privy.simulator.backends.llama_blocks import common_prefix, eval_prompt, prompt_tokens, set_held
 from privy.simulator.episode import Episode
 from privy.simulator.probes import ProbeSettings
 from privy.simulator.runner import run_episode
@@ -80,6 +80,55 @@ def _transcript(ep: Episode) -> list[Any]:
     return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
 
 
+def unavoidable(llm: Any, episodes: list[Episode]) -> tuple[int, int]:
+    """The prompt tokens no cache can skip at these transcripts, and all the prompt tokens.
+
+    A call must evaluate at least its prompt's tokens past the longest beginning it shares
+    with any earlier prompt of the run (an oracle that kept every prompt's KV state, with
+    no batch alignment, resumes there). Generated tokens are decoded whatever is cached.
+    """
+    seen: list[list[int]] = []
+    needed = total = 0
+    for ep in episodes:
+        for c in ep.calls:
+            tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
+            needed += len(tokens) - max((common_prefix(tokens, t) for t in seen), default=0)
+            total += len(tokens)
+            seen.append(tokens)
+    return needed, total
+
+
+def token_costs(llm: Any, episodes: list[Episode], budget: int = 4000) -> tuple[float, float]:
+    """Seconds per prompt token and per generated token on this machine now, on the run's own prompts.
+
+    The episodes' prompts, in order and each once, are evaluated whole in the backend's
+    batches from an empty context until ``budget`` tokens are done, each followed by 8
+    one-token decodes (a reply's tokens); the totals divided by the counts.
+    """
+    prompt_s = decode_s = 0.0
+    n_prompt = n_decode = 0
+    done: set[tuple[int, ...]] = set()
+    for ep in episodes:
+        for c in ep.calls:
+            tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
+            if n_prompt >= budget or tuple(tokens) in done:
+                continue
+            done.add(tuple(tokens))
+            llm.reset()
+            t0 = time.perf_counter()
+            eval_prompt(llm, tokens, 512, None, None)
+            t1 = time.perf_counter()
+            for t in tokens[:8]:
+                llm.eval([t])
+            prompt_s += t1 - t0
+            decode_s += time.perf_counter() - t1
+            n_prompt += len(tokens)
+            n_decode += min(8, len(tokens))
+    llm.reset()
+    set_held(llm, None)
+    return prompt_s / max(n_prompt, 1), decode_s / max(n_decode, 1)
+
+
 def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[list[Row], dict[str, Any]]:
     grid = list(load_grid(SUITE))
     grid = [grid[i] for i in cells] if cells else grid
@@ -92,6 +141,7 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
     calls = dict.fromkeys(names, 0)
     probe_s: list[float] = []
     turn_s: list[float] = []
+    before_eps: list[Episode] = []
     for cell in grid:
         s = cell.scenario
         ref: list[Any] | None = None
@@ -103,6 +153,8 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
             ep = asyncio.run(run_episode(s, cell.mode, b, cell.seed, probes=settings))
             wall[name] += time.perf_counter() - t0
             calls[name] += len(ep.calls)
+            if name == "before":
+                before_eps.append(ep)
             ref = ref if ref is not None else _transcript(ep)
             same[name] += _transcript(ep) == ref
             if settings is not None:
@@ -125,6 +177,17 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
     raw: dict[str, Any] = {"wall_s": wall, "identical": same, "episodes": n, "calls": calls,
                            "evaluated": {k: made[k].prompt_tokens_evaluated for k in made},
                            "sent": {k: made[k].prompt_tokens_sent for k in made}}
+    llm = made["before"]._llm
+    needed, total = unavoidable(llm, before_eps)
+    per_prompt, per_decode = token_costs(llm, before_eps)
+    generated = sum(c.completion_tokens or 0 for ep in before_eps for c in ep.calls)
+    bound = needed * per_prompt + generated * per_decode
+    rows.append(Row("8 reuse", f"quick suite, {n} episodes: the fastest any cache could be at before's transcripts",
+                    f"{needed:,} of {total:,} prompt tokens unavoidable x {per_prompt * 1000:.2f} ms + {generated:,} "
+                    f"generated x {per_decode * 1000:.1f} ms = {bound:.0f} s (no sampling, no Python)",
+                    f"{wall['before'] / bound:.2f}x before", "the most reuse can give", "bound"))
+    raw |= {"unavoidable_tokens": needed, "prompt_tokens": total, "generated_tokens": generated,
+            "s_per_prompt_token": per_prompt, "s_per_generated_token": per_decode, "bound_s": bound}
     if probe_s and turn_s:
         per_probe, per_turn = sum(probe_s) / len(probe_s), sum(turn_s) / len(turn_s)
         raw |= {"probe_s": probe_s, "turn_s": turn_s}
