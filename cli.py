@@ -151,14 +151,27 @@ def _problems(problems: list[Problem]) -> None:
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that exist already.")]
 ProbeEveryOpt = Annotated[int | None, typer.Option(
-    "--probe-every", min=1, help="Belief probes every K turns (each speaker, and every agent at the end), logged "
-                                 "in the episode, never in a prompt (default: none).")]
+    "--probe-every", min=1, help="Belief probes every K turns (the speaker, from its own view), logged in the "
+                                 "episode, never in a prompt (default: none).")]
+ProbeFinalOpt = Annotated[bool, typer.Option(
+    "--probe-final", help="With --probe-every: also probe every agent after the last message (final beliefs, and "
+                          "ΔBelief for the messages after an agent's last turn; each agent evaluates what it has "
+                          "not yet, so it costs more than the per-turn probes).")]
+ProbeFactsOpt = Annotated[int | None, typer.Option(
+    "--probe-facts", min=0, help="With --probe-every: also ask each probed agent whether each other agent knows "
+                                 "N of its own facts (FANToM-style knowledge questions; default 0: belief only, "
+                                 "the cheaper probe).")]
 
 
-def _probes(every: int | None) -> Any:
+def _probes(every: int | None, facts: int | None = None, final: bool = False) -> Any:
     from privy.simulator.probes import ProbeSettings
 
-    return None if every is None else ProbeSettings(every=every)
+    if every is None:
+        for flag, given in (("--probe-facts", facts is not None), ("--probe-final", final)):
+            if given:
+                _fail(f"{flag} needs --probe-every")
+        return None
+    return ProbeSettings(every=every, final=final, **({} if facts is None else {"facts": facts}))
 
 
 def _check_output(path: Path, flag: str, force: bool) -> None:
@@ -311,6 +324,8 @@ def run(
         "--out", help="Episode JSON to write (default: runs/SCENARIO.MODE.BACKEND.seedN.json).")] = None,
     force: ForceOpt = False,
     probe_every: ProbeEveryOpt = None,
+    probe_facts: ProbeFactsOpt = None,
+    probe_final: ProbeFinalOpt = False,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run one scenario in one mode, print the conversation and write the episode log.
@@ -321,6 +336,7 @@ def run(
         runnable(mode)
     except NotRunnableError as e:
         _fail(f"--mode: {e}")
+    probes = _probes(probe_every, probe_facts, probe_final)
     scenario = _load(scenario_file)
     if out_file is not None:
         _check_output(out_file, "--out", force)
@@ -335,7 +351,7 @@ def run(
     out.rule(f"{_safe(scenario.title)} · {mode.value} · {_safe(b.name)}")
     episode = asyncio.run(_closing(run_episode(
         scenario, mode, b, seed, agent_backends=per_agent or None, scenario_path=str(scenario_file),
-        on_message=lambda m: _print_message(m, names), probes=_probes(probe_every),
+        on_message=lambda m: _print_message(m, names), probes=probes,
     ), b, *per_agent.values()))
     path = episode.save(out_file)
     o = episode.outcome
@@ -546,6 +562,8 @@ def compare(
     jobs: Annotated[int, typer.Option("-j", "--jobs", min=1, help="Episodes in flight at once.")] = 1,
     force: ForceOpt = False,
     probe_every: ProbeEveryOpt = None,
+    probe_facts: ProbeFactsOpt = None,
+    probe_final: ProbeFinalOpt = False,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes.
@@ -554,6 +572,7 @@ def compare(
     """
     from privy.bench import compare as compare_modes
 
+    probes = _probes(probe_every, probe_facts, probe_final)
     try:
         mode_list = [runnable(m.strip()) for m in modes.split(",") if m.strip()]
     except NotRunnableError as e:
@@ -579,7 +598,7 @@ def compare(
 
         results: list[Episode] = compare_modes(scenarios, mode_list, range(seeds), b, out_dir,
                                                agent_backends=per_agent, jobs=jobs, on_progress=tick, force=True,
-                                               probes=_probes(probe_every))
+                                               probes=probes)
     for scenario_id in dict.fromkeys(ep.scenario.id for ep in results):
         table = Table(title=f"{_safe(scenario_id)} · backend {_safe(b.name)}", title_justify="left",
                       box=box.SIMPLE_HEAD)
@@ -703,6 +722,8 @@ def bench(
     address: Annotated[str | None, typer.Option(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
     probe_every: ProbeEveryOpt = None,
+    probe_facts: ProbeFactsOpt = None,
+    probe_final: ProbeFinalOpt = False,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from privy.bench import ResultStore, StoreError, SuiteError, run_bench
@@ -711,6 +732,8 @@ def bench(
     from privy.bench.run import EXECUTORS
     from privy.bench.suite import load_grid
 
+    if probe_every is None:
+        _probes(probe_every, probe_facts, probe_final)  # --probe-facts or --probe-final alone: refused
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if address is not None and executor != "ray":
@@ -728,7 +751,7 @@ def bench(
         # loaded once for them, so every problem of the suite is reported here, before anything runs
         grid = load_grid(suite_file)
         if probe_every is not None:  # over the suite's own `probes`
-            grid.suite.probes = _probes(probe_every)
+            grid.suite.probes = _probes(probe_every, probe_facts, probe_final)
         suite, planned = grid.suite, grid.keys()
         check_human_seats(suite, jobs, executor)  # before the store is created
         store = ResultStore(out_db)

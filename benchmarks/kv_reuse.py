@@ -147,7 +147,7 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
         ref: list[Any] | None = None
         for name in names:
             b = made[name]
-            settings = ProbeSettings(every=1, final=False) if name == "on + probes" else None
+            settings = ProbeSettings(every=1, facts=1) if name == "on + probes" else None
             set_held(b._llm, None)  # the variants share the loaded model's context: none resumes another's prompts
             t0 = time.perf_counter()
             ep = asyncio.run(run_episode(s, cell.mode, b, cell.seed, probes=settings))

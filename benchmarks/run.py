@@ -54,9 +54,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--view-scenarios", type=int, help="view: scenarios in the store, x 3 modes (4004; quick 400)")
     p.add_argument("--probe-seeds", type=int, help="probes: episodes of each kind (default 3; quick 1)")
     p.add_argument("--probe-turns", type=int, help="probes: turns per episode (default 8; quick 4)")
-    p.add_argument("--no-final-probes", action="store_true", help="probes: no probes after the last message")
-    p.add_argument("--probe-facts", type=int, default=1,
-                   help="probes: knowledge questions per other agent at each probe (default 1; 0: belief only)")
+    p.add_argument("--final-probes", action="store_true",
+                   help="probes: also every agent after the last message (off by default, as in privy)")
+    p.add_argument("--probe-facts", type=int, default=0,
+                   help="probes: knowledge questions per other agent at each probe (default 0: belief only, as privy)")
     p.add_argument("--out", type=Path, default=HERE / "results.md", help="markdown table (JSON next to it)")
     return p.parse_args(argv)
 
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
                 r, d = [], {"skipped": "--no-model"}
             else:
                 r, d = probes.run(_pick(args.probe_seeds, 3, 1, q), _pick(args.probe_turns, 8, 4, q),
-                                  final=not args.no_final_probes, facts=args.probe_facts)
+                                  final=args.final_probes, facts=args.probe_facts)
         elif bench == "reuse":
             from benchmarks import kv_reuse
 

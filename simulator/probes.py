@@ -13,9 +13,9 @@ Two kinds of question per probe:
 
 - **belief**: the task's hypotheses (:mod:`privy.simulator.hypotheses`), all scored and
   normalised to log-probabilities;
-- **knowledge** (FANToM-style attribution, Kim et al. 2023): "Does <other> know this:
-  <fact>?" for facts the probed agent holds, scored ``yes``/``no``; the truth comes later,
-  from the evaluators' fact ledger.
+- **knowledge** (FANToM-style attribution, Kim et al. 2023; with ``facts`` > 0): "Does
+  <other> know this: <fact>?" for facts the probed agent holds, scored ``yes``/``no``; the
+  truth comes later, from the evaluators' fact ledger.
 """
 
 from __future__ import annotations
@@ -36,14 +36,15 @@ YES_NO = ("yes", "no")
 
 
 class ProbeSettings(BaseModel):
-    """When to probe: before every ``every``-th turn, each speaker on its own turn, and every agent at the end
-    (unless ``final`` is off)."""
+    """When to probe: before every ``every``-th turn, each speaker on its own turn, and, with ``final``, every
+    agent at the end. The default (belief only, no final probes) is the one within issue 17's cost budget."""
 
     every: int = Field(ge=1, description="Probe at turns 0, k, 2k, ... (the speaker of that turn).")
-    facts: int = Field(default=1, ge=0, description="Knowledge questions per probe (about the agent's own facts).")
-    final: bool = Field(default=True, description="Also probe every agent after the last message (on the "
-                                                  "embedded model each resumes from the agent's last prompt, "
-                                                  "saved, and evaluates what came after it).")
+    facts: int = Field(default=0, ge=0, description="Knowledge questions per other agent at each probe (about the "
+                                                    "probed agent's own facts; 0: belief only, the cheaper probe).")
+    final: bool = Field(default=False, description="Also probe every agent after the last message (on the "
+                                                   "embedded model each resumes from the agent's last prompt, "
+                                                   "saved, and evaluates what came after it: the costlier part).")
 
 
 class OptionScores(BaseModel):

@@ -123,8 +123,8 @@ async def run_episode(
         seed: seeds the environment and every model call (through one ``Random``).
         on_message: called with each message as it is delivered (for live printing).
         probes: ask belief probes (see :mod:`privy.simulator.probes`): each speaker before every
-            ``probes.every``-th turn, from the request that wrote its turn, and every agent at the
-            end. They go to ``Episode.probes`` and never into a prompt; backends without
+            ``probes.every``-th turn, from the request that wrote its turn, and (``probes.final``)
+            every agent at the end. They go to ``Episode.probes`` and never into a prompt; backends without
             ``score_options`` are not probed. None (the default): no probes.
         listeners: agent id -> a :class:`~privy.simulator.seat.SeatListener` told of that agent's
             view at the start, of each message delivered to it as it is delivered, and of each

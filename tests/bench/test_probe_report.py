@@ -24,7 +24,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
              "modes": ["agents", "omniscient"], "backends": [{"name": "scripted"}], "seeds": [0, 1]}
     (root / "s.suite.yaml").write_text(yaml.safe_dump(suite), encoding="utf-8")
     result = CliRunner().invoke(app, ["bench", str(root / "s.suite.yaml"), "--out", str(root / "r.db"),
-                                      "--probe-every", "1"])
+                                      "--probe-every", "1", "--probe-facts", "1", "--probe-final"])
     assert result.exit_code == 0, result.output
     return root / "r.db"
 

@@ -63,7 +63,7 @@ def test_reuse_gives_the_transcript_of_whole_prompts(
     if per_agent:
         assert _transcript(_run(s, mode, slots, seed)) == _transcript(ref)
     if mode is Mode.OMNISCIENT:  # probes in between reuse the same contexts, and change nothing
-        probed = _run(s, mode, shared, seed, ProbeSettings(every=1))
+        probed = _run(s, mode, shared, seed, ProbeSettings(every=1, facts=1, final=True))
         assert probed.probes and all(p.error is None for p in probed.probes)
         assert _transcript(probed) == _transcript(ref)
     assert all(b.prefix_misses == 0 for b in pair)

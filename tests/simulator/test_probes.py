@@ -40,7 +40,7 @@ def _transcript(ep: Episode) -> str:
 def test_transcript_is_byte_identical_with_and_without_probes(mode: Mode) -> None:
     path = SCENARIO_DIR / "mutual_friends.yaml"
     plain, b0 = _run(path, mode, None)
-    probed, b1 = _run(path, mode, ProbeSettings(every=1, facts=2))
+    probed, b1 = _run(path, mode, ProbeSettings(every=1, facts=2, final=True))
     assert probed.probes and not plain.probes
     assert _transcript(plain) == _transcript(probed)
     assert [r.messages for r in b0.requests] == [r.messages for r in b1.requests]
@@ -60,7 +60,7 @@ def test_probe_prompt_is_the_turns_request_plus_one_question() -> None:
 
 
 def test_probe_every_k_turns_and_final_probes_for_every_agent() -> None:
-    ep, _ = _run(SCENARIO_DIR / "hidden_profile.yaml", Mode.AGENTS, ProbeSettings(every=2, facts=0))
+    ep, _ = _run(SCENARIO_DIR / "hidden_profile.yaml", Mode.AGENTS, ProbeSettings(every=2, facts=0, final=True))
     during = [p for p in ep.probes if not p.final]
     assert during and all(p.turn % 2 == 0 for p in during)
     final = [p for p in ep.probes if p.final]

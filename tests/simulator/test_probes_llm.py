@@ -38,7 +38,7 @@ def _transcript(ep: Episode) -> str:
 def test_real_model_transcript_is_byte_identical_with_and_without_probes(mode: Mode, llama: LlamaBackend) -> None:
     s = short("hidden_profile.yaml", turns=4, tokens=24)
     plain = asyncio.run(run_episode(s, mode, llama, 5))
-    probed = asyncio.run(run_episode(s, mode, llama, 5, probes=ProbeSettings(every=1, facts=1)))
+    probed = asyncio.run(run_episode(s, mode, llama, 5, probes=ProbeSettings(every=1, facts=1, final=True)))
     assert _transcript(plain) == _transcript(probed)
     beliefs = [p for p in probed.probes if p.kind == "belief"]
     assert beliefs and all(p.method == "token_logprobs" and p.logprobs is not None for p in beliefs)
