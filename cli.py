@@ -151,27 +151,31 @@ def _problems(problems: list[Problem]) -> None:
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite output files that exist already.")]
 ProbeEveryOpt = Annotated[int | None, typer.Option(
-    "--probe-every", min=1, help="Belief probes every K turns (the speaker, from its own view), logged in the "
-                                 "episode, never in a prompt (default: none).")]
-ProbeFinalOpt = Annotated[bool, typer.Option(
-    "--probe-final", help="With --probe-every: also probe every agent after the last message (final beliefs, and "
-                          "ΔBelief for the messages after an agent's last turn; each agent evaluates what it has "
-                          "not yet, so it costs more than the per-turn probes).")]
+    "--probe-every", min=1, help="Belief probes before every K-th turn of each agent (its 1st, K+1-th, ...), "
+                                 "from the request that writes the turn; logged in the episode, never in a "
+                                 "prompt (default: none).")]
+ProbeFinalOpt = Annotated[bool | None, typer.Option(
+    "--probe-final/--no-probe-final", show_default=False,
+    help="With probes: also probe every agent after the last message (final beliefs, and ΔBelief for the messages "
+         "after an agent's last turn; each agent evaluates what it has not seen yet, so it costs more than the "
+         "per-turn probes). Default: off.")]
 ProbeFactsOpt = Annotated[int | None, typer.Option(
-    "--probe-facts", min=0, help="With --probe-every: also ask each probed agent whether each other agent knows "
+    "--probe-facts", min=0, help="With probes: also ask each probed agent whether each other agent knows "
                                  "N of its own facts (FANToM-style knowledge questions; default 0: belief only, "
                                  "the cheaper probe).")]
 
 
-def _probes(every: int | None, facts: int | None = None, final: bool = False) -> Any:
+def _probes(every: int | None, facts: int | None = None, final: bool | None = None, base: Any = None) -> Any:
+    """The probe settings: ``base`` (a suite's own, or None) with the flags given on top of it."""
     from privy.simulator.probes import ProbeSettings
 
-    if every is None:
-        for flag, given in (("--probe-facts", facts is not None), ("--probe-final", final)):
+    if every is None and base is None:
+        for flag, given in (("--probe-facts", facts is not None), ("--probe-final", final is not None)):
             if given:
                 _fail(f"{flag} needs --probe-every")
         return None
-    return ProbeSettings(every=every, final=final, **({} if facts is None else {"facts": facts}))
+    update = {k: v for k, v in (("every", every), ("facts", facts), ("final", final)) if v is not None}
+    return ProbeSettings(**update) if base is None else base.model_copy(update=update)
 
 
 def _check_output(path: Path, flag: str, force: bool) -> None:
@@ -325,7 +329,7 @@ def run(
     force: ForceOpt = False,
     probe_every: ProbeEveryOpt = None,
     probe_facts: ProbeFactsOpt = None,
-    probe_final: ProbeFinalOpt = False,
+    probe_final: ProbeFinalOpt = None,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run one scenario in one mode, print the conversation and write the episode log.
@@ -563,7 +567,7 @@ def compare(
     force: ForceOpt = False,
     probe_every: ProbeEveryOpt = None,
     probe_facts: ProbeFactsOpt = None,
-    probe_final: ProbeFinalOpt = False,
+    probe_final: ProbeFinalOpt = None,
     backend: BackendArgs = BackendArgs(),
 ) -> None:
     """Run scenarios in several modes on one backend and tabulate the outcomes.
@@ -723,7 +727,7 @@ def bench(
         "--address", help="Ray cluster address HOST:PORT (--executor ray; default: start a local Ray).")] = None,
     probe_every: ProbeEveryOpt = None,
     probe_facts: ProbeFactsOpt = None,
-    probe_final: ProbeFinalOpt = False,
+    probe_final: ProbeFinalOpt = None,
 ) -> None:
     """Run a suite's grid (scenarios x modes x backends x seeds); rerun to resume."""
     from privy.bench import ResultStore, StoreError, SuiteError, run_bench
@@ -732,8 +736,6 @@ def bench(
     from privy.bench.run import EXECUTORS
     from privy.bench.suite import load_grid
 
-    if probe_every is None:
-        _probes(probe_every, probe_facts, probe_final)  # --probe-facts or --probe-final alone: refused
     if executor not in EXECUTORS:
         _fail(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if address is not None and executor != "ray":
@@ -750,8 +752,8 @@ def bench(
         # streamed: only the cells' keys are kept, and the episodes in flight; every scenario is
         # loaded once for them, so every problem of the suite is reported here, before anything runs
         grid = load_grid(suite_file)
-        if probe_every is not None:  # over the suite's own `probes`
-            grid.suite.probes = _probes(probe_every, probe_facts, probe_final)
+        # the flags given, over the suite's own `probes` (--probe-facts/--probe-final alone need a suite with some)
+        grid.suite.probes = _probes(probe_every, probe_facts, probe_final, grid.suite.probes)
         suite, planned = grid.suite, grid.keys()
         check_human_seats(suite, jobs, executor)  # before the store is created
         store = ResultStore(out_db)

@@ -78,8 +78,9 @@ def read_beliefs(store: StoreReader, trajectories: list[BeliefPoint]) -> Beliefs
         ep = Episode.model_validate_json(row.episode_json)
         methods.update(p.method or "failed" for p in ep.probes)
         if ep.probe_settings is not None:
-            settings.add(f"every {ep.probe_settings.every} turn(s), {ep.probe_settings.facts} knowledge "
-                         "question(s) per other agent")
+            ps = ep.probe_settings
+            settings.add(f"every {ps.every} turn(s) of each agent, {ps.facts} knowledge question(s) per other "
+                         f"agent, {'with' if ps.final else 'no'} final probes")
         for c in credits(ep):
             m = ep.messages[c.message_id]
             ranked.append(InformativeMessage(key=row.key, mode=ep.mode.value, message_id=m.id, turn=m.turn,
@@ -122,7 +123,7 @@ def plot_png(b: Beliefs, png: Any, tex: Any) -> list[tuple[str, str]]:
         highs = [p.high if p.high is not None else m for p, m in zip(pts, means, strict=True)]
         ax.plot(turns, means, marker="o", label=tex(f"{mode} ({backend})" if several else mode))
         ax.fill_between(turns, lows, highs, alpha=0.2)
-    ax.set_xlabel("turn (probed before it; the last point: after the last message)")
+    ax.set_xlabel("turn (probed before it; final probes, if asked, at the episode's turn count)")
     ax.set_ylabel("P(truth)")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)

@@ -15,7 +15,7 @@ backends:
     name: llama
 seeds: [0, 1]
 evaluators: [task_success, clairvoyance, belief]
-probes: {every: 2, facts: 1}                     # belief probes every 2 turns (off without this)
+probes: {every: 2, facts: 1}                     # probes every 2 turns of each agent: belief and 1 knowledge question
 ```
 
 Every cell of the grid has a stable key (scenario, mode, backend label, seed:

@@ -20,8 +20,9 @@ The variants share the process's one loaded model and its context, so before eac
 the context is marked as holding nothing reusable: no variant resumes the prompts another
 variant just evaluated (each keeps its own saved prompts, as one run would). The
 transcripts (every call's output, every message, the outcome) of each variant are
-compared with ``before``'s. ``--probes``: also the ``on`` variant with a belief probe
-before every turn, for the cost of a probe against a turn.
+compared with ``before``'s. ``--probes``: also the ``on`` variant with a probe before every
+turn (the belief and one knowledge question per other agent), for the cost of a probe
+question against a turn.
 
     .venv/bin/python -m benchmarks.kv_reuse [--cells 0 2] [--variants on] [--probes]
 """
@@ -84,8 +85,9 @@ def unavoidable(llm: Any, episodes: list[Episode]) -> tuple[int, int]:
     """The prompt tokens no cache can skip at these transcripts, and all the prompt tokens.
 
     A call must evaluate at least its prompt's tokens past the longest beginning it shares
-    with any earlier prompt of the run (an oracle that kept every prompt's KV state, with
-    no batch alignment, resumes there). Generated tokens are decoded whatever is cached.
+    with any earlier prompt of the run, or with an earlier prompt followed by the reply
+    generated after it (an oracle that kept every KV state, generated tokens included, and
+    ignored batch alignment resumes there). Generated tokens are decoded whatever is cached.
     """
     seen: list[list[int]] = []
     needed = total = 0
@@ -94,36 +96,42 @@ def unavoidable(llm: Any, episodes: list[Episode]) -> tuple[int, int]:
             tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
             needed += len(tokens) - max((common_prefix(tokens, t) for t in seen), default=0)
             total += len(tokens)
-            seen.append(tokens)
+            reply = llm.tokenize((c.output or "").encode("utf-8"), add_bos=False, special=False)
+            seen.append(tokens + reply)
     return needed, total
 
 
 def token_costs(llm: Any, episodes: list[Episode], budget: int = 4000) -> tuple[float, float]:
     """Seconds per prompt token and per generated token on this machine now, on the run's own prompts.
 
-    The episodes' prompts, in order and each once, are evaluated whole in the backend's
-    batches from an empty context until ``budget`` tokens are done, each followed by 8
-    one-token decodes (a reply's tokens); the totals divided by the counts.
+    Calls spread over the whole run (every k-th, about ``budget`` prompt tokens in all) have
+    their prompts evaluated whole from an empty context, once in the backend's batches and
+    once in llama.cpp's own (up to 512 tokens), the cheaper counted, then 8 one-token
+    decodes (a reply's tokens); the totals divided by the counts.
     """
+    calls = [c for ep in episodes for c in ep.calls]
+    sizes = [len(prompt_tokens(llm, [m.model_dump() for m in c.input])[0]) for c in calls]
+    stride = max(1, round(sum(sizes) / budget))
     prompt_s = decode_s = 0.0
     n_prompt = n_decode = 0
-    done: set[tuple[int, ...]] = set()
-    for ep in episodes:
-        for c in ep.calls:
-            tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
-            if n_prompt >= budget or tuple(tokens) in done:
-                continue
-            done.add(tuple(tokens))
+    for c in calls[::stride]:
+        tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
+        best = float("inf")
+        for whole in (False, True):
             llm.reset()
             t0 = time.perf_counter()
-            eval_prompt(llm, tokens, 512, None, None)
-            t1 = time.perf_counter()
-            for t in tokens[:8]:
-                llm.eval([t])
-            prompt_s += t1 - t0
-            decode_s += time.perf_counter() - t1
-            n_prompt += len(tokens)
-            n_decode += min(8, len(tokens))
+            if whole:
+                llm.eval(tokens)
+            else:
+                eval_prompt(llm, tokens, 512, None, None)
+            best = min(best, time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        for t in tokens[:8]:
+            llm.eval([t])
+        prompt_s += best
+        decode_s += time.perf_counter() - t1
+        n_prompt += len(tokens)
+        n_decode += min(8, len(tokens))
     llm.reset()
     set_held(llm, None)
     return prompt_s / max(n_prompt, 1), decode_s / max(n_decode, 1)
@@ -180,18 +188,20 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
     llm = made["before"]._llm
     needed, total = unavoidable(llm, before_eps)
     per_prompt, per_decode = token_costs(llm, before_eps)
-    generated = sum(c.completion_tokens or 0 for ep in before_eps for c in ep.calls)
+    # the first token of a reply comes from the prompt's logits: one decode fewer than tokens
+    generated = sum(max((c.completion_tokens or 0) - 1, 0) for ep in before_eps for c in ep.calls)
     bound = needed * per_prompt + generated * per_decode
     rows.append(Row("8 reuse", f"quick suite, {n} episodes: the fastest any cache could be at before's transcripts",
                     f"{needed:,} of {total:,} prompt tokens unavoidable x {per_prompt * 1000:.2f} ms + {generated:,} "
-                    f"generated x {per_decode * 1000:.1f} ms = {bound:.0f} s (no sampling, no Python)",
+                    f"decodes x {per_decode * 1000:.1f} ms = {bound:.0f} s (no sampling, no Python)",
                     f"{wall['before'] / bound:.2f}x before", "the most reuse can give", "bound"))
     raw |= {"unavoidable_tokens": needed, "prompt_tokens": total, "generated_tokens": generated,
             "s_per_prompt_token": per_prompt, "s_per_generated_token": per_decode, "bound_s": bound}
     if probe_s and turn_s:
         per_probe, per_turn = sum(probe_s) / len(probe_s), sum(turn_s) / len(turn_s)
         raw |= {"probe_s": probe_s, "turn_s": turn_s}
-        rows.append(Row("8 reuse", f"a belief probe vs a turn ({len(probe_s)} probes, {len(turn_s)} turns)",
+        rows.append(Row("8 reuse", f"a probe question (the belief, or one of the knowledge questions per other "
+                        f"agent asked with it) vs a turn ({len(probe_s)} questions, {len(turn_s)} turns)",
                         f"{per_probe * 1000:.0f} ms vs {per_turn * 1000:.0f} ms", f"{per_probe / per_turn:.2f}x a turn",
                         "<= 0.5x", verdict(per_probe <= 0.5 * per_turn)))
     return rows, raw

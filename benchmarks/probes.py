@@ -47,7 +47,7 @@ def run(seeds: int, turns: int, path: Path = SCENARIO, final: bool = False,
     probes = identical = 0
     per_seed = []
     for seed in range(seeds):
-        set_held(backend._llm, None)  # the variants share the loaded model's context: none resumes the other's
+        set_held(plain._llm, None)  # the variants share the loaded model's context: none resumes the other's
         t0 = time.perf_counter()
         a = asyncio.run(run_episode(s, Mode.AGENTS, plain, seed))
         set_held(backend._llm, None)

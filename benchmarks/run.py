@@ -54,7 +54,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--view-scenarios", type=int, help="view: scenarios in the store, x 3 modes (4004; quick 400)")
     p.add_argument("--probe-seeds", type=int, help="probes: episodes of each kind (default 3; quick 1)")
     p.add_argument("--probe-turns", type=int, help="probes: turns per episode (default 8; quick 4)")
-    p.add_argument("--final-probes", action="store_true",
+    p.add_argument("--probe-final", action="store_true",
                    help="probes: also every agent after the last message (off by default, as in privy)")
     p.add_argument("--probe-facts", type=int, default=0,
                    help="probes: knowledge questions per other agent at each probe (default 0: belief only, as privy)")
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], dict[str, Any]]:
                 r, d = [], {"skipped": "--no-model"}
             else:
                 r, d = probes.run(_pick(args.probe_seeds, 3, 1, q), _pick(args.probe_turns, 8, 4, q),
-                                  final=args.final_probes, facts=args.probe_facts)
+                                  final=args.probe_final, facts=args.probe_facts)
         elif bench == "reuse":
             from benchmarks import kv_reuse
 

@@ -36,10 +36,11 @@ YES_NO = ("yes", "no")
 
 
 class ProbeSettings(BaseModel):
-    """When to probe: before every ``every``-th turn, each speaker on its own turn, and, with ``final``, every
-    agent at the end. The default (belief only, no final probes) is the one within issue 17's cost budget."""
+    """When to probe: each agent before every ``every``-th turn of its own (the first included), and, with
+    ``final``, every agent at the end. The default (belief only, no final probes) is the one within
+    issue 17's cost budget."""
 
-    every: int = Field(ge=1, description="Probe at turns 0, k, 2k, ... (the speaker of that turn).")
+    every: int = Field(ge=1, description="Probe each agent before its 1st, k+1-th, 2k+1-th, ... turn.")
     facts: int = Field(default=0, ge=0, description="Knowledge questions per other agent at each probe (about the "
                                                     "probed agent's own facts; 0: belief only, the cheaper probe).")
     final: bool = Field(default=False, description="Also probe every agent after the last message (on the "

@@ -123,7 +123,7 @@ async def run_episode(
         seed: seeds the environment and every model call (through one ``Random``).
         on_message: called with each message as it is delivered (for live printing).
         probes: ask belief probes (see :mod:`privy.simulator.probes`): each speaker before every
-            ``probes.every``-th turn, from the request that wrote its turn, and (``probes.final``)
+            ``probes.every``-th turn of its own, from the request that wrote its turn, and (``probes.final``)
             every agent at the end. They go to ``Episode.probes`` and never into a prompt; backends without
             ``score_options`` are not probed. None (the default): no probes.
         listeners: agent id -> a :class:`~privy.simulator.seat.SeatListener` told of that agent's
@@ -163,7 +163,7 @@ async def run_episode(
             if text is None:
                 env.truncate("script_exhausted")
                 continue
-            if prober is not None and prober.due(env.turn):
+            if prober is not None and prober.due(agent):
                 await prober.probe(env, agent, prompts, final=False)
             utterance, notes = parse_move(text, moves, names)
             calls.log[0].notes.extend(f"turn {env.turn} ({names[agent]}): {n}" for n in notes)
@@ -179,7 +179,7 @@ async def run_episode(
             if text is None:
                 env.truncate(calls.stopped or "error")
                 continue
-            if prober is not None and prober.due(env.turn):
+            if prober is not None and prober.due(agent):
                 await prober.ask(writer, req, env.turn, final=False)  # after the call: its prompt's KV is warm
             # every backend's text (a model's, a person's, a reference's) is read as a move here
             utterance, notes = parse_move(clean_turn(text, names[agent]), moves, names)
@@ -265,9 +265,17 @@ class _Prober:
         self.hyps = {a: hypotheses_for(scenario, a) for a in scenario.agent_ids}
         self.log: list[Probe] = []
         self.seconds = 0.0
+        self._turns: dict[str, int] = {}
 
-    def due(self, turn: int) -> bool:
-        return turn % self.settings.every == 0
+    def due(self, agent: str) -> bool:
+        """Whether ``agent``'s turn now is one to probe before: its 1st, ``every``+1-th, ... (called once a turn).
+
+        Counted per agent, so that every agent that speaks is probed whatever ``every`` and the
+        number of agents (a global count would probe only one of two agents in turn with every=2).
+        """
+        n = self._turns.get(agent, 0)
+        self._turns[agent] = n + 1
+        return n % self.settings.every == 0
 
     async def ask(self, writer: Backend, req: ChatRequest, turn: int, final: bool) -> None:
         score = scorer_of(writer)

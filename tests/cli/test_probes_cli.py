@@ -9,8 +9,8 @@ from helpers import SCENARIO_DIR
 from typer.testing import CliRunner
 
 from privy.cli import app
-from privy.simulator.episode import load_episode
-from privy.simulator.probes import Probe
+from privy.simulator.episode import Episode, load_episode
+from privy.simulator.probes import Probe, knowledge_questions
 
 
 def test_run_with_probe_every_logs_probes_and_the_same_transcript(tmp_path: Path) -> None:
@@ -22,7 +22,9 @@ def test_run_with_probe_every_logs_probes_and_the_same_transcript(tmp_path: Path
     plain, probed = load_episode(tmp_path / "plain.json"), load_episode(tmp_path / "probed.json")
     assert plain.probes == [] and probed.probes
     assert probed.probe_settings is not None and probed.probe_settings.every == 2
-    assert {p.turn for p in probed.probes if not p.final} <= {0, 2, 4, 6, 8, 10}
+    for agent in probed.scenario.agent_ids:  # each agent before its 1st, 3rd, ... turn
+        own = [m.turn for m in probed.messages if m.sender == agent]
+        assert [p.turn for p in probed.probes if p.agent == agent and not p.final] == own[::2], agent
     assert [m.content for m in plain.messages] == [m.content for m in probed.messages]
 
 
@@ -54,7 +56,9 @@ def test_compare_with_probe_every_logs_probes_in_every_mode_and_the_same_transcr
         plain, probed = load_episode(tmp_path / "plain" / file), load_episode(tmp_path / "probed" / file)
         assert plain.probes == [] and plain.probe_settings is None
         assert probed.probe_settings is not None and probed.probe_settings.every == 3
-        assert {p.turn for p in probed.probes if not p.final} <= set(range(0, 24, 3)), mode
+        for agent in probed.scenario.agent_ids:  # each agent before its 1st, 4th, 7th, ... turn
+            own = [m.turn for m in probed.messages if m.sender == agent]
+            assert [p.turn for p in probed.probes if p.agent == agent and not p.final] == own[::3], (mode, agent)
         assert {p.agent for p in probed.probes if p.final} == set(probed.scenario.agent_ids), mode
         assert [(m.sender, m.content) for m in plain.messages] == [(m.sender, m.content) for m in probed.messages]
 
@@ -76,11 +80,12 @@ def test_probes_ask_belief_only_by_default_and_knowledge_questions_with_probe_fa
     assert not belief.probe_settings.final and not any(p.final for p in belief.probes)  # --probe-final: opt-in
     assert belief.probes and {p.kind for p in belief.probes} == {"belief"}
     assert facts.probe_settings is not None and facts.probe_settings.facts == 2
-    knowledge = [p for p in facts.probes if p.kind == "knowledge"]
-    # every probe of an agent holding checkable facts asks about up to 2 of them, for each other agent
-    others = len(facts.scenario.agents) - 1
-    assert knowledge and all(0 < sum(1 for p in knowledge if (p.turn, p.agent, p.final) == key) <= 2 * others
-                             for key in {(p.turn, p.agent, p.final) for p in knowledge})
+    # each probe asks, for each other agent, about 2 of the probed agent's checkable facts (1 if it holds one)
+    s = facts.scenario
+    asked = [(p.turn, p.agent, p.final) for p in facts.probes if p.kind == "belief"]
+    got = [sum(1 for p in facts.probes if p.kind == "knowledge" and (p.turn, p.agent, p.final) == key) for key in asked]
+    assert got == [len(knowledge_questions(s, agent, 2)) for _, agent, _ in asked]
+    assert sum(got) > sum(len(knowledge_questions(s, agent, 1)) for _, agent, _ in asked)  # more than facts=1
     def asked(probes: list[Probe]) -> list[dict[str, object]]:
         return [p.model_dump(exclude={"latency_s"}) for p in probes if p.kind == "belief"]
     assert asked(facts.probes) == asked(belief.probes)
@@ -105,3 +110,24 @@ def test_probe_facts_or_final_without_probe_every_is_refused_before_anything_run
     r = CliRunner().invoke(app, ["run", scenario, "--backend", "scripted", "--probe-every", "1",
                                  "--probe-facts", "-1", "--out", str(out)])
     assert r.exit_code == 2 and "--probe-facts" in r.output and not out.exists()
+
+
+def test_bench_flags_change_only_their_fields_of_a_suites_probes(tmp_path: Path) -> None:
+    from privy.bench.store import open_reader
+
+    suite = tmp_path / "s.suite.yaml"
+    suite.write_text(yaml.safe_dump({"name": "p", "scenarios": [{"path": str(SCENARIO_DIR / "mutual_friends.yaml")}],
+                                     "modes": ["agents"], "backends": [{"name": "scripted"}],
+                                     "probes": {"every": 2, "facts": 1, "final": True}}), encoding="utf-8")
+    for name, flags, expected in (("own", [], {"every": 2, "facts": 1, "final": True}),
+                                  ("every", ["--probe-every", "1"], {"every": 1, "facts": 1, "final": True}),
+                                  ("final", ["--no-probe-final"], {"every": 2, "facts": 1, "final": False}),
+                                  ("facts", ["--probe-facts", "0"], {"every": 2, "facts": 0, "final": True})):
+        r = CliRunner().invoke(app, ["bench", str(suite), "--out", str(tmp_path / f"{name}.db"), *flags])
+        assert r.exit_code == 0, r.output
+        with open_reader(tmp_path / f"{name}.db") as store:
+            (row,) = store.episodes()
+        ep = Episode.model_validate_json(row.episode_json or "{}")
+        assert ep.probe_settings is not None and ep.probe_settings.model_dump() == expected, name
+        assert any(p.final for p in ep.probes) == expected["final"], name
+        assert any(p.kind == "knowledge" for p in ep.probes) == bool(expected["facts"]), name

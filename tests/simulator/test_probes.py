@@ -62,7 +62,9 @@ def test_probe_prompt_is_the_turns_request_plus_one_question() -> None:
 def test_probe_every_k_turns_and_final_probes_for_every_agent() -> None:
     ep, _ = _run(SCENARIO_DIR / "hidden_profile.yaml", Mode.AGENTS, ProbeSettings(every=2, facts=0, final=True))
     during = [p for p in ep.probes if not p.final]
-    assert during and all(p.turn % 2 == 0 for p in during)
+    for agent in ep.scenario.agent_ids:  # each agent before its 1st, 3rd, 5th, ... turn
+        own = [m.turn for m in ep.messages if m.sender == agent]
+        assert own and [p.turn for p in during if p.agent == agent] == own[::2], agent
     final = [p for p in ep.probes if p.final]
     assert sorted(p.agent for p in final) == sorted(ep.scenario.agent_ids)
     assert all(p.turn == ep.outcome.turns for p in final)
@@ -81,6 +83,7 @@ def test_probes_round_trip_through_the_episode_file(tmp_path: Path) -> None:
 def test_knowledge_questions_name_only_the_probed_agents_own_facts() -> None:
     ep, backend = _run(SCENARIO_DIR / "mutual_friends.yaml", Mode.AGENTS, ProbeSettings(every=1, facts=3))
     s = ep.scenario
+    assert any(p.kind == "knowledge" for p in ep.probes)
     for p in ep.probes:
         if p.kind == "knowledge":
             assert p.fact_id in {f.id for f in s.facts_of(p.agent)} and p.about != p.agent
@@ -152,9 +155,14 @@ def test_deal_hypotheses_are_splits_with_the_best_joint_one_true() -> None:
     assert h2 is not None and h2.truth is not None and h2.options[h2.truth] == "hat=0 pen=3 cup=4"
 
 
-def test_final_probes_can_be_turned_off() -> None:
-    ep, _ = _run(SCENARIO_DIR / "mutual_friends.yaml", Mode.AGENTS, ProbeSettings(every=1, final=False))
-    assert ep.probes and not any(p.final for p in ep.probes)
+def test_final_probes_and_knowledge_questions_are_off_by_default() -> None:
+    default = ProbeSettings(every=1)
+    assert default.facts == 0 and not default.final
+    ep, _ = _run(SCENARIO_DIR / "mutual_friends.yaml", Mode.AGENTS, default)
+    assert ep.probes and not any(p.final for p in ep.probes) and {p.kind for p in ep.probes} == {"belief"}
+    # every agent that speaks is probed, even with every=2 and two agents taking turns
+    ep, _ = _run(SCENARIO_DIR / "mutual_friends.yaml", Mode.AGENTS, ProbeSettings(every=2))
+    assert {p.agent for p in ep.probes} == {m.sender for m in ep.messages} == set(ep.scenario.agent_ids)
 
 
 class _Many(MockBackend):
