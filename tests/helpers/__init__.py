@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,18 @@ def short(path: Path | str, turns: int = 4, tokens: int = 40) -> Scenario:
     s = load_scenario(SCENARIO_DIR / path if isinstance(path, str) else path)
     limits = s.limits.model_copy(update={"max_turns": turns, "max_tokens": tokens})
     return s.model_copy(update={"limits": limits})
+
+
+def logged_transcript(ep: Episode) -> str:
+    """Messages and every model call's input and output, as the log writes them (latencies left out)."""
+    data = json.loads(ep.to_json())
+    return json.dumps({"messages": data["messages"], "calls": [
+        {k: v for k, v in c.items() if k != "latency_s"} for c in data["calls"]]}, sort_keys=True)
+
+
+def replies(ep: Episode) -> list[object]:
+    """Every call's output, every message and the outcome: what a backend's speed-ups must leave as they were."""
+    return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
 
 
 def three_families(tokens: int, deal_seed: int) -> dict[str, Scenario]:

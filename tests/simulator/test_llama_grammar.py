@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers import three_families
+from helpers import replies, three_families
 
-from privy.simulator import Episode, Mode, run_episode
+from privy.simulator import Mode, run_episode
 from privy.simulator.backends.base import ChatMessage, ChatRequest
 from privy.simulator.backends.llama import LlamaBackend
 from privy.simulator.backends.llama_grammar import counts
@@ -31,10 +31,6 @@ def backends() -> tuple[LlamaBackend, LlamaBackend, LlamaBackend]:
     return LlamaBackend(), LlamaBackend(grammar_first=40), LlamaBackend(grammar_first=0)
 
 
-def _transcript(ep: Episode) -> list[object]:
-    return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
-
-
 @pytest.mark.parametrize("family", list(SCENARIOS))
 @pytest.mark.parametrize("mode", RUNNABLE)
 def test_the_same_transcripts_as_the_grammar_on_the_whole_vocabulary(
@@ -45,9 +41,9 @@ def test_the_same_transcripts_as_the_grammar_on_the_whole_vocabulary(
     ref = asyncio.run(run_episode(s, mode, whole, 3))
     assert counts(default._llm).tokens == before[0]  # grammar_first=0: llama.cpp's own sampler
     got = asyncio.run(run_episode(s, mode, default, 3))
-    assert _transcript(got) == _transcript(ref)
+    assert replies(got) == replies(ref)
     if mode is Mode.AGENTS:  # the most turns under a grammar: the whole vocabulary tested most often
-        assert _transcript(asyncio.run(run_episode(s, mode, least, 3))) == _transcript(ref)
+        assert replies(asyncio.run(run_episode(s, mode, least, 3))) == replies(ref)
     assert all(c.error is None for c in ref.calls)
     generated = sum(c.completion_tokens or 0 for c in got.calls)
     assert counts(default._llm).tokens - before[0] >= generated  # every generated token went through it

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers import three_families
+from helpers import replies, three_families
 
 from privy.simulator import Episode, Mode, Scenario, run_episode
 from privy.simulator.backends.llama import LlamaBackend
@@ -40,10 +40,6 @@ def _run(s: Scenario, mode: Mode, b: LlamaBackend, seed: int, probes: ProbeSetti
     return asyncio.run(run_episode(s, mode, b, seed, probes=probes))
 
 
-def _transcript(ep: Episode) -> list[object]:
-    return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
-
-
 @pytest.mark.parametrize("family", list(SCENARIOS))
 @pytest.mark.parametrize("mode", RUNNABLE)
 def test_reuse_gives_the_transcript_of_whole_prompts(
@@ -56,16 +52,16 @@ def test_reuse_gives_the_transcript_of_whole_prompts(
     before = (shared.prompt_tokens_evaluated, shared.prompt_tokens_sent, shared.saved.restored)
     ref = _run(s, mode, whole, seed)
     got = _run(s, mode, shared, seed)
-    assert _transcript(got) == _transcript(ref)
+    assert replies(got) == replies(ref)
     assert all(c.error is None for c in ref.calls)
     if mode is Mode.AGENTS:
-        assert _transcript(_run(s, mode, small, seed)) == _transcript(_run(s, mode, small_whole, seed))
+        assert replies(_run(s, mode, small, seed)) == replies(_run(s, mode, small_whole, seed))
     if per_agent:
-        assert _transcript(_run(s, mode, slots, seed)) == _transcript(ref)
+        assert replies(_run(s, mode, slots, seed)) == replies(ref)
     if mode is Mode.OMNISCIENT:  # probes in between reuse the same contexts, and change nothing
         probed = _run(s, mode, shared, seed, ProbeSettings(every=1, facts=1, final=True))
         assert probed.probes and all(p.error is None for p in probed.probes)
-        assert _transcript(probed) == _transcript(ref)
+        assert replies(probed) == replies(ref)
     assert all(b.prefix_misses == 0 for b in pair)
     assert whole.prompt_tokens_evaluated == whole.prompt_tokens_sent  # nothing reused when it is off
     evaluated, sent = shared.prompt_tokens_evaluated - before[0], shared.prompt_tokens_sent - before[1]

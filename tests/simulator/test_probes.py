@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from helpers import SCENARIO_DIR
+from helpers import SCENARIO_DIR, logged_transcript
 
 from privy.simulator import load_scenario
 from privy.simulator.backends.base import ChatRequest
@@ -29,20 +28,13 @@ def _run(path: Path, mode: Mode, probes: ProbeSettings | None, seed: int = 3) ->
     return asyncio.run(run_episode(load_scenario(path), mode, backend, seed, probes=probes)), backend
 
 
-def _transcript(ep: Episode) -> str:
-    """Messages and every model call's input and output, as the log writes them."""
-    data = json.loads(ep.to_json())
-    return json.dumps({"messages": data["messages"], "calls": [
-        {k: v for k, v in c.items() if k != "latency_s"} for c in data["calls"]]}, sort_keys=True)
-
-
 @pytest.mark.parametrize("mode", RUNNABLE)
 def test_transcript_is_byte_identical_with_and_without_probes(mode: Mode) -> None:
     path = SCENARIO_DIR / "mutual_friends.yaml"
     plain, b0 = _run(path, mode, None)
     probed, b1 = _run(path, mode, ProbeSettings(every=1, facts=2, final=True))
     assert probed.probes and not plain.probes
-    assert _transcript(plain) == _transcript(probed)
+    assert logged_transcript(plain) == logged_transcript(probed)
     assert [r.messages for r in b0.requests] == [r.messages for r in b1.requests]
     assert [r.seed for r in b0.requests] == [r.seed for r in b1.requests]
     # no probe question reached any model call's input

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 from collections.abc import Iterator
 
 import pytest
-from helpers import short
+from helpers import logged_transcript, short
 from helpers.servers import LlamaServer
 
 from privy.simulator import Mode, run_episode
 from privy.simulator.backends.base import ChatMessage, ChatRequest
 from privy.simulator.backends.llama import LlamaBackend
 from privy.simulator.backends.openai_compat import OpenAIBackend
-from privy.simulator.episode import Episode
 from privy.simulator.probes import ProbeSettings
 
 pytestmark = pytest.mark.llm
@@ -28,18 +26,12 @@ def llama() -> LlamaBackend:
     return LlamaBackend()
 
 
-def _transcript(ep: Episode) -> str:
-    data = json.loads(ep.to_json())
-    return json.dumps({"messages": data["messages"], "calls": [
-        {k: v for k, v in c.items() if k != "latency_s"} for c in data["calls"]]}, sort_keys=True)
-
-
 @pytest.mark.parametrize("mode", [Mode.AGENTS, Mode.OMNISCIENT])
 def test_real_model_transcript_is_byte_identical_with_and_without_probes(mode: Mode, llama: LlamaBackend) -> None:
     s = short("hidden_profile.yaml", turns=4, tokens=24)
     plain = asyncio.run(run_episode(s, mode, llama, 5))
     probed = asyncio.run(run_episode(s, mode, llama, 5, probes=ProbeSettings(every=1, facts=1, final=True)))
-    assert _transcript(plain) == _transcript(probed)
+    assert logged_transcript(plain) == logged_transcript(probed)
     beliefs = [p for p in probed.probes if p.kind == "belief"]
     assert beliefs and all(p.method == "token_logprobs" and p.logprobs is not None for p in beliefs)
     for p in probed.probes:
