@@ -170,16 +170,14 @@ def _error(err: Exception) -> str:
     return f"{type(err).__name__}: {err}"
 
 
-async def ask(score: Scorer, request: ChatRequest, *, turn: int, agent: str, kind: ProbeKind, question: str,
-              options: Sequence[str], truth: int | None = None, about: str | None = None,
-              fact_id: str | None = None, final: bool = False) -> Probe:
-    """Score ``options`` after ``request`` + the probe question; a failure is recorded, never raised."""
-    q = _Question(kind=kind, question=question, options=list(options), truth=truth, about=about, fact_id=fact_id)
+async def ask(score: Scorer, request: ChatRequest, q: _Question, *, turn: int, agent: str,
+              final: bool = False) -> Probe:
+    """Score ``q``'s options after ``request`` + its question; a failure is recorded, never raised."""
     t0 = time.perf_counter()
     out: OptionScores | None = None
     error = None
     try:
-        out = _checked(await score(probe_request(request, question, options), list(options)), options)
+        out = _checked(await score(probe_request(request, q.question, q.options), list(q.options)), q.options)
     except Exception as err:  # a probe never ends an episode
         error = _error(err)
     return _probe(q, out, error, turn=turn, agent=agent, final=final, latency_s=time.perf_counter() - t0)
@@ -223,5 +221,4 @@ async def probe_agent(score: Scorer, request: ChatRequest, scenario: Scenario, h
                   for other, fact_id, question in knowledge_questions(scenario, agent, settings.facts)]
     if many is not None and questions:
         return await ask_many(many, request, questions, turn=turn, agent=agent, final=final)
-    return [await ask(score, request, turn=turn, agent=agent, kind=q.kind, question=q.question, options=q.options,
-                      truth=q.truth, about=q.about, fact_id=q.fact_id, final=final) for q in questions]
+    return [await ask(score, request, q, turn=turn, agent=agent, final=final) for q in questions]
