@@ -81,7 +81,12 @@ def _transcript(ep: Episode) -> list[Any]:
     return [[c.output for c in ep.calls], [m.model_dump() for m in ep.messages], ep.outcome.model_dump()]
 
 
-def unavoidable(llm: Any, episodes: list[Episode]) -> tuple[int, int]:
+def call_prompts(llm: Any, episodes: list[Episode]) -> list[tuple[list[int], str | None]]:
+    """Each call's prompt tokens and reply, in run order."""
+    return [(prompt_tokens(llm, [m.model_dump() for m in c.input])[0], c.output) for ep in episodes for c in ep.calls]
+
+
+def unavoidable(llm: Any, calls: list[tuple[list[int], str | None]]) -> tuple[int, int]:
     """The prompt tokens no cache can skip at these transcripts, and all the prompt tokens.
 
     A call must evaluate at least its prompt's tokens past the longest beginning it shares
@@ -91,17 +96,14 @@ def unavoidable(llm: Any, episodes: list[Episode]) -> tuple[int, int]:
     """
     seen: list[list[int]] = []
     needed = total = 0
-    for ep in episodes:
-        for c in ep.calls:
-            tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
-            needed += len(tokens) - max((common_prefix(tokens, t) for t in seen), default=0)
-            total += len(tokens)
-            reply = llm.tokenize((c.output or "").encode("utf-8"), add_bos=False, special=False)
-            seen.append(tokens + reply)
+    for tokens, output in calls:
+        needed += len(tokens) - max((common_prefix(tokens, t) for t in seen), default=0)
+        total += len(tokens)
+        seen.append(tokens + llm.tokenize((output or "").encode("utf-8"), add_bos=False, special=False))
     return needed, total
 
 
-def token_costs(llm: Any, episodes: list[Episode], budget: int = 4000) -> tuple[float, float]:
+def token_costs(llm: Any, calls: list[tuple[list[int], str | None]], budget: int = 4000) -> tuple[float, float]:
     """Seconds per prompt token and per generated token on this machine now, on the run's own prompts.
 
     Calls spread over the whole run (every k-th, about ``budget`` prompt tokens in all) have
@@ -109,13 +111,10 @@ def token_costs(llm: Any, episodes: list[Episode], budget: int = 4000) -> tuple[
     once in llama.cpp's own (up to 512 tokens), the cheaper counted, then 8 one-token
     decodes (a reply's tokens); the totals divided by the counts.
     """
-    calls = [c for ep in episodes for c in ep.calls]
-    sizes = [len(prompt_tokens(llm, [m.model_dump() for m in c.input])[0]) for c in calls]
-    stride = max(1, round(sum(sizes) / budget))
+    stride = max(1, round(sum(len(t) for t, _ in calls) / budget))
     prompt_s = decode_s = 0.0
     n_prompt = n_decode = 0
-    for c in calls[::stride]:
-        tokens, _ = prompt_tokens(llm, [m.model_dump() for m in c.input])
+    for tokens, _ in calls[::stride]:
         best = float("inf")
         for whole in (False, True):
             llm.reset()
@@ -186,8 +185,9 @@ def run(cells: list[int] | None, probes: bool, variants: list[str]) -> tuple[lis
                            "evaluated": {k: made[k].prompt_tokens_evaluated for k in made},
                            "sent": {k: made[k].prompt_tokens_sent for k in made}}
     llm = made["before"]._llm
-    needed, total = unavoidable(llm, before_eps)
-    per_prompt, per_decode = token_costs(llm, before_eps)
+    calls = call_prompts(llm, before_eps)
+    needed, total = unavoidable(llm, calls)
+    per_prompt, per_decode = token_costs(llm, calls)
     # the first token of a reply comes from the prompt's logits: one decode fewer than tokens
     generated = sum(max((c.completion_tokens or 0) - 1, 0) for ep in before_eps for c in ep.calls)
     bound = needed * per_prompt + generated * per_decode
