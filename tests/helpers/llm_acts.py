@@ -32,7 +32,9 @@ def main() -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--episodes", type=int, default=20, help="the first N transcripts of the set (default 20)")
     args = p.parse_args()
-    items = load_all(args.folder)[: args.episodes]
+    items = load_all(args.folder)[: args.episodes] if args.folder.is_dir() else []
+    if not items or args.episodes < 1:
+        p.error(f"{args.folder}: expected a folder of labelled transcripts (*.yaml) and --episodes of 1 or more")
     rules = message_cases(items)
     schema = {"type": "object", "properties": {a: {"type": "boolean"} for a in ACTS}, "required": list(ACTS),
               "additionalProperties": False}
